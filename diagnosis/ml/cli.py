@@ -1,0 +1,40 @@
+"""Command line: ``python -m diagnosis.ml <command>``.
+
+Each command lives beside the code it drives: a module registers its sub-commands through an
+``add_cli(subparsers)`` function that sets ``func`` on its parser. ``func(args)`` returns the
+exit code. Errors the user can act on (AnalysisError, missing files) print one line to stderr
+and exit non-zero.
+"""
+
+import argparse
+import sys
+
+from .errors import AnalysisError
+
+# Modules that register commands, in the order `--help` lists them.
+COMMAND_MODULES = ("synth", "train", "evaluate", "inference", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="python -m diagnosis.ml", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").add_cli(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AnalysisError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

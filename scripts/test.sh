@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite. Uses the local PostgreSQL and Redis when they answer; under
+# CI=true it starts them if they are down, and a service still missing fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_ENV=test
+
+PG_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
+
+pg_up()    { .venv/bin/python scripts/ping.py postgres "$PG_URL"; }
+redis_up() { .venv/bin/python scripts/ping.py redis "$REDIS_URL"; }
+
+if [[ "${CI:-}" == "true" ]]; then
+    if ! pg_up; then
+        echo "PostgreSQL is down; starting it"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+        for _ in $(seq 20); do pg_up && break; sleep 1; done
+    fi
+    if ! redis_up; then
+        echo "Redis is down; starting it"
+        mkdir -p /var/lib/redis /var/log/redis
+        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+            --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+        for _ in $(seq 20); do redis_up && break; sleep 1; done
+    fi
+    pg_up || { echo "FAIL: PostgreSQL is required under CI=true and is not reachable"; exit 1; }
+    redis_up || { echo "FAIL: Redis is required under CI=true and is not reachable"; exit 1; }
+fi
+
+# Tests that need a real service read these; without them they skip (never under CI=true).
+if pg_up; then export DATABASE_URL="$PG_URL"; else echo "note: PostgreSQL not reachable, using SQLite"; fi
+if redis_up; then export TEST_REDIS_URL="$REDIS_URL"; else echo "note: Redis not reachable"; fi
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,35 @@
+"""Suite-wide fixtures and the rule for tests that need a real service.
+
+`make test` (scripts/test.sh) exports DATABASE_URL and TEST_REDIS_URL when PostgreSQL and
+Redis answer. A test marked `postgres` or `redis` skips without its service on a developer's
+machine, and fails under CI=true, where a missing service is an error.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _require(service: str, available: bool) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{service} is required under CI=true and is not configured")
+    pytest.skip(f"{service} is not reachable on this machine")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        engine = settings.DATABASES["default"]["ENGINE"]
+        _require("PostgreSQL", engine == "django.db.backends.postgresql")
+    if item.get_closest_marker("redis"):
+        _require("Redis", bool(os.environ.get("TEST_REDIS_URL")))
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Each test writes its uploaded files into its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
