@@ -75,7 +75,9 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_gte_0")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_gte_0")
+        ]
         indexes = [models.Index(fields=["is_active", "category"])]
 
     def __str__(self) -> str:

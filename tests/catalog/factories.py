@@ -1,4 +1,4 @@
-"""Catalog factories. Other apps' tests import these (``from tests.catalog.factories import ...``)."""
+"""Catalog factories; other apps' tests import them from ``tests.catalog.factories``."""
 
 from decimal import Decimal
 
