@@ -1,0 +1,126 @@
+"""Checkpoints: plain tensors plus JSON metadata, read back with torch.load(weights_only=True)
+so that loading a file never runs arbitrary pickled code."""
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+from .model import ARCHS, DECISION_RULES, SkinNet
+from .scale import Scale
+
+DEMO_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "demo.pt"
+FORMAT = "skinnet/1"
+
+# Keys every checkpoint carries; defaults fill the ones a caller leaves out.
+DEFAULT_META: dict[str, Any] = {
+    "arch": "resnet18",
+    "input_size": 128,
+    "mean": [0.485, 0.456, 0.406],
+    "std": [0.229, 0.224, 0.225],
+    "aux_heads": {},
+    "decision_rule": "expectation",
+    "target_layer": "encoder.layer3",
+    "face_margin": 0.4,
+    "data_hash": "",
+    "metrics": {},
+    "name": "skinnet",
+    "version": "0",
+}
+REQUIRED_META = ("arch", "scale", "input_size", "mean", "std", "aux_heads", "decision_rule")
+
+
+def save_checkpoint(
+    path: str | Path, model: SkinNet, meta: dict[str, Any], *, half: bool = False
+) -> Path:
+    """Write the model's weights and metadata. half=True stores floating tensors as float16
+    (they are loaded back as float32)."""
+    full = {**DEFAULT_META, **meta}
+    full.setdefault("created_at", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    full["arch"] = model.arch
+    if "scale" not in full:
+        raise ValueError("meta must carry the scale (Scale.to_dict())")
+    if Scale.from_dict(full["scale"]).num_grades != model.num_grades:
+        raise ValueError("the scale in meta does not match the model's number of grades")
+    aux = full["aux_heads"]
+    if {k: len(v) for k, v in aux.items()} != model.aux_sizes:
+        raise ValueError("meta aux_heads (name -> class labels) must match the model's heads")
+    state = {}
+    for key, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        if half and tensor.is_floating_point():
+            tensor = tensor.half()
+        state[key] = tensor.contiguous()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Metadata as a JSON string: the weights-only unpickler accepts it, and it stays JSON-able.
+    payload = {"format": FORMAT, "meta": json.dumps(full, sort_keys=True), "state_dict": state}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    return _read(path)[1]
+
+
+def _read(path: str | Path, map_location: str | torch.device = "cpu"):
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Model checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # any unreadable / unsafe file is the same error to the caller
+        raise CheckpointError(
+            f"Model checkpoint {path} could not be read: {type(exc).__name__}"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a SkinNet checkpoint")
+    try:
+        meta = json.loads(payload["meta"])
+        state = payload["state_dict"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} has no readable metadata") from exc
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise CheckpointError(f"{path} lacks metadata: {', '.join(missing)}")
+    if meta["arch"] not in ARCHS or meta["decision_rule"] not in DECISION_RULES:
+        raise CheckpointError(f"{path} names an unknown architecture or decision rule")
+    return state, meta
+
+
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> tuple[SkinNet, dict[str, Any]]:
+    """Rebuild the model (float32, eval mode) and return it with its metadata."""
+    state, meta = _read(path, map_location)
+    try:
+        scale = Scale.from_dict(meta["scale"])
+        model = SkinNet(
+            arch=meta["arch"],
+            num_grades=scale.num_grades,
+            aux_heads={name: len(labels) for name, labels in meta["aux_heads"].items()},
+        )
+        model.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        )
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path} does not match its own metadata: {exc}".splitlines()[0]
+        ) from exc
+    model.to(map_location)
+    model.eval()
+    return model, meta
+
+
+def scale_of(meta: dict[str, Any]) -> Scale:
+    return Scale.from_dict(meta["scale"])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,416 @@
+"""Training (``train --data MANIFEST --out CHECKPOINT``): stratified split, augmentation, AdamW
+with a one-cycle schedule, early stopping on validation MAE, a checkpoint with its metadata and
+a PNG of the training curves."""
+
+import argparse
+import copy
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
+
+from .evaluate import choose_rule, full_report, predict_dataset
+from .losses import LossWeights, combined_loss
+from .model import ARCHS, SkinNet
+from .scale import GEA, Scale
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "resnet18"
+    input_size: int = 128
+    epochs: int = 12
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.15
+    patience: int = 4
+    seed: int = 0
+    lambda_mse: float = 1.0
+    lambda_ce: float = 1.0
+    lambda_aux: float = 0.1
+    dropout: float = 0.2
+    face_margin: float = 0.4
+    augment: bool = True
+    imagenet_weights: str | None = None
+    max_minutes: float | None = None  # stop after the epoch that crosses this budget
+    threads: int = 2
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    target_layer: str = "encoder.layer3"
+
+
+@dataclass
+class TrainResult:
+    model: SkinNet
+    meta: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def stratified_split(
+    grades: np.ndarray, val_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices so that every grade keeps (about) the same share in validation.
+
+    A grade with a single sample stays in training."""
+    if not 0 < val_fraction < 1:
+        raise ValueError("val_fraction must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    grades = np.asarray(grades)
+    train, val = [], []
+    for grade in np.unique(grades):
+        idx = np.flatnonzero(grades == grade)
+        rng.shuffle(idx)
+        n_val = int(round(len(idx) * val_fraction)) if len(idx) > 1 else 0
+        n_val = min(max(n_val, 1 if len(idx) > 1 else 0), len(idx) - 1)
+        val.extend(idx[:n_val])
+        train.extend(idx[n_val:])
+    return np.sort(np.array(train, dtype=int)), np.sort(np.array(val, dtype=int))
+
+
+def default_augmentation() -> Callable[[Tensor], Tensor]:
+    """Photometric and small geometric changes that keep the grade (uint8 CHW tensors)."""
+    return v2.Compose(
+        [
+            v2.RandomHorizontalFlip(),
+            v2.RandomAffine(degrees=6, translate=(0.04, 0.04), scale=(0.94, 1.06)),
+            v2.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.2, hue=0.02),
+        ]
+    )
+
+
+class _View(Dataset):
+    """A subset of a FaceDataset with its own transform (train: augmented, val: not)."""
+
+    def __init__(self, base, indices: np.ndarray, transform: Callable[[Tensor], Tensor] | None):
+        self.base, self.indices, self.transform = base, indices, transform
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int):
+        j = int(self.indices[i])
+        image = self.base.raw(j)
+        if self.transform is not None:
+            image = self.transform(image)
+        x = (image.float() / 255.0 - self.base.mean) / self.base.std
+        targets = {"grade": self.base.grades[j]}
+        for name, labels in self.base.aux_labels.items():
+            targets[f"aux:{name}"] = labels[j]
+        return x, targets
+
+
+def _progress(iterable, *, quiet: bool, **kwargs):
+    from tqdm import tqdm
+
+    # No bar in logs or pipes: only on a terminal, and never with --quiet.
+    return tqdm(iterable, disable=quiet or not sys.stderr.isatty(), leave=False, **kwargs)
+
+
+def train_model(
+    dataset,
+    config: TrainConfig,
+    *,
+    scale: Scale = GEA,
+    val_dataset=None,
+    quiet: bool = False,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train a SkinNet on a FaceDataset (validation: a stratified share, or ``val_dataset``)."""
+    if config.arch not in ARCHS:
+        raise ValueError(f"unknown architecture {config.arch!r}")
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    grades = dataset.grades.numpy()
+    if len(grades) == 0:
+        raise ValueError("no training image with a usable face")
+    if grades.max() >= scale.num_grades:
+        raise ValueError(
+            f"grade {grades.max()} is outside the {scale.name} scale (0..{scale.num_grades - 1})"
+        )
+    if val_dataset is None:
+        train_idx, val_idx = stratified_split(grades, config.val_fraction, config.seed)
+        val_view = _View(dataset, val_idx, None)
+    else:
+        train_idx = np.arange(len(dataset))
+        val_view = _View(val_dataset, np.arange(len(val_dataset)), None)
+    if len(val_view) == 0:
+        raise ValueError("the validation split is empty: give more images per grade")
+    train_view = _View(dataset, train_idx, default_augmentation() if config.augment else None)
+
+    aux_heads = {name: len(vocab) for name, vocab in dataset.aux_vocab.items()}
+    model = SkinNet(
+        arch=config.arch, num_grades=scale.num_grades, aux_heads=aux_heads, dropout=config.dropout
+    )
+    if config.imagenet_weights:
+        model.load_imagenet_weights(config.imagenet_weights)
+    model = model.to(memory_format=torch.channels_last)
+    weights = LossWeights(mse=config.lambda_mse, ce=config.lambda_ce, aux_default=config.lambda_aux)
+    generator = torch.Generator().manual_seed(config.seed)
+    loader = DataLoader(
+        train_view,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=len(train_view) > config.batch_size,
+        generator=generator,
+    )
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=max(1, config.epochs * len(loader)), pct_start=0.2
+    )
+    log(
+        f"training {config.arch} at {config.input_size}px on {len(train_view)} images, "
+        f"validating on {len(val_view)}; {config.epochs} epochs max"
+    )
+    history: list[dict[str, float]] = []
+    best_mae, best_state, best_epoch, stale = math.inf, None, 0, 0
+    started = time.monotonic()
+    for epoch in range(1, config.epochs + 1):
+        # v2 transforms draw from torch's global generator: seed it per epoch for reproducibility.
+        torch.manual_seed(config.seed * 1000 + epoch)
+        model.train()
+        total, count = 0.0, 0
+        bar = _progress(loader, quiet=quiet, desc=f"epoch {epoch}/{config.epochs}", unit="batch")
+        for x, targets in bar:
+            outputs = model(x.contiguous(memory_format=torch.channels_last))
+            loss, parts = combined_loss(outputs, targets, weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total += parts["total"] * len(x)
+            count += len(x)
+            bar.set_postfix(loss=f"{total / count:.3f}")
+        out = predict_dataset(model, val_view)
+        rule, maes = choose_rule(out["regression"], out["probs"], out["grades"])
+        with torch.no_grad():
+            val_loss = float(
+                combined_loss(
+                    {
+                        "regression": torch.from_numpy(out["regression"]),
+                        "logits": torch.from_numpy(out["probs"]).clamp_min(1e-8).log(),
+                    },
+                    {"grade": torch.from_numpy(out["grades"]).long()},
+                    weights,
+                )[1]["total"]
+            )
+        row = {
+            "epoch": epoch,
+            "train_loss": total / max(count, 1),
+            "val_loss": val_loss,
+            **{f"val_mae_{r}": v for r, v in maes.items()},
+            "seconds": time.monotonic() - started,
+        }
+        history.append(row)
+        log(
+            f"epoch {epoch}: train loss {row['train_loss']:.3f}  val loss {val_loss:.3f}  val MAE "
+            + "  ".join(f"{r} {v:.3f}" for r, v in maes.items())
+            + f"  ({row['seconds']:.0f}s)"
+        )
+        if maes[rule] < best_mae - 1e-6:
+            best_mae, best_epoch, stale = maes[rule], epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if stale >= config.patience:
+                log(f"early stop: no better validation MAE for {config.patience} epochs")
+                break
+        if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
+            log(f"time budget of {config.max_minutes} min reached")
+            break
+    model.load_state_dict(best_state)
+    model = model.to(memory_format=torch.contiguous_format)
+    model.eval()
+    out = predict_dataset(model, val_view)
+    rule, maes = choose_rule(out["regression"], out["probs"], out["grades"])
+    val_groups = [val_view.base.group_of(int(i)) for i in val_view.indices]
+    report = full_report(
+        regression=out["regression"],
+        probs=out["probs"],
+        true=out["grades"],
+        rule=rule,
+        groups=val_groups,
+    )
+    log(f"best epoch {best_epoch}: decision rule {rule!r} (validation MAE {maes})")
+    meta = {
+        "arch": config.arch,
+        "scale": scale.to_dict(),
+        "input_size": config.input_size,
+        "mean": list(config.mean),
+        "std": list(config.std),
+        "aux_heads": {name: list(vocab) for name, vocab in dataset.aux_vocab.items()},
+        "decision_rule": rule,
+        "target_layer": config.target_layer,
+        "face_margin": config.face_margin,
+        "data_hash": dataset.hash,
+        "metrics": {
+            "validation": {k: v for k, v in report.items() if k != "confusion"},
+            "best_epoch": best_epoch,
+        },
+        "training": {
+            **asdict(config),
+            "train_images": len(train_view),
+            "val_images": len(val_view),
+            "skipped_no_face": len(dataset.failures),
+            "seconds": round(time.monotonic() - started, 1),
+        },
+        "history": history,
+    }
+    return TrainResult(model=model, meta=meta, history=history)
+
+
+def save_curves_png(history: list[dict[str, float]], path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
+    ax1.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("combined loss")
+    ax1.legend()
+    for rule in ("round", "argmax", "expectation"):
+        ax2.plot(epochs, [h[f"val_mae_{rule}"] for h in history], marker="o", label=rule)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("validation MAE")
+    ax2.legend(title="decision rule")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        arch=args.arch,
+        input_size=args.input_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        val_fraction=args.val_fraction,
+        patience=args.patience,
+        seed=args.seed,
+        lambda_mse=args.lambda_mse,
+        lambda_ce=args.lambda_ce,
+        lambda_aux=args.lambda_aux,
+        face_margin=args.margin,
+        augment=not args.no_augment,
+        imagenet_weights=args.imagenet_weights,
+        max_minutes=args.max_minutes,
+        threads=args.threads,
+    )
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from .checkpoint import save_checkpoint
+    from .data import open_dataset
+
+    config = _config_from_args(args)
+    torch.set_num_threads(config.threads)
+    try:
+        dataset = open_dataset(
+            args.data,
+            images=args.images,
+            size=config.input_size,
+            margin=config.face_margin,
+            mean=config.mean,
+            std=config.std,
+            progress=not args.quiet,
+        )
+        if dataset.failures:
+            print(
+                f"skipped {len(dataset.failures)} images without a usable face "
+                f"({dataset.failure_summary()})"
+            )
+        val = None
+        if args.val_data:
+            val = open_dataset(
+                args.val_data,
+                size=config.input_size,
+                margin=config.face_margin,
+                mean=config.mean,
+                std=config.std,
+                aux_vocab=dataset.aux_vocab,
+            )
+        result = train_model(dataset, config, val_dataset=val, quiet=args.quiet)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result.meta.update(name=args.name, version=args.version)
+    out = save_checkpoint(args.out, result.model, result.meta, half=args.half)
+    curves = save_curves_png(
+        result.history, Path(args.curves) if args.curves else out.with_suffix(".curves.png")
+    )
+    print(f"saved {out} and {curves}")
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    d = TrainConfig()
+    p = subparsers.add_parser("train", help="train a model on a labelled data set")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="CSV manifest (path,grade[,gender][,ethnicity]) or ACNE04 split file",
+    )
+    p.add_argument("--images", help="image folder: read --data as an ACNE04 split file")
+    p.add_argument(
+        "--val-data", help="separate validation manifest (default: a stratified share of --data)"
+    )
+    p.add_argument("--out", required=True, help="checkpoint file to write")
+    p.add_argument("--arch", choices=ARCHS, default=d.arch)
+    p.add_argument("--input-size", type=int, default=d.input_size)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=d.patience,
+        help="early stopping: epochs without a better val MAE",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--lambda-mse", type=float, default=d.lambda_mse)
+    p.add_argument("--lambda-ce", type=float, default=d.lambda_ce)
+    p.add_argument(
+        "--lambda-aux",
+        type=float,
+        default=d.lambda_aux,
+        help="weight of each auxiliary head's loss",
+    )
+    p.add_argument("--margin", type=float, default=d.face_margin, help="face crop margin")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument(
+        "--imagenet-weights",
+        help="local torchvision ImageNet state dict for the encoder (online: "
+        "torch.save(torchvision.models.resnet18(weights='IMAGENET1K_V1').state_dict(), PATH))",
+    )
+    p.add_argument(
+        "--max-minutes", type=float, help="stop after the epoch that crosses this time budget"
+    )
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    p.add_argument("--half", action="store_true", help="store the weights as float16")
+    p.add_argument("--curves", help="PNG of the training curves (default: beside the checkpoint)")
+    p.add_argument("--name", default="skinnet")
+    p.add_argument("--version", default="1")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_handle)
