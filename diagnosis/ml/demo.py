@@ -1,0 +1,278 @@
+"""``build-demo --out DIR``: the shipped demo model, rebuilt from the synthetic generator with
+fixed seeds — generate, train, evaluate on held-out seeds and on a generator style never seen in
+training, then write DIR/demo.pt and DIR/MODEL_CARD.md and print the figures."""
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import ManifestDataset
+from .evaluate import evaluate_checkpoint, format_report, save_confusion_png
+from .scale import GEA
+from .train import TrainConfig, save_curves_png, train_model
+
+DEMO_NAME = "skinshop-demo"
+DEMO_VERSION = "1"
+# Seeds of the three generated sets: training and the two held-out sets never share a seed.
+TRAIN_SEED, HELDOUT_SEED, SHIFTED_SEED = 1001, 2002, 3003
+
+
+def _generate(out: Path, n: int, seed: int, style: str, log) -> Path:
+    from . import synth  # H4's generator
+
+    manifest = out / "manifest.csv"
+    if manifest.is_file():
+        log(f"reusing {manifest}")
+        return manifest
+    started = time.monotonic()
+    result = synth.generate(out, n, seed, style=style)
+    manifest = Path(result) if Path(result).suffix == ".csv" else out / "manifest.csv"
+    log(f"generated {n} {style!r} images (seed {seed}) in {time.monotonic() - started:.0f}s")
+    return manifest
+
+
+def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    work = Path(args.work)
+    config = TrainConfig(
+        arch=args.arch,
+        input_size=args.input_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        patience=args.patience,
+        max_minutes=args.max_minutes,
+        threads=args.threads,
+    )
+    t0 = time.monotonic()
+    train_manifest = _generate(work / "train", args.n_train, TRAIN_SEED, "default", log)
+    held_manifest = _generate(work / "heldout", args.n_test, HELDOUT_SEED, "default", log)
+    shifted_manifest = _generate(
+        work / "shifted", args.n_test, SHIFTED_SEED, args.shifted_style, log
+    )
+    t_gen = time.monotonic() - t0
+
+    t1 = time.monotonic()
+    dataset = ManifestDataset(
+        train_manifest, size=config.input_size, margin=config.face_margin, progress=True
+    )
+    log(
+        f"normalized {len(dataset)} training faces in {time.monotonic() - t1:.0f}s; "
+        f"skipped {len(dataset.failures)} without a usable face ({dataset.failure_summary()})"
+    )
+    t2 = time.monotonic()
+    result = train_model(dataset, config, scale=GEA, quiet=args.quiet, log=log)
+    t_train = time.monotonic() - t2
+    result.meta.update(name=DEMO_NAME, version=DEMO_VERSION)
+    result.meta["training"]["generator"] = {
+        "train": {"n": args.n_train, "seed": TRAIN_SEED, "style": "default"},
+        "heldout": {"n": args.n_test, "seed": HELDOUT_SEED, "style": "default"},
+        "shifted": {"n": args.n_test, "seed": SHIFTED_SEED, "style": args.shifted_style},
+    }
+    checkpoint = out / "demo.pt"
+    save_checkpoint(checkpoint, result.model, result.meta, half=True)
+    save_curves_png(result.history, out / "demo.curves.png")
+
+    # Evaluate what ships: the float16 weights read back, through the same path as `evaluate`.
+    reports = {}
+    for key, manifest in (("heldout", held_manifest), ("shifted", shifted_manifest)):
+        report, _ = evaluate_checkpoint(manifest, checkpoint=checkpoint)
+        reports[key] = report
+        save_confusion_png(
+            report["confusion"], GEA.labels, out / f"demo.confusion.{key}.png", title=key
+        )
+        log(f"--- held-out {key} ({manifest.parent.name}) ---\n{format_report(report)}")
+    model, meta = load_checkpoint(checkpoint)
+    meta["metrics"].update(
+        {k: {m: v for m, v in r.items() if m != "confusion"} for k, r in reports.items()}
+    )
+    meta["training"]["timings_s"] = {
+        "generate": round(t_gen, 1),
+        "normalize_faces": round(t2 - t1, 1),
+        "train": round(t_train, 1),
+        "total": round(time.monotonic() - t0, 1),
+    }
+    save_checkpoint(checkpoint, model, meta, half=True)
+    card = out / "MODEL_CARD.md"
+    card.write_text(model_card(meta, reports), encoding="utf-8")
+    summary = {
+        k: {m: reports[k][m] for m in ("n", "mae", "accuracy", "within1", "ece")}
+        | {"group_accuracy_gap": reports[k].get("group_accuracy_gap")}
+        for k in reports
+    }
+    log(
+        f"wrote {checkpoint} ({checkpoint.stat().st_size / 1e6:.1f} MB) and {card}; "
+        f"total {time.monotonic() - t0:.0f}s (generation {t_gen:.0f}s, training {t_train:.0f}s)"
+    )
+    log(json.dumps(summary))
+    return meta
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def _metrics_table(reports: dict[str, dict[str, Any]]) -> str:
+    rows = [
+        "| set | n | failures | MAE | RMSE | accuracy | within-1 | ECE |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, r in reports.items():
+        rows.append(
+            f"| {key} | {r['n']} | {r.get('failures', 0)} | {_pct(r['mae'])} | {_pct(r['rmse'])} | "
+            f"{_pct(r['accuracy'])} | {_pct(r['within1'])} | {_pct(r['ece'])} |"
+        )
+    return "\n".join(rows)
+
+
+def _recall_table(reports: dict[str, dict[str, Any]]) -> str:
+    head = "| set | " + " | ".join(f"{g} {label}" for g, label in enumerate(GEA.labels)) + " |"
+    rows = [head, "|---" * (GEA.num_grades + 1) + "|"]
+    for key, r in reports.items():
+        rows.append(f"| {key} | " + " | ".join(_pct(v) for v in r["per_grade_recall"]) + " |")
+    return "\n".join(rows)
+
+
+def _group_table(reports: dict[str, dict[str, Any]]) -> str:
+    rows = [
+        "| set | skin-tone group | n | accuracy | MAE | within-1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, r in reports.items():
+        for group, m in r.get("per_group", {}).items():
+            rows.append(
+                f"| {key} | {group} | {m['n']} | {_pct(m['accuracy'])} | {_pct(m['mae'])} | "
+                f"{_pct(m['within1'])} |"
+            )
+        rows.append(f"| {key} | largest accuracy gap | | {_pct(r.get('group_accuracy_gap'))} | | |")
+    return "\n".join(rows)
+
+
+def model_card(meta: dict[str, Any], reports: dict[str, dict[str, Any]]) -> str:
+    t = meta["training"]
+    gen = t["generator"]
+    val = meta["metrics"]["validation"]
+    rules = {k: r["rules"] for k, r in reports.items()} | {"validation": val["rules"]}
+    rule_rows = "\n".join(
+        f"| {k} | " + " | ".join(_pct(v[r]) for r in ("round", "argmax", "expectation")) + " |"
+        for k, v in rules.items()
+    )
+    return f"""# Model card — {meta["name"]} v{meta["version"]}
+
+**Not a medical device.** This model grades acne severity on *synthetic* selfies. It is shipped
+so that the shop works out of the box; it has never been validated on real photographs and must
+not be used to diagnose anyone.
+
+## Data
+- Procedural synthetic selfies from `diagnosis.ml.synth` (no real photo inside): six skin-tone
+  groups (I-VI), varied face shapes, hair, backgrounds, lighting, pose, camera noise and JPEG
+  quality; acne lesions whose types, counts and spread follow the GEA grade definitions.
+- Training: {gen["train"]["n"]} images, style `{gen["train"]["style"]}`,
+  seed {gen["train"]["seed"]}, balanced over grades; {t["train_images"]} used for training
+  and {t["val_images"]} (a stratified
+  {t["val_fraction"]:.0%}) for validation; {t["skipped_no_face"]} skipped (no usable face).
+- Held-out test sets never used for training or model selection: `heldout` — {gen["heldout"]["n"]}
+  images of the same style with another seed ({gen["heldout"]["seed"]}); `shifted` —
+  {gen["shifted"]["n"]} images of the generator style `{gen["shifted"]["style"]}` (other lighting,
+  backgrounds, noise and JPEG ranges), seed {gen["shifted"]["seed"]}.
+- Data hash (training images + labels): `{meta["data_hash"]}`.
+
+## Model
+- `SkinNet`: torchvision **{meta["arch"]}** encoder trained from scratch (no ImageNet weights),
+  global average pooling, dropout {t["dropout"]}, fully connected heads: a **regressor** (one
+  score on the scale), a **classifier** over the {len(meta["scale"]["labels"])} GEA grades
+  ({", ".join(meta["scale"]["labels"])}), and auxiliary heads
+  {", ".join(f"`{k}` ({len(v)} classes)" for k, v in meta["aux_heads"].items()) or "none"}.
+- Loss: {t["lambda_mse"]}·MSE + {t["lambda_ce"]}·CE + {t["lambda_aux"]}·CE per auxiliary head
+  (masked where the label is unknown).
+- Input: the face normalized by `face.normalize_face` (eyes levelled, margin
+  {meta["face_margin"]}), resized to **{meta["input_size"]}×{meta["input_size"]}** RGB, scaled to
+  [0, 1] and normalized with mean {meta["mean"]} and std {meta["std"]}.
+- Grad-CAM target layer: `{meta["target_layer"]}`.
+- Weights stored in float16 (loaded back as float32).
+
+## Training
+AdamW (lr {t["lr"]}, weight decay {t["weight_decay"]}), one-cycle schedule, batch
+{t["batch_size"]}, up to {t["epochs"]} epochs with early stopping on validation MAE (patience
+{t["patience"]}); best epoch {meta["metrics"]["best_epoch"]}. Augmentation: horizontal flip,
+small affine (±6°, ±4 % shift, ±6 % scale), colour jitter. {t["threads"]} CPU threads;
+training took {t["seconds"]:.0f} s (whole build: {t.get("timings_s", {}).get("total", "n/a")} s).
+Rebuild with `make model` (`python -m diagnosis.ml build-demo --out diagnosis/ml/weights`).
+
+## Decision rule
+The integer grade is read with the rule of lowest validation MAE among rounded regression,
+classifier argmax and the expectation of the softmax distribution: **{meta["decision_rule"]}**.
+MAE of each rule:
+
+| set | round | argmax | expectation |
+|---|---|---|---|
+{rule_rows}
+
+## Metrics (held-out synthetic images)
+Targets: exact accuracy ≥ 0.85, MAE ≤ 0.2, no skin-tone group more than 0.1 below the others.
+
+{_metrics_table(reports)}
+
+Recall per grade:
+
+{_recall_table(reports)}
+
+Per skin-tone group:
+
+{_group_table(reports)}
+
+Confusion matrices: `demo.confusion.heldout.png`, `demo.confusion.shifted.png`; training curves:
+`demo.curves.png`.
+
+## Limitations
+- Trained and tested on synthetic images only. Real skin, real acne, real cameras and real
+  lighting differ from the generator; the figures above say nothing about real selfies.
+- Not a medical device; not validated clinically; not for diagnosis or treatment decisions.
+- The face must be found by OpenCV's Haar cascades (frontal faces, eyes visible).
+- Skin-tone groups are the generator's six Fitzpatrick-like groups, not a measured skin type.
+
+## Retraining on real labelled selfies
+- CSV manifest: `path,grade[,gender][,ethnicity]` (paths relative to the CSV; extra columns are
+  kept), then `python -m diagnosis.ml train --data manifest.csv --out model.pt` and
+  `python -m diagnosis.ml evaluate --data test.csv --checkpoint model.pt --json`.
+- ACNE04: `train --data NNEW_trainval_0.txt --images Classification/JPEGImages --out model.pt`
+  (split files of `name label` lines). ACNE04's labels use a 4-level scale, not GEA: train with a
+  matching scale.
+- Starting from ImageNet weights helps on real photos: on an online machine,
+  `torch.save(torchvision.models.resnet18(weights="IMAGENET1K_V1").state_dict(), "r18.pth")`, then
+  `train --imagenet-weights r18.pth`. Point the shop at the new file through its model setting.
+"""
+
+
+def _handle(args: argparse.Namespace) -> int:
+    build_demo(args)
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    p = subparsers.add_parser(
+        "build-demo", help="rebuild the shipped demo model from synthetic data"
+    )
+    p.add_argument("--out", required=True, help="folder for demo.pt and MODEL_CARD.md")
+    p.add_argument("--work", default="var/demo-data", help="folder for the generated images")
+    p.add_argument("--n-train", type=int, default=2400)
+    p.add_argument("--n-test", type=int, default=480)
+    p.add_argument("--shifted-style", default="shifted", help="held-out generator style")
+    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--input-size", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--patience", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-minutes", type=float, default=12.0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_handle)
