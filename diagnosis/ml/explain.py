@@ -61,7 +61,7 @@ def check_k(k: int) -> int:
         raise ValueError(f"k must be an integer, got {k!r}")
     if k != 1 and not K_MIN <= k <= K_MAX:
         raise ValueError(
-            f"k must be 1 (no augmentation) or between {K_MIN} and {K_MAX} augmented copies, got {k}"
+            f"k must be 1 (no augmentation) or {K_MIN} to {K_MAX} augmented copies, got {k}"
         )
     return int(k)
 
@@ -107,7 +107,9 @@ def random_transforms(
             shear = math.radians(rng.uniform(-ranges.shear_deg, ranges.shear_deg))
             zoom = rng.uniform(*ranges.scale)
             tx, ty = rng.uniform(-ranges.translate, ranges.translate, size=2) * (width, height)
-            rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            rot = np.array(
+                [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+            )
             shr = np.array([[1.0, math.tan(shear)], [0.0, 1.0]])
             m = np.eye(3)
             m[:2, :2] = zoom * rot @ shr
@@ -143,13 +145,17 @@ def unwarp(maps: Tensor, matrices: Tensor) -> Tensor:
     return F.grid_sample(maps, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def transform_points(matrices: Tensor, points_px: np.ndarray, *, height: int, width: int) -> np.ndarray:
+def transform_points(
+    matrices: Tensor, points_px: np.ndarray, *, height: int, width: int
+) -> np.ndarray:
     """Where pixel points (P, 2) of (x, y) land under each transform: (N, P, 2)."""
     pts = np.asarray(points_px, dtype=np.float64)
     norm = np.stack([(2 * pts[:, 0] + 1) / width - 1, (2 * pts[:, 1] + 1) / height - 1], axis=1)
     homo = np.concatenate([norm, np.ones((len(pts), 1))], axis=1)
     moved = np.einsum("nij,pj->npi", matrices.double().numpy(), homo)
-    return np.stack([((moved[..., 0] + 1) * width - 1) / 2, ((moved[..., 1] + 1) * height - 1) / 2], -1)
+    return np.stack(
+        [((moved[..., 0] + 1) * width - 1) / 2, ((moved[..., 1] + 1) * height - 1) / 2], -1
+    )
 
 
 # --- Grad-CAM ----------------------------------------------------------------------------------
@@ -169,7 +175,11 @@ def resolve_layer(model: nn.Module, target: str | nn.Module) -> nn.Module:
 def _target_score(outputs: dict[str, Tensor] | Tensor, score: str) -> Tensor:
     """Per-image scalar (B,) whose gradient the CAM follows."""
     if isinstance(outputs, Tensor):  # a plain classifier / regressor, e.g. in benchmarks
-        return outputs.reshape(len(outputs), -1)[:, 0] if score == "regression" else outputs.max(1).values
+        return (
+            outputs.reshape(len(outputs), -1)[:, 0]
+            if score == "regression"
+            else outputs.max(1).values
+        )
     if score == "regression":
         return outputs["regression"].reshape(-1)
     if score == "logit":
@@ -220,7 +230,11 @@ def gradcam(
     weights = grads.mean(dim=(2, 3), keepdim=True)
     cams = F.relu((weights * acts).sum(dim=1, keepdim=True))
     cams = F.interpolate(cams, size=batch.shape[-2:], mode="bilinear", align_corners=False)
-    outputs = {k: v.detach() for k, v in outputs.items()} if isinstance(outputs, dict) else outputs.detach()
+    outputs = (
+        {k: v.detach() for k, v in outputs.items()}
+        if isinstance(outputs, dict)
+        else outputs.detach()
+    )
     return cams[:, 0], outputs
 
 
@@ -250,7 +264,9 @@ def to_tensor(
         if x.dim() == 3:
             x = x.unsqueeze(0)
         if x.dim() != 4 or x.shape[0] != 1:
-            raise ValueError(f"expected one image (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+            raise ValueError(
+                f"expected one image (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}"
+            )
         return x
     arr = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
     if arr.ndim != 3 or arr.shape[2] != 3:
@@ -276,7 +292,9 @@ def explain_maps(
     k = check_k(k)
     x = to_tensor(x)
     _, _, height, width = x.shape
-    matrices = random_transforms(k, np.random.default_rng(seed), height=height, width=width, ranges=ranges)
+    matrices = random_transforms(
+        k, np.random.default_rng(seed), height=height, width=width, ranges=ranges
+    )
     copies = x.expand(k, -1, -1, -1) if k == 1 else warp(x.expand(k, -1, -1, -1), matrices)
     cams, _ = gradcam(model, copies, target=target, score=score)
     with torch.no_grad():
@@ -353,7 +371,9 @@ def overlay(
     """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8)
+    rgb = np.asarray(
+        image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8
+    )
     m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
     if m.shape != rgb.shape[:2]:
         m = cv2.resize(m, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
