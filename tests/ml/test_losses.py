@@ -1,0 +1,58 @@
+import math
+
+import torch
+
+from diagnosis.ml.losses import LossWeights, combined_loss, masked_cross_entropy
+
+
+def _batch(b=4, grades=6):
+    torch.manual_seed(0)
+    outputs = {
+        "regression": torch.randn(b, requires_grad=True),
+        "logits": torch.randn(b, grades, requires_grad=True),
+        "aux:gender": torch.randn(b, 2, requires_grad=True),
+    }
+    targets = {
+        "grade": torch.tensor([0, 2, 5, 3])[:b],
+        "aux:gender": torch.tensor([1, -1, 0, -1])[:b],
+    }
+    return outputs, targets
+
+
+def test_combined_loss_is_the_weighted_sum_of_its_parts():
+    outputs, targets = _batch()
+    weights = LossWeights(mse=2.0, ce=0.5, aux={"gender": 0.3})
+    total, parts = combined_loss(outputs, targets, weights)
+    assert total.shape == ()
+    expected = 2.0 * parts["mse"] + 0.5 * parts["ce"] + 0.3 * parts["aux:gender"]
+    assert math.isclose(parts["total"], expected, rel_tol=1e-5)
+    total.backward()
+    assert outputs["regression"].grad is not None
+
+
+def test_aux_loss_uses_only_known_labels():
+    outputs, targets = _batch()
+    _, parts = combined_loss(outputs, targets)
+    known = torch.tensor([0, 2])
+    expected = torch.nn.functional.cross_entropy(
+        outputs["aux:gender"][known].detach(), targets["aux:gender"][known]
+    )
+    assert math.isclose(parts["aux:gender"], expected.item(), rel_tol=1e-5)
+
+
+def test_aux_loss_with_no_known_label_is_zero_not_nan():
+    logits = torch.randn(3, 2, requires_grad=True)
+    loss = masked_cross_entropy(logits, torch.tensor([-1, -1, -1]))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert torch.all(logits.grad == 0)
+
+
+def test_unknown_aux_labels_do_not_change_the_total():
+    outputs, targets = _batch()
+    all_unknown = {**targets, "aux:gender": torch.full((4,), -1)}
+    no_aux = {"grade": targets["grade"]}
+    total_unknown, _ = combined_loss(outputs, all_unknown)
+    total_none, _ = combined_loss(outputs, no_aux)
+    assert torch.isfinite(total_unknown)
+    assert math.isclose(float(total_unknown), float(total_none), rel_tol=1e-6)
