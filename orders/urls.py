@@ -1,3 +1,12 @@
+from django.urls import path
+
+from orders import views
+
 app_name = "orders"
 
-urlpatterns = []
+urlpatterns = [
+    path("cart/", views.cart_detail, name="cart_detail"),
+    path("cart/add/<int:product_id>/", views.cart_add, name="cart_add"),
+    path("cart/update/<int:product_id>/", views.cart_update, name="cart_update"),
+    path("cart/remove/<int:product_id>/", views.cart_remove, name="cart_remove"),
+]

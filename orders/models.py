@@ -1,0 +1,170 @@
+"""Carts, orders, their lines and payments.
+
+Money is ``Decimal`` with two places everywhere. An order keeps a snapshot of every price and
+product name at placement, so later catalog edits never change what a customer bought.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from catalog.models import Product
+
+
+class Cart(models.Model):
+    """A shopper's cart: a signed-in user's (one per user) or an anonymous session's.
+
+    Anonymous carts have no user; the session keeps their id. At log-in the session's cart is
+    merged into the user's cart and deleted.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="cart"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Cart #{self.pk} ({self.user or 'anonymous'})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cartline_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    """A placed order. ``user`` is empty for a guest checkout; ``email`` is always set."""
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+    # The checkout form's hidden key or the API's Idempotency-Key header: a second submit with
+    # the same key finds this order instead of placing another one.
+    idempotency_key = models.UUIDField(unique=True, editable=False)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+
+    email = models.EmailField("e-mail")
+    full_name = models.CharField(max_length=200)
+    address_line1 = models.CharField("address", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=20)
+    country = models.CharField(max_length=100)
+
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    shipping = models.DecimalField(max_digits=10, decimal_places=2)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(shipping__gte=0), name="order_shipping_gte_0"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("shipping")), name="order_total_sum"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order_detail", kwargs={"number": self.number})
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # PROTECT: stock bookkeeping at shipping/cancellation needs the product.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    product_name = models.CharField(max_length=300)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    line_total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=Decimal("0")), name="orderline_unit_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity")), name="orderline_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_name}"
+
+
+class PaymentKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    REFUND = "refund", "Refund"
+
+
+class Payment(models.Model):
+    """A successful money movement with the gateway: the charge, and a refund if cancelled.
+
+    Declined attempts are not stored: placement rolls back as a whole, and the shopper sees
+    the gateway's reason at once.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    gateway = models.CharField(max_length=100)
+    reference = models.CharField(max_length=100)
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    currency = models.CharField(max_length=3)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_gte_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.reference})"
