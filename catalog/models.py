@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -108,6 +109,17 @@ class Stock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product}: {self.available} available"
+
+    def clean(self) -> None:
+        # The check constraint says the same, but forms that leave ``allocated`` out (admin)
+        # skip it; this gives staff a message instead of an IntegrityError.
+        if self.allocated > self.quantity:
+            raise ValidationError(
+                {
+                    "quantity": f"Orders have already reserved {self.allocated}; "
+                    f"the quantity cannot be lower."
+                }
+            )
 
     @property
     def available(self) -> int:
