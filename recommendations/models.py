@@ -1,0 +1,245 @@
+"""Staff-curated recommendations: which plan and products go with which severity grade.
+
+A ``SkinCondition`` carries its grading scale as data (name, top grade, a label per grade), so
+rules are validated against rows rather than constants, and the diagnosis app never has to be
+imported here. A ``RecommendationRule`` matches a grade range of one condition; its items are
+the products of the routine and, bought together, its kit. Its ``TreatmentPlan`` may be shared
+by several rules (e.g. the same plan for oily and for dry skin with different products).
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from catalog.models import Product, ProductRole
+
+
+class SkinCondition(models.Model):
+    """A condition with its severity scale, e.g. acne vulgaris on the GEA scale 0-5."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    scale_name = models.CharField(max_length=100, help_text="e.g. GEA (Global Acne Severity)")
+    max_grade = models.PositiveSmallIntegerField(help_text="Grades run from 0 to this value.")
+    grade_labels = models.JSONField(
+        default=list, help_text='One label per grade, from 0 up: ["clear", "almost clear", ...]'
+    )
+    # From this grade up every routine says to see a dermatologist, even the default one.
+    refer_from_grade = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="From this grade up, advise seeing a dermatologist."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.scale_name})"
+
+    def clean(self) -> None:
+        labels = self.grade_labels
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
+            raise ValidationError({"grade_labels": "Give a list of non-empty labels."})
+        if self.max_grade is not None and len(labels) != self.max_grade + 1:
+            raise ValidationError(
+                {"grade_labels": f"Give {self.max_grade + 1} labels, one per grade 0..{self.max_grade}."}
+            )
+        if self.refer_from_grade is not None and self.refer_from_grade > (self.max_grade or 0):
+            raise ValidationError({"refer_from_grade": "Must be a grade of the scale."})
+
+    @property
+    def grades(self) -> range:
+        return range(self.max_grade + 1)
+
+    def grade_label(self, grade: int) -> str:
+        return self.grade_labels[grade]
+
+
+class SkinType(models.TextChoices):
+    OILY = "oily", "Oily"
+    DRY = "dry", "Dry"
+    COMBINATION = "combination", "Combination"
+    NORMAL = "normal", "Normal"
+    SENSITIVE = "sensitive", "Sensitive"
+
+
+class UsageTime(models.TextChoices):
+    MORNING = "morning", "Morning"
+    EVENING = "evening", "Evening"
+    BOTH = "both", "Morning and evening"
+
+
+class TreatmentPlan(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    summary = models.TextField(blank=True)
+    duration_weeks = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(104)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_weeks__gte=1), name="treatmentplan_duration_gte_1"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanStep(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    timing = models.CharField(max_length=10, choices=UsageTime.choices)
+    title = models.CharField(max_length=150)
+    instructions = models.TextField()
+    # A step may start later in the plan ("from week 3, every night").
+    from_week = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WarningLevel(models.TextChoices):
+    CAUTION = "caution", "Caution"
+    SEE_DOCTOR = "see_doctor", "See a dermatologist"
+
+
+class PlanWarning(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="warnings")
+    position = models.PositiveSmallIntegerField(default=0)
+    level = models.CharField(max_length=12, choices=WarningLevel.choices)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class RecommendationRule(models.Model):
+    """Grades ``min_grade..max_grade`` of ``condition`` get ``plan`` and the rule's items.
+
+    Rules may overlap: the active one with the highest ``priority`` wins (ties: a rule for the
+    shopper's skin type before a rule for any skin type, then the older rule).
+    """
+
+    condition = models.ForeignKey(SkinCondition, on_delete=models.PROTECT, related_name="rules")
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    min_grade = models.PositiveSmallIntegerField()
+    max_grade = models.PositiveSmallIntegerField()
+    skin_type = models.CharField(
+        max_length=20, choices=SkinType.choices, blank=True, help_text="Empty: any skin type."
+    )
+    priority = models.IntegerField(default=0, help_text="Higher wins where rules overlap.")
+    is_active = models.BooleanField(default=True)
+    valid_from = models.DateField(null=True, blank=True, help_text="Empty: no start date.")
+    valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="rules")
+    kit_name = models.CharField(max_length=150, blank=True, help_text="Empty: the rule's name.")
+    kit_discount_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("50"))],
+        help_text="Shown as the kit's saving; 0 for none.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["condition", "min_grade", "-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_grade__lte=F("max_grade")), name="rule_min_grade_lte_max_grade"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_from__lte=F("valid_until")),
+                name="rule_valid_from_lte_valid_until",
+            ),
+            models.CheckConstraint(
+                condition=Q(kit_discount_percent__gte=0) & Q(kit_discount_percent__lte=50),
+                name="rule_kit_discount_0_50",
+            ),
+        ]
+        indexes = [models.Index(fields=["condition", "is_active", "min_grade", "max_grade"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.min_grade is not None and self.max_grade is not None:
+            if self.min_grade > self.max_grade:
+                errors["max_grade"] = "The highest grade must not be below the lowest grade."
+        if self.condition_id is not None:
+            top = self.condition.max_grade
+            for field in ("min_grade", "max_grade"):
+                value = getattr(self, field)
+                if value is not None and value > top and field not in errors:
+                    errors[field] = (
+                        f"{self.condition.scale_name} grades run from 0 to {top}; {value} is not one."
+                    )
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            errors["valid_until"] = "The end date must not be before the start date."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def grade_range_display(self) -> str:
+        if self.min_grade == self.max_grade:
+            return str(self.min_grade)
+        return f"{self.min_grade}–{self.max_grade}"
+
+    @property
+    def kit_title(self) -> str:
+        return self.kit_name or self.name
+
+
+class RuleItem(models.Model):
+    """A product of a rule's routine: its part, how many, when and how to use it."""
+
+    rule = models.ForeignKey(RecommendationRule, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="rule_items")
+    role = models.CharField(
+        max_length=20,
+        choices=ProductRole.choices,
+        blank=True,
+        help_text="Empty: the product's own role. An out-of-stock product is replaced by one of this role.",
+    )
+    quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    when = models.CharField(max_length=10, choices=UsageTime.choices, default=UsageTime.BOTH)
+    how_to_use = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "product"], name="ruleitem_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="ruleitem_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+    def clean(self) -> None:
+        if self.product_id is None:
+            return
+        if not self.product.is_active:
+            raise ValidationError({"product": f"{self.product} is not active; pick an active product."})
+        if not self.role:
+            # Filled here, so every saved item has the role its replacement is searched by.
+            self.role = self.product.role
