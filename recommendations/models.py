@@ -7,8 +7,6 @@ the products of the routine and, bought together, its kit. Its ``TreatmentPlan``
 by several rules (e.g. the same plan for oily and for dry skin with different products).
 """
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -148,13 +146,6 @@ class RecommendationRule(models.Model):
     valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="rules")
     kit_name = models.CharField(max_length=150, blank=True, help_text="Empty: the rule's name.")
-    kit_discount_percent = models.DecimalField(
-        max_digits=4,
-        decimal_places=1,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("50"))],
-        help_text="Shown as the kit's saving; 0 for none.",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -169,10 +160,6 @@ class RecommendationRule(models.Model):
                 | Q(valid_until__isnull=True)
                 | Q(valid_from__lte=F("valid_until")),
                 name="rule_valid_from_lte_valid_until",
-            ),
-            models.CheckConstraint(
-                condition=Q(kit_discount_percent__gte=0) & Q(kit_discount_percent__lte=50),
-                name="rule_kit_discount_0_50",
             ),
         ]
         indexes = [models.Index(fields=["condition", "is_active", "min_grade", "max_grade"])]
