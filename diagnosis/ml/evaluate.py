@@ -272,14 +272,18 @@ def format_report(report: dict[str, Any]) -> str:
 
 def _handle(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
-    report, meta = evaluate_checkpoint(
-        args.data,
-        checkpoint=args.checkpoint,
-        images=args.images,
-        rule=args.rule,
-        group_column=args.group_column,
-        progress=not args.json,
-    )
+    try:
+        report, meta = evaluate_checkpoint(
+            args.data,
+            checkpoint=args.checkpoint,
+            images=args.images,
+            rule=args.rule,
+            group_column=args.group_column,
+            progress=not args.json,
+        )
+    except ValueError as exc:  # a malformed manifest or split file: say where, on one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.confusion:
         labels = meta["scale"]["labels"]
         save_confusion_png(

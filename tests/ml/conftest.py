@@ -55,3 +55,13 @@ def write_manifest(folder: Path, n: int, *, seed: int = 0, grades: int = 6, size
 @pytest.fixture
 def tiny_manifest(tmp_path: Path) -> Path:
     return write_manifest(tmp_path / "data", 36)
+
+
+@pytest.fixture(name="resize_normalizer")
+def _resize_normalizer():
+    return resize_normalizer
+
+
+@pytest.fixture
+def make_manifest():
+    return write_manifest
