@@ -2,6 +2,15 @@
 
 from django import forms
 
+from orders.payments import (
+    Card,
+    card_number_error,
+    cvc_error,
+    expiry_error,
+    normalize_card_number,
+)
+from orders.services import Address
+
 
 class QuantityForm(forms.Form):
     quantity = forms.IntegerField(
@@ -13,3 +22,90 @@ class QuantityForm(forms.Form):
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
     )
+
+
+def _text(autocomplete: str, **attrs) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete, **attrs})
+
+
+class CheckoutForm(forms.Form):
+    """Contact, shipping address and card. Guests check out with their e-mail alone."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    email = forms.EmailField(
+        label="E-mail",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send the order confirmation here.",
+    )
+    full_name = forms.CharField(label="Full name", max_length=200, widget=_text("name"))
+    address_line1 = forms.CharField(label="Address", max_length=200, widget=_text("address-line1"))
+    address_line2 = forms.CharField(
+        label="Address line 2 (optional)",
+        max_length=200,
+        required=False,
+        widget=_text("address-line2"),
+    )
+    city = forms.CharField(max_length=100, widget=_text("address-level2"))
+    postcode = forms.CharField(label="Postcode", max_length=20, widget=_text("postal-code"))
+    country = forms.CharField(max_length=100, widget=_text("country-name"))
+
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=23,
+        widget=_text("cc-number", inputmode="numeric", placeholder="4242 4242 4242 4242"),
+    )
+    card_expiry = forms.CharField(
+        label="Expiry (MM/YY)",
+        max_length=7,
+        widget=_text("cc-exp", placeholder="MM/YY"),
+    )
+    card_cvc = forms.CharField(
+        label="Security code (CVC)",
+        max_length=4,
+        widget=_text("cc-csc", inputmode="numeric"),
+    )
+
+    def clean_card_number(self) -> str:
+        number = normalize_card_number(self.cleaned_data["card_number"])
+        problem = card_number_error(number)
+        if problem:
+            raise forms.ValidationError(problem)
+        return number
+
+    def clean_card_expiry(self) -> tuple[int, int]:
+        month, year = parse_expiry(self.cleaned_data["card_expiry"])
+        problem = expiry_error(month, year)
+        if problem:
+            raise forms.ValidationError(problem)
+        return month, year
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        number, cvc = cleaned.get("card_number"), cleaned.get("card_cvc")
+        if number and cvc is not None:
+            problem = cvc_error(cvc.strip(), number)
+            if problem:
+                self.add_error("card_cvc", problem)
+        return cleaned
+
+    def card(self) -> Card:
+        month, year = self.cleaned_data["card_expiry"]
+        return Card(
+            number=self.cleaned_data["card_number"],
+            exp_month=month,
+            exp_year=year,
+            cvc=self.cleaned_data["card_cvc"].strip(),
+        )
+
+    def address(self) -> Address:
+        return Address.from_checkout(self.cleaned_data)
+
+
+def parse_expiry(value: str) -> tuple[int, int]:
+    """``MM/YY`` or ``MM/YYYY`` (spaces allowed) as (month, four-digit year)."""
+    parts = [part.strip() for part in value.replace(" ", "").split("/")]
+    if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[1]) not in (2, 4):
+        raise forms.ValidationError("Enter the expiry date as MM/YY.")
+    month, year = int(parts[0]), int(parts[1])
+    return month, (2000 + year if year < 100 else year)

@@ -76,7 +76,7 @@ def cart_count(*, user=None, cart_id: int | None = None) -> int:
 
 
 def order_list_for_user(*, user) -> QuerySet[Order]:
-    return Order.objects.filter(user=user).prefetch_related("lines")
+    return Order.objects.filter(user=user)
 
 
 def order_detail_queryset() -> QuerySet[Order]:

@@ -1,10 +1,25 @@
 """Every write of the orders app: carts, checkout, payments and the order lifecycle."""
 
+import logging
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from catalog.models import Product, Stock
-from orders.models import Cart, CartLine
+from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, Payment, PaymentKind
+from orders.payments import Card, PaymentGateway, get_gateway
+from orders.selectors import quantize, shipping_for
+
+logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------------------
 # Cart
@@ -21,7 +36,9 @@ def _available(product: Product) -> int:
 def _sellable_product(product_id: int) -> Product:
     product = Product.objects.select_related("stock").filter(pk=product_id, is_active=True).first()
     if product is None:
-        raise ValidationError("This product does not exist or is no longer sold.", code="no_product")
+        raise ValidationError(
+            "This product does not exist or is no longer sold.", code="no_product"
+        )
     return product
 
 
@@ -138,3 +155,398 @@ def merge_carts(*, source: Cart, target: Cart) -> list[str]:
     source.delete()
     target.save(update_fields=["updated_at"])
     return notes
+
+
+# ------------------------------------------------------------------------------------------
+# Checkout
+# ------------------------------------------------------------------------------------------
+
+
+class CheckoutError(Exception):
+    """Placing an order failed; ``message`` is meant for the shopper, ``code`` for clients."""
+
+    code = "checkout_failed"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class EmptyCart(CheckoutError):
+    code = "empty_cart"
+
+
+class InsufficientStock(CheckoutError):
+    code = "insufficient_stock"
+
+
+class PaymentDeclined(CheckoutError):
+    code = "payment_declined"
+
+
+class IdempotencyKeyReused(CheckoutError):
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class Address:
+    full_name: str
+    line1: str
+    city: str
+    postcode: str
+    country: str
+    line2: str = ""
+
+    @classmethod
+    def from_checkout(cls, data: Mapping[str, str]) -> "Address":
+        """From the checkout form's or the API's cleaned fields (same names in both)."""
+        return cls(
+            full_name=data["full_name"],
+            line1=data["address_line1"],
+            line2=data.get("address_line2") or "",
+            city=data["city"],
+            postcode=data["postcode"],
+            country=data["country"],
+        )
+
+
+# 32 symbols without 0/O and 1/I: easy to read out on the phone, 32**8 ≈ 10**12 numbers.
+_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_PLACE_ATTEMPTS = 3
+
+
+def new_order_number() -> str:
+    return "SK-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+def _owner_id(user) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _order_for_key(idempotency_key: uuid.UUID, user) -> Order | None:
+    """The order an earlier submit with this key placed, if it belongs to the same shopper."""
+    order = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if order is not None and order.user_id != _owner_id(user):
+        raise IdempotencyKeyReused("This idempotency key was already used for another order.")
+    return order
+
+
+def order_place(
+    *,
+    cart: Cart,
+    user,
+    email: str,
+    address: Address,
+    card: Card,
+    idempotency_key: uuid.UUID,
+    gateway: PaymentGateway | None = None,
+) -> Order:
+    """Turn ``cart`` into a paid order, all or nothing.
+
+    In one transaction: lock the cart (one checkout per cart at a time), lock the products'
+    stock rows in primary-key order (concurrent checkouts never deadlock), check availability,
+    create the order with price snapshots, allocate the stock, charge the card, mark the order
+    paid and empty the cart. Any failure rolls all of it back: no order, stock and cart as
+    they were.
+
+    A second call with the same ``idempotency_key`` returns the first order instead of
+    placing another; the unique key on Order settles the race of two simultaneous submits.
+
+    Raises ``EmptyCart``, ``InsufficientStock`` (naming the products), ``PaymentDeclined``
+    or ``IdempotencyKeyReused``.
+    """
+    existing = _order_for_key(idempotency_key, user)
+    if existing is not None:
+        return existing
+    gateway = gateway or get_gateway()
+    for attempt in range(1, _PLACE_ATTEMPTS + 1):
+        try:
+            return _place(
+                cart=cart,
+                user=user,
+                email=email,
+                address=address,
+                card=card,
+                idempotency_key=idempotency_key,
+                gateway=gateway,
+            )
+        except IntegrityError:
+            # Either a simultaneous submit with the same key won (return its order), or the
+            # random order number collided (try again with a new one: nothing was charged,
+            # since the order row is written before the charge).
+            existing = _order_for_key(idempotency_key, user)
+            if existing is not None:
+                return existing
+            if attempt == _PLACE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _place(
+    *,
+    cart: Cart,
+    user,
+    email: str,
+    address: Address,
+    card: Card,
+    idempotency_key: uuid.UUID,
+    gateway: PaymentGateway,
+) -> Order:
+    with transaction.atomic():
+        locked_cart = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        if locked_cart is None:
+            raise EmptyCart("Your cart is empty.")
+        # A submit with the same key that held the cart lock before us has committed by now.
+        existing = _order_for_key(idempotency_key, user)
+        if existing is not None:
+            return existing
+        lines = list(locked_cart.lines.select_related("product").order_by("product_id"))
+        if not lines:
+            raise EmptyCart("Your cart is empty.")
+
+        stocks = {
+            stock.product_id: stock
+            for stock in Stock.objects.select_for_update()
+            .filter(product_id__in=[line.product_id for line in lines])
+            .order_by("pk")
+        }
+        shortages = []
+        for line in lines:
+            stock = stocks.get(line.product_id)
+            available = stock.available if stock and line.product.is_active else 0
+            if line.quantity > available:
+                shortages.append(
+                    f"{line.product} (only {available} left, your cart has {line.quantity})"
+                    if available
+                    else f"{line.product} (sold out)"
+                )
+        if shortages:
+            raise InsufficientStock("Not enough stock for " + "; ".join(shortages) + ".")
+
+        subtotal = quantize(sum((line.product.price * line.quantity for line in lines), Decimal(0)))
+        shipping = shipping_for(subtotal)
+        order = Order(
+            number=new_order_number(),
+            user=user if _owner_id(user) else None,
+            idempotency_key=idempotency_key,
+            status=OrderStatus.PENDING,
+            email=email,
+            full_name=address.full_name,
+            address_line1=address.line1,
+            address_line2=address.line2,
+            city=address.city,
+            postcode=address.postcode,
+            country=address.country,
+            currency=settings.SHOP_CURRENCY,
+            subtotal=subtotal,
+            shipping=shipping,
+            total=quantize(subtotal + shipping),
+        )
+        order.full_clean(exclude=["number", "idempotency_key"])  # the DB settles uniqueness
+        order.save()
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product=line.product,
+                product_name=str(line.product),
+                unit_price=line.product.price,
+                quantity=line.quantity,
+                line_total=quantize(line.product.price * line.quantity),
+            )
+            for line in lines
+        )
+        for line in lines:
+            stock = stocks[line.product_id]
+            stock.allocated += line.quantity
+            stock.save(update_fields=["allocated"])
+
+        # The charge runs inside the transaction: the offline gateway cannot fail after
+        # approving, so a rollback never strands money. A real provider would need more: an
+        # authorization here and a capture after commit (or a refund if the commit fails), its
+        # own idempotency key (we pass ours), and webhooks for asynchronous outcomes, with the
+        # order committed as pending while the provider decides.
+        result = gateway.charge(
+            amount=order.total,
+            currency=order.currency,
+            card=card,
+            idempotency_key=str(idempotency_key),
+            description=f"{settings.SHOP_NAME} order {order.number}",
+        )
+        if not result.approved:
+            raise PaymentDeclined(result.message or "Your card was declined.")
+        Payment.objects.create(
+            order=order,
+            kind=PaymentKind.CHARGE,
+            gateway=gateway.name,
+            reference=result.reference,
+            amount=order.total,
+            currency=order.currency,
+            card_brand=card.brand,
+            card_last4=card.last4,
+        )
+        _move(order, OrderStatus.PAID)
+        locked_cart.lines.all().delete()
+        transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
+        return order
+
+
+# ------------------------------------------------------------------------------------------
+# Order lifecycle
+# ------------------------------------------------------------------------------------------
+
+# The one place that says which status may follow which.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+_TIMESTAMP_FIELD = {
+    OrderStatus.PAID: "paid_at",
+    OrderStatus.SHIPPED: "shipped_at",
+    OrderStatus.DELIVERED: "delivered_at",
+    OrderStatus.CANCELLED: "cancelled_at",
+}
+
+
+class InvalidTransition(Exception):
+    def __init__(self, order: Order, target: str) -> None:
+        self.message = (
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot be "
+            f"marked {OrderStatus(target).label.lower()}."
+        )
+        super().__init__(self.message)
+
+
+def can_move(order: Order, target: str) -> bool:
+    return target in ALLOWED_TRANSITIONS[order.status]
+
+
+def _move(order: Order, target: str) -> None:
+    if not can_move(order, target):
+        raise InvalidTransition(order, target)
+    field = _TIMESTAMP_FIELD[target]
+    order.status = target
+    setattr(order, field, timezone.now())
+    order.save(update_fields=["status", field])
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _locked_stocks(order: Order) -> list[tuple[OrderLine, Stock]]:
+    lines = list(order.lines.all())
+    stocks = {
+        stock.product_id: stock
+        for stock in Stock.objects.select_for_update()
+        .filter(product_id__in=[line.product_id for line in lines])
+        .order_by("pk")
+    }
+    return [(line, stocks[line.product_id]) for line in lines]
+
+
+@transaction.atomic
+def order_mark_paid(*, order: Order) -> Order:
+    """pending -> paid, for gateways that confirm later (the test gateway pays at placement)."""
+    order = _locked(order)
+    _move(order, OrderStatus.PAID)
+    transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
+    return order
+
+
+@transaction.atomic
+def order_ship(*, order: Order) -> Order:
+    """paid -> shipped: the allocated units leave the shelf (quantity and allocated drop)."""
+    order = _locked(order)
+    _move(order, OrderStatus.SHIPPED)
+    for line, stock in _locked_stocks(order):
+        stock.quantity -= line.quantity
+        stock.allocated -= line.quantity
+        stock.full_clean()
+        stock.save(update_fields=["quantity", "allocated"])
+    transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="shipped"))
+    return order
+
+
+@transaction.atomic
+def order_deliver(*, order: Order) -> Order:
+    """shipped -> delivered."""
+    order = _locked(order)
+    _move(order, OrderStatus.DELIVERED)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, gateway: PaymentGateway | None = None) -> Order:
+    """pending or paid -> cancelled: the allocation is released and a charge refunded.
+
+    A refund the gateway refuses rolls the cancellation back, so an order is never cancelled
+    while the customer's money is still held.
+    """
+    order = _locked(order)
+    was_paid = order.status == OrderStatus.PAID
+    _move(order, OrderStatus.CANCELLED)
+    for line, stock in _locked_stocks(order):
+        stock.allocated -= line.quantity
+        stock.full_clean()
+        stock.save(update_fields=["allocated"])
+    if was_paid:
+        _refund(order, gateway or get_gateway())
+    transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="cancelled"))
+    return order
+
+
+class RefundFailed(Exception):
+    pass
+
+
+def _refund(order: Order, gateway: PaymentGateway) -> None:
+    for charge in order.payments.filter(kind=PaymentKind.CHARGE):
+        result = gateway.refund(
+            reference=charge.reference, amount=charge.amount, currency=charge.currency
+        )
+        if not result.approved:
+            raise RefundFailed(
+                f"Order {order.number}: the refund of {charge.reference} failed "
+                f"({result.message or result.decline_code}); the order was not cancelled."
+            )
+        Payment.objects.create(
+            order=order,
+            kind=PaymentKind.REFUND,
+            gateway=charge.gateway,
+            reference=result.reference,
+            amount=charge.amount,
+            currency=charge.currency,
+            card_brand=charge.card_brand,
+            card_last4=charge.card_last4,
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# E-mail
+# ------------------------------------------------------------------------------------------
+
+ORDER_EMAILS = ("confirmation", "shipped", "cancelled")
+
+
+def send_order_email(*, order_id: int, kind: str) -> None:
+    """Send one of the order e-mails (templates/orders/email/<kind>_subject|body.txt).
+
+    Called on commit, so a rolled-back order never e-mails anyone. A mail server that is down
+    is logged, not raised: the order is placed either way.
+    """
+    if kind not in ORDER_EMAILS:
+        raise ValueError(f"unknown order e-mail {kind!r}")
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    context = {"order": order, "shop_name": settings.SHOP_NAME}
+    subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
+    body = render_to_string(f"orders/email/{kind}_body.txt", context)
+    try:
+        send_mail(subject, body, None, [order.email])
+    except OSError:
+        logger.exception("Could not send the %s e-mail of order %s", kind, order.number)

@@ -1,11 +1,13 @@
 """Where a request's cart lives: the user's cart, or the one whose id the session keeps."""
 
+from django.contrib import messages
 from django.http import HttpRequest
 
 from orders import services
 from orders.models import Cart
 
 CART_SESSION_KEY = "cart_id"
+GUEST_ORDERS_SESSION_KEY = "guest_orders"
 
 
 def session_cart_id(request: HttpRequest) -> int | None:
@@ -29,3 +31,31 @@ def existing_request_cart(request: HttpRequest) -> Cart | None:
     if cart_id is None:
         return None
     return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+
+
+def remember_guest_order(request: HttpRequest, number: str) -> None:
+    """A guest may see the orders placed in this session (there is no account to check)."""
+    numbers = guest_order_numbers(request)
+    if number not in numbers:
+        request.session[GUEST_ORDERS_SESSION_KEY] = [*numbers, number]
+
+
+def guest_order_numbers(request: HttpRequest) -> list[str]:
+    value = request.session.get(GUEST_ORDERS_SESSION_KEY)
+    return value if isinstance(value, list) else []
+
+
+def merge_session_cart_at_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """``user_logged_in`` receiver: the anonymous cart joins the user's cart."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    cart_id = session.pop(CART_SESSION_KEY, None)
+    if not isinstance(cart_id, int):
+        return
+    source = Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+    if source is None:
+        return
+    notes = services.merge_carts(source=source, target=services.cart_get_or_create(user=user))
+    for note in notes:
+        messages.warning(request, note, fail_silently=True)

@@ -1,16 +1,25 @@
 """Storefront pages of the cart, the checkout and the customer's orders (thin: parse, call a
 service, render)."""
 
+import uuid
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import selectors, services
-from orders.forms import QuantityForm
-from orders.session import existing_request_cart, request_cart
+from orders.forms import CheckoutForm, QuantityForm
+from orders.models import Order
+from orders.session import (
+    existing_request_cart,
+    guest_order_numbers,
+    remember_guest_order,
+    request_cart,
+)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -47,7 +56,9 @@ def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return _back(request, "orders:cart_detail")
-    messages.success(request, f"Added {form.cleaned_data['quantity']} × {line.product} to your cart.")
+    messages.success(
+        request, f"Added {form.cleaned_data['quantity']} × {line.product} to your cart."
+    )
     return redirect("orders:cart_detail")
 
 
@@ -83,3 +94,63 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     else:
         messages.success(request, "Removed from your cart.")
     return redirect("orders:cart_detail")
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    """Guests may check out with an e-mail address; signed-in users get their details filled."""
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        cart = request_cart(request)
+        if form.is_valid():
+            try:
+                order = services.order_place(
+                    cart=cart,
+                    user=request.user,
+                    email=form.cleaned_data["email"],
+                    address=form.address(),
+                    card=form.card(),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except services.EmptyCart as error:
+                messages.error(request, error.message)
+                return redirect("orders:cart_detail")
+            except services.CheckoutError as error:
+                form.add_error(None, error.message)
+            else:
+                if order.user_id is None:
+                    remember_guest_order(request, order.number)
+                messages.success(request, f"Thank you! Order {order.number} is placed and paid.")
+                return redirect(order)
+    else:
+        cart = existing_request_cart(request)
+        initial = {"idempotency_key": uuid.uuid4()}
+        if request.user.is_authenticated:
+            initial |= {"email": request.user.email, "full_name": request.user.get_full_name()}
+        form = CheckoutForm(initial=initial)
+    summary = selectors.cart_summary(cart=cart)
+    if summary.is_empty and request.method == "GET":
+        messages.info(request, "Your cart is empty: add a product before checking out.")
+        return redirect("orders:cart_detail")
+    return render(request, "orders/checkout.html", {"form": form, "summary": summary})
+
+
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The owner's order; a guest sees the orders placed in this browser session. Anyone
+    else gets a 404, so order numbers reveal nothing."""
+    order = selectors.order_detail_queryset().filter(number=number).first()
+    if order is None or not _may_see(request, order):
+        raise Http404("No such order.")
+    return render(request, "orders/order_detail.html", {"order": order})
+
+
+def _may_see(request: HttpRequest, order: Order) -> bool:
+    if order.user_id is not None:
+        return request.user.is_authenticated and order.user_id == request.user.pk
+    return order.number in guest_order_numbers(request)
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = selectors.order_list_for_user(user=request.user)
+    return render(request, "orders/order_list.html", {"orders": orders})

@@ -1,0 +1,52 @@
+"""Token authentication for API clients (apps, scripts)."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.selectors import login_username
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(help_text="Username or e-mail address.")
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+class ObtainTokenView(APIView):
+    permission_classes = [AllowAny]
+    # Credentials come in the body. No session auth here (so no CSRF); the token class only
+    # makes a wrong password answer 401 with a WWW-Authenticate header rather than 403.
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(
+        summary="Get an API token",
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="A field is missing."),
+            401: OpenApiResponse(description="Wrong username/e-mail or password."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=login_username(data.validated_data["username"]),
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise AuthenticationFailed("Wrong username/e-mail or password.")
+        token = services.token_get_or_create(user=user)
+        return Response({"token": token.key})

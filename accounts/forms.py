@@ -1,0 +1,42 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+
+from accounts.selectors import login_username
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["email"].help_text = "For order confirmations and password resets."
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail address already exists.")
+        return email
+
+
+class LoginForm(AuthenticationForm):
+    """Log in with the username or the e-mail address."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Username or e-mail"
+        self.fields["username"].max_length = 254
+        self.fields["username"].widget.attrs["maxlength"] = 254
+        self.error_messages["invalid_login"] = (
+            "That username or e-mail and password do not match an account. Both are "
+            "case-sensitive except the e-mail."
+        )
+
+    def clean(self):
+        if self.cleaned_data.get("username"):
+            self.cleaned_data["username"] = login_username(self.cleaned_data["username"])
+        return super().clean()

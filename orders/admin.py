@@ -1,0 +1,139 @@
+"""Staff move orders through their lifecycle with admin actions that call the services, so
+stock bookkeeping and e-mails happen exactly as anywhere else."""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from orders import services
+from orders.models import Cart, CartLine, Order, OrderLine, Payment
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["product", "product_name", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = [
+        "kind",
+        "amount",
+        "currency",
+        "gateway",
+        "reference",
+        "card_brand",
+        "card_last4",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run_transition(
+    request: HttpRequest,
+    queryset: QuerySet[Order],
+    service: Callable[..., Order],
+    done: str,
+    modeladmin: admin.ModelAdmin,
+) -> None:
+    moved = 0
+    for order in queryset.order_by("pk"):
+        try:
+            service(order=order)
+        except (services.InvalidTransition, services.RefundFailed) as error:
+            modeladmin.message_user(request, str(error), messages.ERROR)
+        else:
+            moved += 1
+    if moved:
+        modeladmin.message_user(request, f"{moved} order(s) {done}.", messages.SUCCESS)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "created_at", "email", "status", "total", "currency"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["number", "email", "full_name", "user__username"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, PaymentInline]
+    actions = ["mark_shipped", "mark_delivered", "cancel"]
+    # Status and money change only through the actions (services); the address may be fixed.
+    readonly_fields = [
+        "number",
+        "user",
+        "status",
+        "currency",
+        "subtotal",
+        "shipping",
+        "total",
+        "created_at",
+        "paid_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "user", "status", "email"]}),
+        (
+            "Shipping address",
+            {
+                "fields": [
+                    "full_name",
+                    "address_line1",
+                    "address_line2",
+                    "postcode",
+                    "city",
+                    "country",
+                ]
+            },
+        ),
+        ("Money", {"fields": ["currency", "subtotal", "shipping", "total"]}),
+        (
+            "History",
+            {"fields": ["created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"]},
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders come from checkouts
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # cancel instead: deleting would strand allocated stock
+
+    @admin.action(description="Mark selected orders shipped (takes the stock off the shelf)")
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        _run_transition(request, queryset, services.order_ship, "marked shipped", self)
+
+    @admin.action(description="Mark selected orders delivered")
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        _run_transition(request, queryset, services.order_deliver, "marked delivered", self)
+
+    @admin.action(description="Cancel selected orders (releases stock, refunds payments)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        _run_transition(request, queryset, services.order_cancel, "cancelled", self)
+
+
+class CartLineInline(admin.TabularInline):
+    model = CartLine
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "updated_at"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user"]
+    inlines = [CartLineInline]

@@ -1,0 +1,209 @@
+"""Cart and order API. The cart works for anonymous clients (session) and signed-in ones;
+orders are their owner's only and need authentication (session or token)."""
+
+import uuid
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import selectors, services
+from orders.models import Order
+from orders.serializers import (
+    CartLineAddSerializer,
+    CartLineQuantitySerializer,
+    CartSerializer,
+    CheckoutSerializer,
+    OrderListSerializer,
+    OrderSerializer,
+)
+from orders.session import existing_request_cart, request_cart
+
+_INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
+_NOT_IN_CART = OpenApiResponse(description="The product is not in the cart.")
+
+
+def _cart_response(cart, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(CartSerializer(selectors.cart_summary(cart=cart)).data, status=status_code)
+
+
+def _service_error(error: DjangoValidationError) -> APIException:
+    if getattr(error, "code", None) == "not_in_cart":
+        return NotFound(" ".join(error.messages))
+    return ValidationError({"detail": " ".join(error.messages)}, code=error.code or "invalid")
+
+
+class CartView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Show the cart", responses={200: CartSerializer})
+    def get(self, request: Request) -> Response:
+        return _cart_response(existing_request_cart(request))
+
+
+class CartLinesView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Add a product to the cart",
+        description="Adds to the quantity already in the cart; the total may not exceed stock.",
+        request=CartLineAddSerializer,
+        responses={201: CartSerializer, 400: _INVALID},
+    )
+    def post(self, request: Request) -> Response:
+        data = CartLineAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = request_cart(request)
+        try:
+            services.cart_add(cart=cart, **data.validated_data)
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        return _cart_response(cart, status.HTTP_201_CREATED)
+
+
+class CartLineView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Change a cart line's quantity",
+        request=CartLineQuantitySerializer,
+        responses={200: CartSerializer, 400: _INVALID, 404: _NOT_IN_CART},
+    )
+    def patch(self, request: Request, product_id: int) -> Response:
+        data = CartLineQuantitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = existing_request_cart(request)
+        if cart is None:
+            raise NotFound("This product is not in your cart.")
+        try:
+            services.cart_set_quantity(
+                cart=cart, product_id=product_id, quantity=data.validated_data["quantity"]
+            )
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        return _cart_response(cart)
+
+    @extend_schema(
+        summary="Remove a product from the cart", responses={204: None, 404: _NOT_IN_CART}
+    )
+    def delete(self, request: Request, product_id: int) -> Response:
+        cart = existing_request_cart(request)
+        if cart is None:
+            raise NotFound("This product is not in your cart.")
+        try:
+            services.cart_remove(cart=cart, product_id=product_id)
+        except DjangoValidationError as error:
+            raise _service_error(error) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CheckoutFailed(APIException):
+    def __init__(self, error: services.CheckoutError) -> None:
+        self.status_code = _CHECKOUT_STATUS.get(type(error), status.HTTP_400_BAD_REQUEST)
+        super().__init__(detail=error.message, code=error.code)
+        self.default_code = error.code  # the project's handler reports it as `code`
+
+
+_CHECKOUT_STATUS = {
+    services.EmptyCart: status.HTTP_400_BAD_REQUEST,
+    services.InsufficientStock: status.HTTP_409_CONFLICT,
+    services.PaymentDeclined: status.HTTP_402_PAYMENT_REQUIRED,
+    services.IdempotencyKeyReused: status.HTTP_409_CONFLICT,
+}
+
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="A UUID the client makes up per order. Sending the same key again (a retry "
+    "after a timeout) returns the order the first request placed instead of a second one.",
+)
+
+
+class OrderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own orders; anyone else's are 404."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_field = "number"
+
+    def get_queryset(self) -> QuerySet[Order]:
+        if self.action == "list":
+            return selectors.order_list_for_user(user=self.request.user)
+        return selectors.order_detail_queryset().filter(user=self.request.user)
+
+    def get_serializer_class(self):
+        return OrderListSerializer if self.action == "list" else OrderSerializer
+
+    @extend_schema(summary="List your orders", responses={200: OrderListSerializer(many=True)})
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Show one of your orders",
+        responses={
+            200: OrderSerializer,
+            404: OpenApiResponse(description="No such order of yours."),
+        },
+    )
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Place an order from your cart (checkout)",
+        description="Pays with the card and empties the cart, all or nothing. Test cards: "
+        "4242424242424242 approves, 4000000000000002 declines, 4000000000009995 has "
+        "insufficient funds.",
+        parameters=[_IDEMPOTENCY_KEY],
+        request=CheckoutSerializer,
+        responses={
+            201: OrderSerializer,
+            400: _INVALID,
+            402: OpenApiResponse(description="The payment was declined; nothing was ordered."),
+            409: OpenApiResponse(
+                description="Not enough stock (the products are named), or the key was used "
+                "for someone else's order."
+            ),
+        },
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        key = _idempotency_key(request)
+        data = CheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            order = services.order_place(
+                cart=request_cart(request),
+                user=request.user,
+                email=data.validated_data.get("email") or request.user.email,
+                address=data.address(),
+                card=data.card(),
+                idempotency_key=key,
+            )
+        except services.CheckoutError as error:
+            raise CheckoutFailed(error) from error
+        order = selectors.order_detail_queryset().get(pk=order.pk)
+        # A replay answers like the first request did, as payment APIs do.
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID:
+    value = request.headers.get("Idempotency-Key", "")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationError(
+            {"detail": "Send an Idempotency-Key header with a UUID, e.g. from uuid4()."},
+            code="idempotency_key_required",
+        ) from None
