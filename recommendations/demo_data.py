@@ -68,14 +68,22 @@ PLANS: tuple[DemoPlan, ...] = (
             ("morning", "Moisturise", "Oil-free gel moisturiser on the whole face.", 1),
             ("morning", "Sunscreen", "SPF 50 gel cream as the last step.", 1),
             ("evening", "Cleanse", "Salicylic acid cleanser, then pat dry.", 1),
-            ("evening", "Treat", "Benzoyl peroxide 2.5% gel, thin layer on the affected areas; "
-             "every other evening in week 1, then nightly.", 1),
+            (
+                "evening",
+                "Treat",
+                "Benzoyl peroxide 2.5% gel, thin layer on the affected areas; "
+                "every other evening in week 1, then nightly.",
+                1,
+            ),
             ("evening", "Moisturise", "Moisturiser after the gel has dried.", 1),
         ),
         warnings=(
             ("caution", "Benzoyl peroxide bleaches towels, pillowcases and clothes."),
-            ("caution", "Some dryness and peeling in the first weeks is normal; use the gel "
-             "every other day if your skin stings."),
+            (
+                "caution",
+                "Some dryness and peeling in the first weeks is normal; use the gel "
+                "every other day if your skin stings.",
+            ),
         ),
     ),
     DemoPlan(
@@ -89,17 +97,28 @@ PLANS: tuple[DemoPlan, ...] = (
             ("morning", "Treat", "Benzoyl peroxide 2.5% gel on the affected areas.", 1),
             ("morning", "Sunscreen", "SPF 50 every morning: retinoids make skin sun-sensitive.", 1),
             ("evening", "Cleanse", "Gentle hydrating cleanser; wait until the skin is dry.", 1),
-            ("evening", "Retinoid", "A pea-sized amount of adapalene for the whole face, every "
-             "second or third night for two weeks.", 1),
+            (
+                "evening",
+                "Retinoid",
+                "A pea-sized amount of adapalene for the whole face, every "
+                "second or third night for two weeks.",
+                1,
+            ),
             ("evening", "Retinoid, nightly", "Adapalene every night if your skin tolerates it.", 3),
             ("evening", "Moisturise", "Barrier repair moisturiser after the retinoid.", 1),
         ),
         warnings=(
-            ("caution", "Introduce retinoids gradually: redness and flaking in the first weeks "
-             "are common and settle."),
+            (
+                "caution",
+                "Introduce retinoids gradually: redness and flaking in the first weeks "
+                "are common and settle.",
+            ),
             ("caution", "Do not use adapalene if you are pregnant or planning a pregnancy."),
-            ("see_doctor", "If there is no improvement after 12 weeks, or painful deep bumps "
-             "appear, see a doctor or dermatologist."),
+            (
+                "see_doctor",
+                "If there is no improvement after 12 weeks, or painful deep bumps "
+                "appear, see a doctor or dermatologist.",
+            ),
         ),
     ),
     DemoPlan(
@@ -114,8 +133,11 @@ PLANS: tuple[DemoPlan, ...] = (
             ("morning", "Sunscreen", "Mineral SPF 50; the tint evens out redness.", 1),
         ),
         warnings=(
-            ("see_doctor", "Book an appointment with a dermatologist: severe acne can leave "
-             "permanent scars, and prescription treatments work much better than shop products."),
+            (
+                "see_doctor",
+                "Book an appointment with a dermatologist: severe acne can leave "
+                "permanent scars, and prescription treatments work much better than shop products.",
+            ),
             ("caution", "Do not add strong over-the-counter actives without medical advice."),
         ),
     ),

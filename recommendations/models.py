@@ -42,8 +42,9 @@ class SkinCondition(models.Model):
         if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
             raise ValidationError({"grade_labels": "Give a list of non-empty labels."})
         if self.max_grade is not None and len(labels) != self.max_grade + 1:
+            count = self.max_grade + 1
             raise ValidationError(
-                {"grade_labels": f"Give {self.max_grade + 1} labels, one per grade 0..{self.max_grade}."}
+                {"grade_labels": f"Give {count} labels, one per grade 0..{self.max_grade}."}
             )
         if self.refer_from_grade is not None and self.refer_from_grade > (self.max_grade or 0):
             raise ValidationError({"refer_from_grade": "Must be a grade of the scale."})
@@ -177,9 +178,8 @@ class RecommendationRule(models.Model):
             for field in ("min_grade", "max_grade"):
                 value = getattr(self, field)
                 if value is not None and value > top and field not in errors:
-                    errors[field] = (
-                        f"{self.condition.scale_name} grades run from 0 to {top}; {value} is not one."
-                    )
+                    scale = self.condition.scale_name
+                    errors[field] = f"{scale} grades run from 0 to {top}; {value} is not one."
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             errors["valid_until"] = "The end date must not be before the start date."
         if errors:
@@ -205,7 +205,8 @@ class RuleItem(models.Model):
         max_length=20,
         choices=ProductRole.choices,
         blank=True,
-        help_text="Empty: the product's own role. An out-of-stock product is replaced by one of this role.",
+        help_text="Empty: the product's own role. "
+        "An out-of-stock product is replaced by one of this role.",
     )
     quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     when = models.CharField(max_length=10, choices=UsageTime.choices, default=UsageTime.BOTH)
@@ -226,7 +227,9 @@ class RuleItem(models.Model):
         if self.product_id is None:
             return
         if not self.product.is_active:
-            raise ValidationError({"product": f"{self.product} is not active; pick an active product."})
+            raise ValidationError(
+                {"product": f"{self.product} is not active; pick an active product."}
+            )
         if not self.role:
             # Filled here, so every saved item has the role its replacement is searched by.
             self.role = self.product.role

@@ -75,6 +75,10 @@ class PlanView:
     def evening_steps(self) -> list[PlanStepView]:
         return [s for s in self.steps if s.timing in (UsageTime.EVENING, UsageTime.BOTH)]
 
+    @property
+    def times(self) -> list[tuple[str, list[PlanStepView]]]:
+        return [("Morning", self.morning_steps), ("Evening", self.evening_steps)]
+
 
 @dataclass(frozen=True)
 class RecommendationLine:
@@ -325,8 +329,34 @@ def recommend_for_rule(*, rule_id: int, today: date | None = None) -> Recommenda
         raise ValidationError("This kit is not offered any more.", code="no_kit")
     plan = _with_referral(_plan_view(rule.plan), condition=rule.condition, grade=rule.min_grade)
     return Recommendation(
-        condition=rule.condition, grade=rule.min_grade, plan=plan, lines=_rule_lines(rule), rule=rule
+        condition=rule.condition,
+        grade=rule.min_grade,
+        plan=plan,
+        lines=_rule_lines(rule),
+        rule=rule,
     )
+
+
+def kit_recommendation(
+    *,
+    rule_id: int | None = None,
+    grade: int | None = None,
+    condition_slug: str = "",
+    skin_type: str = "",
+) -> Recommendation:
+    """The recommendation whose kit a shopper asked for: by rule id, or by grade."""
+    if rule_id is not None:
+        return recommend_for_rule(rule_id=rule_id)
+    if grade is None:
+        raise ValidationError("Name a kit (rule) or a grade.", code="no_kit")
+    condition = None
+    if condition_slug:
+        condition = SkinCondition.objects.filter(slug=condition_slug).first()
+        if condition is None:
+            raise ValidationError(
+                f"Unknown skin condition {condition_slug!r}.", code="no_condition"
+            )
+    return recommend(grade=grade, condition=condition, skin_type=skin_type)
 
 
 # ------------------------------------------------------------------------------------------
@@ -408,14 +438,16 @@ def _upsert(model: type[Model], *, slug: str, values: dict) -> tuple[Model, bool
     return instance, True
 
 
-def _replace_children(manager, rows: list[dict], fields: tuple[str, ...], make) -> bool:
+def _replace_children(
+    manager, rows: list[dict], fields: tuple[str, ...], model: type[Model], parent: dict
+) -> bool:
     """Make a parent's child rows equal ``rows`` (in order); writes only when they differ."""
     current = [tuple(getattr(c, f) for f in fields) for c in manager.all()]
     if current == [tuple(r[f] for f in fields) for r in rows]:
         return False
     manager.all().delete()
     for position, row in enumerate(rows):
-        child = make(position=position, **row)
+        child = model(position=position, **parent, **row)
         child.full_clean()
         child.save()
     return True
@@ -444,13 +476,11 @@ def seed_demo_rules(
             {"timing": s[0], "title": s[1], "instructions": s[2], "from_week": s[3]}
             for s in p.steps
         ]
-        written |= _replace_children(
-            plan.steps, steps, ("timing", "title", "instructions", "from_week"),
-            lambda **kw: PlanStep(plan=plan, **kw),
-        )
+        step_fields = ("timing", "title", "instructions", "from_week")
+        written |= _replace_children(plan.steps, steps, step_fields, PlanStep, {"plan": plan})
         warnings = [{"level": level, "text": text} for level, text in p.warnings]
         written |= _replace_children(
-            plan.warnings, warnings, ("level", "text"), lambda **kw: PlanWarning(plan=plan, **kw)
+            plan.warnings, warnings, ("level", "text"), PlanWarning, {"plan": plan}
         )
         summary.written += written
         plans_by_slug[p.slug] = plan
@@ -459,7 +489,7 @@ def seed_demo_rules(
     missing = sorted(slugs - products.keys())
     if missing:
         raise ValidationError(
-            f"The demo rules need these products; seed the demo catalog first: {', '.join(missing)}."
+            "The demo rules need these products; seed the demo catalog first: " + ", ".join(missing)
         )
     for r in rules:
         rule, written = _upsert(
@@ -487,9 +517,7 @@ def seed_demo_rules(
             }
             for i in r.items
         ]
-        written |= _replace_children(
-            rule.items, items, ("product", "role", "quantity", "when", "how_to_use"),
-            lambda **kw: RuleItem(rule=rule, **kw),
-        )
+        item_fields = ("product", "role", "quantity", "when", "how_to_use")
+        written |= _replace_children(rule.items, items, item_fields, RuleItem, {"rule": rule})
         summary.written += written
     return summary

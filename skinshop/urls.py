@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("catalog.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("accounts.api_urls")),
+    path("", include("recommendations.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("accounts/", include("accounts.urls")),
+    path("routine/", include("recommendations.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

@@ -1,0 +1,89 @@
+"""Recommendation API: the routine for a grade, and its kit into the cart (thin views)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.selectors import cart_summary
+from orders.session import request_cart
+from recommendations import services
+from recommendations.serializers import (
+    KitAddResultSerializer,
+    KitRequestSerializer,
+    RecommendationQuerySerializer,
+    RecommendationSerializer,
+)
+
+_INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
+
+
+def _invalid(error: DjangoValidationError) -> ValidationError:
+    return ValidationError({"detail": " ".join(error.messages)}, code=error.code or "invalid")
+
+
+class RecommendationView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Recommend a routine for a grade",
+        description="The treatment plan, products (out-of-stock ones replaced or marked) and "
+        "kit for a severity grade. Every grade of the scale gets an answer.",
+        parameters=[RecommendationQuerySerializer],
+        responses={200: RecommendationSerializer, 400: _INVALID},
+    )
+    def get(self, request: Request) -> Response:
+        query = RecommendationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            recommendation = services.kit_recommendation(
+                grade=data["grade"],
+                condition_slug=data.get("condition", ""),
+                skin_type=data.get("skin_type", ""),
+            )
+        except DjangoValidationError as error:
+            raise _invalid(error) from error
+        return Response(RecommendationSerializer(recommendation).data)
+
+
+class CartKitsView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Add a whole kit to the cart",
+        description="One transaction. Every product of the kit is added up to what stock "
+        "allows; `problems` names what could not be added. 400 when nothing could be added.",
+        request=KitRequestSerializer,
+        responses={201: KitAddResultSerializer, 400: _INVALID},
+    )
+    def post(self, request: Request) -> Response:
+        body = KitRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        cart = request_cart(request)
+        try:
+            recommendation = services.kit_recommendation(
+                rule_id=data.get("rule"),
+                grade=data.get("grade"),
+                condition_slug=data.get("condition", ""),
+                skin_type=data.get("skin_type", ""),
+            )
+            result = services.kit_add_to_cart(cart=cart, recommendation=recommendation)
+        except DjangoValidationError as error:
+            raise _invalid(error) from error
+        if not result.added:
+            raise ValidationError(
+                {"detail": "Nothing from this kit could be added. " + " ".join(result.problems)},
+                code="nothing_added",
+            )
+        payload = {
+            "added": [{"product": p, "quantity": q} for p, q in result.added],
+            "problems": result.problems,
+            "cart": cart_summary(cart=cart),
+        }
+        return Response(KitAddResultSerializer(payload).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,130 @@
+"""API shapes of recommendations and the kit request."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from catalog.models import ProductRole
+from orders.serializers import CartSerializer
+from recommendations.models import SkinType, UsageTime, WarningLevel
+
+
+class RecommendationQuerySerializer(serializers.Serializer):
+    grade = serializers.IntegerField(min_value=0, help_text="A grade of the condition's scale.")
+    condition = serializers.SlugField(
+        required=False, help_text="A skin condition's slug; default: acne vulgaris."
+    )
+    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False)
+
+
+class KitRequestSerializer(serializers.Serializer):
+    """Either ``rule`` (the kit a recommendation named) or ``grade`` (today's kit for it)."""
+
+    rule = serializers.IntegerField(
+        min_value=1, required=False, help_text="`kit.rule` of a recommendation."
+    )
+    grade = serializers.IntegerField(min_value=0, required=False)
+    condition = serializers.SlugField(required=False)
+    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if "rule" not in attrs and "grade" not in attrs:
+            raise serializers.ValidationError("Give `rule` or `grade`.")
+        return attrs
+
+
+class _ConditionSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    scale_name = serializers.CharField()
+    max_grade = serializers.IntegerField()
+
+
+class _StepSerializer(serializers.Serializer):
+    timing = serializers.ChoiceField(choices=UsageTime.choices)
+    title = serializers.CharField()
+    instructions = serializers.CharField()
+    from_week = serializers.IntegerField()
+
+
+class _WarningSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=WarningLevel.choices)
+    text = serializers.CharField()
+
+
+class _PlanSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    summary = serializers.CharField()
+    duration_weeks = serializers.IntegerField()
+    steps = _StepSerializer(many=True)
+    warnings = _WarningSerializer(many=True)
+
+
+class _ProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField(source="__str__")
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    available = serializers.IntegerField(help_text="Units that can be ordered.")
+
+
+class _LineSerializer(serializers.Serializer):
+    product = _ProductSerializer()
+    role = serializers.ChoiceField(choices=ProductRole.choices)
+    quantity = serializers.IntegerField()
+    when = serializers.ChoiceField(choices=UsageTime.choices)
+    how_to_use = serializers.CharField()
+    in_stock = serializers.BooleanField(help_text="False: unavailable, left out of the kit.")
+    substitute_for = _ProductSerializer(
+        allow_null=True, help_text="The out-of-stock product this one replaces."
+    )
+    line_total = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class _RuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _KitSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(
+        source="rule.pk",
+        allow_null=True,
+        help_text="Post it to /cart/kits/; null: default routine.",
+    )
+    title = serializers.CharField(source="kit_title")
+    total = serializers.DecimalField(source="kit_total", max_digits=10, decimal_places=2)
+    currency = serializers.SerializerMethodField()
+    product_count = serializers.SerializerMethodField()
+
+    def get_currency(self, recommendation) -> str:
+        return settings.SHOP_CURRENCY
+
+    def get_product_count(self, recommendation) -> int:
+        return len(recommendation.kit_lines)
+
+
+class RecommendationSerializer(serializers.Serializer):
+    """A ``recommendations.services.Recommendation``."""
+
+    condition = _ConditionSerializer()
+    grade = serializers.IntegerField()
+    grade_label = serializers.CharField()
+    is_default = serializers.BooleanField(help_text="True: no rule matched; basic care.")
+    rule = _RuleSerializer(allow_null=True)
+    plan = _PlanSerializer()
+    lines = _LineSerializer(many=True)
+    kit = _KitSerializer(source="*")
+    refer_to_dermatologist = serializers.BooleanField()
+
+
+class _AddedSerializer(serializers.Serializer):
+    product = _ProductSerializer()
+    quantity = serializers.IntegerField()
+
+
+class KitAddResultSerializer(serializers.Serializer):
+    added = _AddedSerializer(many=True)
+    problems = serializers.ListField(
+        child=serializers.CharField(), help_text="What could not be added, and why."
+    )
+    cart = CartSerializer()

@@ -1,0 +1,67 @@
+"""Storefront pages: the routine per grade and "Add the whole kit to cart" (thin views)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from orders.session import request_cart
+from recommendations import selectors, services
+from recommendations.forms import KitAddForm, RoutineFilterForm
+
+
+def routine_index(request: HttpRequest) -> HttpResponse:
+    condition = selectors.condition_default()
+    if condition is None:
+        raise Http404("No skin condition is set up.")
+    grades = [(grade, condition.grade_label(grade)) for grade in condition.grades]
+    return render(
+        request, "recommendations/routine_index.html", {"condition": condition, "grades": grades}
+    )
+
+
+def routine_detail(request: HttpRequest, grade: int) -> HttpResponse:
+    form = RoutineFilterForm(request.GET)
+    skin_type = form.cleaned_data["skin_type"] if form.is_valid() else ""
+    try:
+        recommendation = services.recommend(grade=grade, skin_type=skin_type)
+    except ValidationError as error:
+        raise Http404(" ".join(error.messages)) from error
+    context = {"recommendation": recommendation, "form": form, "skin_type": skin_type}
+    return render(request, "recommendations/routine_detail.html", context)
+
+
+@require_POST
+def kit_add(request: HttpRequest) -> HttpResponse:
+    form = KitAddForm(request.POST)
+    grade = request.POST.get("grade", "")
+    back = (
+        reverse("recommendations:routine_detail", kwargs={"grade": int(grade)})
+        if grade.isdigit()
+        else reverse("recommendations:routine_index")
+    )
+    if not form.is_valid():
+        messages.error(request, "This kit could not be found; please pick your routine again.")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        recommendation = services.kit_recommendation(
+            rule_id=data["rule"],
+            grade=data["grade"],
+            condition_slug=data["condition"],
+            skin_type=data["skin_type"],
+        )
+        result = services.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    if result.added:
+        names = ", ".join(f"{quantity} × {product}" for product, quantity in result.added)
+        messages.success(request, f"Added the {recommendation.kit_title} to your cart: {names}.")
+    else:
+        messages.error(request, "Nothing from this kit could be added to your cart.")
+    for problem in result.problems:
+        messages.warning(request, problem)
+    return redirect("orders:cart_detail")
