@@ -1,6 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.views import PRODUCTS_PER_PAGE
@@ -104,6 +107,28 @@ def test_product_list_runs_a_constant_number_of_queries(
 
     assert response.status_code == 200
     assert len(listed(response)) == min(n_products, PRODUCTS_PER_PAGE)
+
+
+def test_signed_in_product_list_query_count_does_not_grow_with_products(client):
+    user = get_user_model().objects.create_user("ana", "ana@example.com", "pw-long-enough-1")
+    client.force_login(user)
+    category = CategoryFactory()
+
+    def queries_with(n_products: int) -> int:
+        ProductFactory.create_batch(n_products, category=category)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(LIST_URL)
+        return len(queries)
+
+    assert queries_with(3) == queries_with(27)
+
+
+def test_product_detail_query_count(client, django_assert_num_queries):
+    product = ProductFactory(key_ingredients=[IngredientFactory(), IngredientFactory()])
+
+    # The product with category and stock joined, then ingredients and concerns.
+    with django_assert_num_queries(3):
+        client.get(product.get_absolute_url())
 
 
 def test_product_detail_shows_everything_a_shopper_needs(client):
