@@ -1,0 +1,577 @@
+"""Procedural synthetic selfies with acne, graded on the GEA scale (no real photo inside).
+
+Everything that is not acne (skin tone, face shape, gender presentation, hair, background,
+lighting, pose, noise, JPEG quality, post-inflammatory marks) is drawn independently of the
+grade, so a model trained on these images can only learn the grade from the lesions. Lesion
+counts, types and spread follow the GEA definitions (see ``GRADE_RECIPES``).
+
+``render_selfie`` draws one image with its lesion mask; ``generate`` writes a balanced,
+seed-deterministic data set (images/*.jpg, masks/*.png, manifest.csv). Styles: "default" and
+"shifted" (other background palettes, lighting, colour cast, noise and JPEG ranges), the
+latter held out to check that a model generalizes beyond the generator's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# Fitzpatrick-like skin-tone groups: base RGB of lit skin (a random jitter is added).
+SKIN_TONES: dict[str, tuple[int, int, int]] = {
+    "I": (240, 208, 190),
+    "II": (228, 188, 160),
+    "III": (205, 160, 125),
+    "IV": (172, 122, 88),
+    "V": (128, 86, 58),
+    "VI": (88, 58, 42),
+}
+HAIR_COLOURS = {
+    "black": (25, 22, 22),
+    "dark brown": (55, 38, 28),
+    "brown": (100, 68, 45),
+    "blond": (200, 165, 110),
+    "red": (150, 70, 40),
+    "grey": (160, 158, 155),
+}
+IRIS_COLOURS = [(70, 45, 30), (40, 28, 20), (70, 110, 150), (80, 110, 70), (110, 85, 50)]
+LESION_TYPES = ("open_comedones", "closed_comedones", "papules", "pustules", "nodules")
+MARK_TYPES = ("pih", "pie")
+ZONES = ("forehead", "left_cheek", "right_cheek", "nose", "chin")
+ZONE_AREA = {"forehead": 0.25, "left_cheek": 0.26, "right_cheek": 0.26, "nose": 0.08, "chin": 0.15}
+
+
+@dataclass(frozen=True)
+class GradeRecipe:
+    """Count ranges (inclusive) per lesion type and how many face zones the lesions spread over."""
+
+    comedones: tuple[int, int]
+    inflammatory: tuple[int, int]  # papules + pustules
+    nodules: tuple[int, int]
+    zones: tuple[int, int]
+    erythema: float  # strength of diffuse redness around inflamed areas
+
+
+# GEA: 0 clear; 1 almost clear (rare comedones, very few small papules); 2 mild (< half the face,
+# some comedones and papules/pustules); 3 moderate (> half the face, many papules/pustules and
+# comedones, maybe one nodule); 4 severe (entire face, many papules/pustules, a few nodules);
+# 5 very severe (highly inflammatory lesions covering the face, many nodules). The ranges do
+# not overlap in inflammatory lesions so that grades are separable by counting.
+GRADE_RECIPES: tuple[GradeRecipe, ...] = (
+    GradeRecipe((0, 0), (0, 0), (0, 0), (0, 0), 0.0),
+    GradeRecipe((3, 8), (0, 2), (0, 0), (1, 5), 0.0),
+    GradeRecipe((6, 14), (5, 10), (0, 0), (1, 2), 0.0),
+    GradeRecipe((12, 24), (14, 24), (0, 1), (3, 4), 0.1),
+    GradeRecipe((16, 30), (28, 40), (2, 4), (5, 5), 0.18),
+    GradeRecipe((16, 30), (44, 62), (5, 9), (5, 5), 0.32),
+)
+GRADES = tuple(range(len(GRADE_RECIPES)))
+
+
+@dataclass(frozen=True)
+class Style:
+    backgrounds: tuple[tuple[int, int, int], ...]
+    light: tuple[float, float]  # overall intensity
+    light_gradient: tuple[float, float]  # strength of the side-to-side light falloff
+    cast: float  # max per-channel colour cast
+    noise: tuple[float, float]  # Gaussian sensor noise sigma (0-255 scale)
+    jpeg: tuple[int, int]
+    blur: tuple[float, float]  # Gaussian sigma of slight defocus, in px at 512
+
+
+STYLES: dict[str, Style] = {
+    "default": Style(
+        backgrounds=((225, 225, 220), (180, 195, 210), (205, 190, 170), (120, 130, 140),
+                     (235, 230, 215), (160, 175, 150), (90, 95, 110), (200, 200, 205)),
+        light=(0.85, 1.1), light_gradient=(0.0, 0.25), cast=0.04,
+        noise=(1.0, 4.0), jpeg=(75, 95), blur=(0.0, 0.6),
+    ),
+    "shifted": Style(
+        backgrounds=((60, 110, 160), (170, 70, 70), (230, 200, 80), (40, 40, 45),
+                     (120, 180, 120), (250, 250, 250), (150, 100, 170)),
+        light=(0.75, 1.2), light_gradient=(0.15, 0.4), cast=0.10,
+        noise=(3.0, 7.0), jpeg=(55, 80), blur=(0.3, 0.9),
+    ),
+}
+
+
+@dataclass
+class SynthSample:
+    image: Image.Image  # RGB, before JPEG compression (generate saves it at attrs["jpeg_quality"])
+    mask: np.ndarray  # (H, W) uint8, 255 on active acne lesions, same frame as image
+    attrs: dict
+
+
+def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(rng.uniform(lo, hi))
+
+
+def _bbox(alpha: np.ndarray) -> tuple[slice, slice]:
+    """Rows and columns where a full-frame layer is not zero (work only there: it is fast)."""
+    x, y, w, h = cv2.boundingRect((alpha > 0.002).astype(np.uint8))
+    return slice(y, y + h), slice(x, x + w)
+
+
+def _blend(img: np.ndarray, alpha: np.ndarray, colour) -> None:
+    """img = img * (1 - alpha) + colour * alpha, in place."""
+    rows, cols = _bbox(alpha)
+    a = alpha[rows, cols, None]
+    region = img[rows, cols]
+    region *= 1 - a
+    region += a * np.asarray(colour, np.float32)
+
+
+def _darken(img: np.ndarray, alpha: np.ndarray, strength: float) -> None:
+    """img *= 1 - strength * alpha, in place."""
+    rows, cols = _bbox(alpha)
+    img[rows, cols] *= (1 - strength * alpha[rows, cols])[..., None]
+
+
+def _shape(size: int, draw, blur: float = 0.0) -> np.ndarray:
+    """A float32 alpha layer from a cv2 drawing callback on a uint8 canvas (soft-edged if blur)."""
+    layer = np.zeros((size, size), np.uint8)
+    draw(layer)
+    alpha = layer.astype(np.float32) / 255.0
+    if blur > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), blur)
+    return alpha
+
+
+def _ellipse(layer, centre, axes, angle=0.0, start=0, end=360, value=255, thickness=-1):
+    cv2.ellipse(layer, (int(round(centre[0] * 16)), int(round(centre[1] * 16))),
+                (max(1, int(round(axes[0] * 16))), max(1, int(round(axes[1] * 16)))),
+                angle, start, end, value, thickness, cv2.LINE_AA, 4)
+
+
+def _background(rng: np.random.Generator, size: int, style: Style) -> tuple[np.ndarray, str]:
+    palette = style.backgrounds
+    c1 = np.array(palette[rng.integers(len(palette))], np.float32) * _u(rng, 0.85, 1.1)
+    c2 = np.array(palette[rng.integers(len(palette))], np.float32) * _u(rng, 0.85, 1.1)
+    kind = ["solid", "gradient", "room"][rng.integers(3)]
+    img = np.empty((size, size, 3), np.float32)
+    img[:] = c1
+    if kind == "gradient":
+        t = np.linspace(0, 1, size, dtype=np.float32)
+        angle = _u(rng, 0, 2 * math.pi)
+        ramp = (np.cos(angle) * t[None, :] + np.sin(angle) * t[:, None])
+        ramp = (ramp - ramp.min()) / max(1e-6, np.ptp(ramp))
+        img = c1 * (1 - ramp[..., None]) + c2 * ramp[..., None]
+    elif kind == "room":
+        # A wall, a floor or skirting line, and a few rectangles (door, window, picture frames).
+        horizon = int(size * _u(rng, 0.55, 0.85))
+        img[horizon:] = c2 * 0.8
+        for _ in range(rng.integers(1, 4)):
+            x0, y0 = int(rng.integers(0, size)), int(rng.integers(0, horizon))
+            w, h = int(size * _u(rng, 0.1, 0.4)), int(size * _u(rng, 0.1, 0.5))
+            colour = np.array(palette[rng.integers(len(palette))], np.float32) * _u(rng, 0.6, 1.2)
+            img[y0 : y0 + h, x0 : x0 + w] = colour
+            cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), (colour * 0.6).tolist(), max(1, size // 128))
+    return img, kind
+
+
+def _skin_colour(rng: np.random.Generator, group: str) -> np.ndarray:
+    base = np.array(SKIN_TONES[group], np.float32)
+    jitter = np.array([_u(rng, -8, 8), _u(rng, -8, 8), _u(rng, -8, 8)], np.float32)
+    return np.clip(base * _u(rng, 0.94, 1.06) + jitter, 20, 250)
+
+
+def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, style: str = "default",
+                  **overrides) -> SynthSample:
+    """One synthetic selfie of acne grade ``grade`` (0..5) with its lesion mask.
+
+    ``overrides`` pin attributes otherwise drawn at random: ethnicity ("I".."VI"), gender
+    ("M"/"F"), roll (degrees), light (intensity), face_scale (half face width / size).
+    """
+    if grade not in GRADES:
+        raise ValueError(f"grade must be one of {GRADES}, got {grade!r}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {sorted(STYLES)}, got {style!r}")
+    unknown = set(overrides) - {"ethnicity", "gender", "roll", "light", "face_scale"}
+    if unknown:
+        raise TypeError(f"unknown overrides: {sorted(unknown)}")
+    st = STYLES[style]
+    S = size
+
+    group = overrides.get("ethnicity") or list(SKIN_TONES)[rng.integers(len(SKIN_TONES))]
+    gender = overrides.get("gender") or ("M" if rng.random() < 0.5 else "F")
+    skin = _skin_colour(rng, group)
+    dark_skin = group in ("V", "VI")
+    hair_names = list(HAIR_COLOURS)
+    hair_p = np.array([3, 3, 2, 1, 1, 0.5] if not dark_skin else [6, 3, 1, 0.2, 0.1, 0.4])
+    hair_name = hair_names[rng.choice(len(hair_names), p=hair_p / hair_p.sum())]
+    hair = np.array(HAIR_COLOURS[hair_name], np.float32) * _u(rng, 0.85, 1.15)
+
+    img, bg_kind = _background(rng, S, st)
+
+    # Face geometry: centre, half width a, half height b, jaw squareness.
+    a = S * overrides.get("face_scale", _u(rng, 0.19, 0.235))
+    b = a * _u(rng, 1.28, 1.42)
+    cx = S * 0.5 + S * _u(rng, -0.06, 0.06)
+    cy = S * 0.47 + S * _u(rng, -0.04, 0.04)
+    jaw_p = _u(rng, 2.2, 2.8) if gender == "M" else _u(rng, 1.8, 2.3)
+    eye_y = cy - b * _u(rng, 0.02, 0.09)
+    eye_dx = a * _u(rng, 0.37, 0.43)
+    ew, eh = a * _u(rng, 0.18, 0.22), a * _u(rng, 0.07, 0.09)
+    brow_y = eye_y - a * _u(rng, 0.2, 0.26)
+    nose_y = cy + b * _u(rng, 0.28, 0.36)
+    mouth_y = cy + b * _u(rng, 0.55, 0.62)
+    mouth_w = a * _u(rng, 0.26, 0.36)
+    hairline_v = -_u(rng, 0.55, 0.68)  # in units of b from the centre
+
+    # Body, long hair behind, neck, ears.
+    shirt = np.array([_u(rng, 20, 235) for _ in range(3)], np.float32)
+    body = _shape(S, lambda L: _ellipse(L, (cx, cy + b + a * 1.5), (a * _u(rng, 2.0, 2.6), a * 1.3)), 1.0)
+    long_hair = gender == "F" and rng.random() < 0.85 or gender == "M" and rng.random() < 0.08
+    if long_hair:
+        length = b * _u(rng, 1.0, 1.9)
+        hair_back = _shape(S, lambda L: (
+            _ellipse(L, (cx, cy - 0.1 * b), (a * 1.18, b * 1.0)),
+            cv2.rectangle(L, (int(cx - a * 1.18), int(cy)), (int(cx + a * 1.18), int(cy + length)), 255, -1)), 1.5)
+        _blend(img, hair_back, hair * 0.8)
+    _blend(img, body, shirt)
+    neck = _shape(S, lambda L: cv2.rectangle(L, (int(cx - 0.45 * a), int(cy + 0.5 * b)),
+                                             (int(cx + 0.45 * a), int(cy + b + a)), 255, -1), 1.0)
+    _blend(img, neck, skin * 0.72)
+    ears = _shape(S, lambda L: [_ellipse(L, (cx + s * a * 0.97, eye_y + 0.12 * b), (0.14 * a, 0.27 * a)) for s in (-1, 1)], 0.8)
+    _blend(img, ears, skin * 0.85)
+
+    # Face region (egg above, superellipse jaw below) as an implicit function on a grid.
+    # Only the head's neighbourhood is computed; the rest of the frame stays zero.
+    ry0, ry1 = max(0, int(cy - 1.05 * b)), min(S, int(cy + 1.05 * b) + 1)
+    rx0, rx1 = max(0, int(cx - 1.05 * a)), min(S, int(cx + 1.05 * a) + 1)
+    ys, xs = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
+    u, v = (xs - cx) / a, (ys - cy) / b
+    lvl = np.where(v < 0, u * u + v * v, np.abs(u) ** jaw_p + np.abs(v) ** jaw_p)
+    level = np.full((S, S), 9.0, np.float32)
+    level[ry0:ry1, rx0:rx1] = lvl
+    face = np.clip((1.0 - level) * a * 0.5, 0, 1).astype(np.float32)  # ~2 px soft edge
+    # Lambert shading on an ellipsoid-ish normal, light from a random direction in front.
+    theta = _u(rng, -0.9, 0.9)
+    phi = _u(rng, -0.5, 0.3)
+    light = np.array([math.sin(theta), math.sin(phi), math.cos(theta) * math.cos(phi)], np.float32)
+    nz = np.sqrt(np.clip(1.0 - np.minimum(lvl, 1.0), 0, 1))
+    nx, ny = u * 0.8, v * 0.8
+    norm = np.sqrt(nx * nx + ny * ny + nz * nz) + 1e-6
+    lambert = np.clip((nx * light[0] + ny * light[1] + nz * light[2]) / norm, 0, 1)
+    ambient = _u(rng, 0.45, 0.6)
+    shade = np.ones((S, S), np.float32)
+    # Blotchy low-frequency skin variation (not correlated with grade).
+    blotch = cv2.resize(rng.normal(0, 1, (6, 6)).astype(np.float32), (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_CUBIC)
+    shade[ry0:ry1, rx0:rx1] = ambient + (1 - ambient) * lambert
+    f = face[ry0:ry1, rx0:rx1, None]
+    region = img[ry0:ry1, rx0:rx1]
+    region *= 1 - f
+    region += f * skin[None, None, :] * (shade[ry0:ry1, rx0:rx1] * (1 + 0.03 * blotch))[..., None]
+
+    # Eye sockets and the shadow under the brows: what a Haar face detector keys on.
+    socket = _shape(S, lambda L: [_ellipse(L, (cx + s * eye_dx, eye_y - 0.05 * a), (ew * 1.6, eh * 3.0)) for s in (-1, 1)], a * 0.08)
+    _darken(img, socket * face, 0.5)
+    # Nose: darker sides, lit ridge, nostrils.
+    nose_sides = _shape(S, lambda L: [cv2.line(L, (int(cx + s * 0.11 * a), int(eye_y + 0.15 * a)),
+                                               (int(cx + s * 0.15 * a), int(nose_y)), 255, max(1, int(0.06 * a))) for s in (-1, 1)], a * 0.04)
+    _darken(img, nose_sides * face, 0.18)
+    nostrils = _shape(S, lambda L: [_ellipse(L, (cx + s * 0.075 * a, nose_y + 0.03 * a), (0.05 * a, 0.028 * a)) for s in (-1, 1)], 0.6)
+    _blend(img, nostrils * 0.75, skin * 0.3)
+    ridge = _shape(S, lambda L: _ellipse(L, (cx + light[0] * 0.04 * a, nose_y - 0.02 * a), (0.06 * a, 0.05 * a)), a * 0.03)
+    img += (ridge * 18)[..., None]
+
+    # Eyes: sclera, iris, pupil, catch-light, upper lid.
+    sclera_colour = np.array([225, 220, 212], np.float32) * _u(rng, 0.7, 0.85)
+    iris = np.array(IRIS_COLOURS[rng.integers(len(IRIS_COLOURS))], np.float32)
+    gaze = _u(rng, -0.25, 0.25) * ew
+    for s in (-1, 1):
+        ex = cx + s * eye_dx
+        sclera = _shape(S, lambda L: _ellipse(L, (ex, eye_y), (ew, eh)), 0.5)
+        _blend(img, sclera, sclera_colour * (0.75 + 0.25 * shade[int(eye_y), int(ex)]))
+        iris_a = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze), int(eye_y)), max(2, int(1.0 * eh)), 255, -1, cv2.LINE_AA)) * sclera
+        _blend(img, iris_a, iris)
+        pupil = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze), int(eye_y)), max(1, int(0.45 * eh)), 255, -1, cv2.LINE_AA)) * sclera
+        _blend(img, pupil, (10, 10, 12))
+        lid = _shape(S, lambda L: _ellipse(L, (ex, eye_y + 0.1 * eh), (ew * 1.05, eh * 1.1), 0, 190, 350, 255, max(1, int(a * (0.035 if gender == "F" else 0.022)))), 0.5)
+        _blend(img, lid, (30, 22, 20))
+        glint = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze + 0.3 * eh), int(eye_y - 0.3 * eh)), max(1, int(0.16 * eh)), 255, -1, cv2.LINE_AA))
+        _blend(img, glint * 0.9, (250, 250, 250))
+    # Eyebrows: thick arcs, darker than the hair.
+    brow_colour = np.minimum(hair * 0.6, skin * 0.45)
+    thick = max(2, int(a * (0.07 if gender == "M" else 0.05)))
+    arch = _u(rng, 0.03, 0.09) * a
+    brows = _shape(S, lambda L: [cv2.polylines(L, [np.array([
+        (cx + s * 0.14 * a, brow_y + 0.03 * a), (cx + s * 0.35 * a, brow_y - arch), (cx + s * 0.62 * a, brow_y + 0.04 * a)], np.int32)],
+        False, 255, thick, cv2.LINE_AA) for s in (-1, 1)], 0.8)
+    _blend(img, brows * 0.9, brow_colour)
+    # Lips.
+    lip_colour = skin * np.array([0.92, 0.6, 0.6], np.float32) * (1.0 if not dark_skin else 0.85)
+    if gender == "F" and rng.random() < 0.4:
+        lip_colour = np.array([_u(rng, 150, 200), _u(rng, 40, 80), _u(rng, 60, 90)], np.float32) * (shade[int(mouth_y), int(cx)] + 0.2)
+    lips = _shape(S, lambda L: (_ellipse(L, (cx, mouth_y), (mouth_w, 0.08 * a), 0, 180, 360),
+                                _ellipse(L, (cx, mouth_y), (mouth_w * 0.92, 0.11 * a), 0, 0, 180)), 0.7)
+    _blend(img, lips, lip_colour * shade[int(mouth_y), int(cx)])
+    mouth_line = _shape(S, lambda L: cv2.line(L, (int(cx - mouth_w), int(mouth_y)), (int(cx + mouth_w), int(mouth_y)), 255, max(1, int(0.02 * a)), cv2.LINE_AA), 0.5)
+    _blend(img, mouth_line * 0.8, lip_colour * 0.35)
+
+    # Hair on top: the cap above the hairline, possibly a fringe, and the sides for long hair.
+    hl = cy + hairline_v * b
+    fringe_drop = _u(rng, 0.0, 0.12) * b if rng.random() < 0.4 else 0.0
+    def hair_cap(L):
+        _ellipse(L, (cx, cy - 0.08 * b), (a * 1.06, b * 1.0), 0, 180, 360)
+        cv2.rectangle(L, (0, int(hl + fringe_drop)), (S, S), 0, -1)
+        _ellipse(L, (cx, hl), (a * _u(rng, 0.75, 0.95), 0.12 * b + fringe_drop), 0, 180, 360)
+        if long_hair:
+            for s in (-1, 1):
+                _ellipse(L, (cx + s * a * 1.02, cy + 0.1 * b), (0.2 * a, b * 0.95))
+    cap = _shape(S, hair_cap, 1.2)
+    if gender == "M" and not long_hair and rng.random() < 0.15:
+        cap *= 0.35  # buzz cut: the scalp shows through
+    hair_noise = cv2.resize(rng.normal(0, 1, (32, 32)).astype(np.float32), (S, S))
+    _blend(img, cap, hair)
+    img += (cap * hair_noise * 8)[..., None]
+
+    # Where lesions may go: skin only, away from eyes, brows, nostrils, lips and hair.
+    skin_ok = (face > 0.99) & (cap < 0.05)
+    exclude = np.maximum.reduce([socket, brows, lips, nostrils])
+    skin_ok &= cv2.dilate((exclude > 0.1).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    skin_ok &= level < 0.85  # keep off the face's edge
+
+    # Acne.
+    mask = np.zeros((S, S), np.uint8)
+    counts, zones = _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light,
+                               cx=cx, cy=cy, a=a, b=b, eye_y=eye_y, brow_y=brow_y, nose_y=nose_y,
+                               mouth_y=mouth_y, hl=hl + fringe_drop)
+
+    # Pose: a small roll about the face centre (the background turns with it; it is plain).
+    roll = float(overrides.get("roll", _u(rng, -10, 10)))
+    rot = cv2.getRotationMatrix2D((cx, cy), roll, 1.0)
+    img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+    mask = cv2.warpAffine(mask, rot, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+
+    # Camera: light intensity, side falloff, colour cast, slight defocus, sensor noise.
+    intensity = float(overrides.get("light", _u(rng, *st.light)))
+    grad = _u(rng, *st.light_gradient) * (1 if rng.random() < 0.5 else -1)
+    falloff = 1 + grad * (np.linspace(-0.5, 0.5, S, dtype=np.float32) * math.cos(theta))[None, :]
+    cast = 1 + np.array([_u(rng, -st.cast, st.cast) for _ in range(3)], np.float32)
+    img *= (falloff[..., None] * intensity) * cast
+    sigma = _u(rng, *st.blur) * S / 512
+    if sigma > 0.15:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img += rng.standard_normal(img.shape, dtype=np.float32) * _u(rng, *st.noise)
+    out = np.clip(img, 0, 255).astype(np.uint8)
+
+    attrs = {
+        "gender": gender, "ethnicity": group, "grade": grade, "style": style, **counts,
+        "zones": "+".join(zones), "hair": hair_name, "long_hair": bool(long_hair), "background": bg_kind,
+        "roll": round(roll, 2), "light": round(intensity, 3), "jpeg_quality": int(rng.integers(st.jpeg[0], st.jpeg[1] + 1)),
+        "face_box": [int(cx - a), int(cy - b), int(2 * a), int(2 * b)],
+    }
+    return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs)
+
+
+def _zone_box(zone: str, *, cx, cy, a, b, eye_y, brow_y, nose_y, mouth_y, hl) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of a face zone before the roll is applied."""
+    if zone == "forehead":
+        return cx - 0.62 * a, hl + 0.04 * b, cx + 0.62 * a, brow_y - 0.1 * a
+    if zone == "left_cheek":
+        return cx - 0.85 * a, eye_y + 0.2 * a, cx - 0.22 * a, mouth_y + 0.05 * b
+    if zone == "right_cheek":
+        return cx + 0.22 * a, eye_y + 0.2 * a, cx + 0.85 * a, mouth_y + 0.05 * b
+    if zone == "nose":
+        return cx - 0.16 * a, eye_y + 0.25 * a, cx + 0.16 * a, nose_y - 0.05 * a
+    return cx - 0.42 * a, mouth_y + 0.16 * a, cx + 0.42 * a, cy + 0.93 * b  # chin
+
+
+def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometry) -> tuple[dict, list[str]]:
+    recipe = GRADE_RECIPES[grade]
+    a = geometry["a"]
+    n_zones = int(rng.integers(recipe.zones[0], recipe.zones[1] + 1))
+    zone_p = np.array([ZONE_AREA[z] for z in ZONES])
+    zones = list(rng.choice(ZONES, size=n_zones, replace=False, p=zone_p / zone_p.sum())) if n_zones else []
+    boxes = [_zone_box(z, **geometry) for z in zones]
+    weights = np.array([ZONE_AREA[z] for z in zones])
+
+    n_com = int(rng.integers(recipe.comedones[0], recipe.comedones[1] + 1))
+    n_infl = int(rng.integers(recipe.inflammatory[0], recipe.inflammatory[1] + 1))
+    n_pust = int(rng.binomial(n_infl, _u(rng, 0.25, 0.5)))
+    n_open = int(rng.binomial(n_com, 0.5))
+    counts = {
+        "open_comedones": n_open, "closed_comedones": n_com - n_open, "papules": n_infl - n_pust,
+        "pustules": n_pust, "nodules": int(rng.integers(recipe.nodules[0], recipe.nodules[1] + 1)),
+        # Marks appear at every grade with the same distribution: they must not predict the grade.
+        "pih": int(rng.integers(0, 5)), "pie": int(rng.integers(0, 3)),
+    }
+    all_boxes = [_zone_box(z, **geometry) for z in ZONES]
+    all_w = np.array([ZONE_AREA[z] for z in ZONES])
+    placed = {k: 0 for k in counts}
+
+    def spot(in_zones: bool) -> tuple[float, float] | None:
+        bx, wt = (boxes, weights) if in_zones and boxes else (all_boxes, all_w)
+        for _ in range(30):
+            x0, y0, x1, y1 = bx[rng.choice(len(bx), p=wt / wt.sum())]
+            x, y = _u(rng, x0, x1), _u(rng, y0, y1)
+            if 0 <= int(y) < skin_ok.shape[0] and 0 <= int(x) < skin_ok.shape[1] and skin_ok[int(y), int(x)]:
+                return x, y
+        return None
+
+    lum = float(skin @ np.array([0.3, 0.59, 0.11], np.float32))
+    red = np.array([195, 60, 62], np.float32) if not dark_skin else np.array([105, 32, 36], np.float32)
+    deep = np.array([150, 40, 60], np.float32) if not dark_skin else np.array([70, 22, 30], np.float32)
+
+    def lesion(kind: str, x: float, y: float) -> None:
+        if kind == "open_comedones":
+            r = a * _u(rng, 0.022, 0.03)
+            _disc(img, mask, skin_ok, x, y, r, (38, 30, 26), 0.9, raised=0, light=light, mark=True)
+        elif kind == "closed_comedones":
+            r = a * _u(rng, 0.026, 0.036)
+            _disc(img, mask, skin_ok, x, y, r, np.minimum(skin * 1.12 + 12, 255), 0.75, raised=0.5, light=light, mark=True)
+        elif kind in ("papules", "pustules"):
+            r = a * _u(rng, 0.035, 0.055)
+            _disc(img, mask, skin_ok, x, y, r * 1.7, red, 0.25, raised=0, light=light, mark=False)  # halo
+            _disc(img, mask, skin_ok, x, y, r, red, 0.9, raised=1.0, light=light, mark=True)
+            if kind == "pustules":
+                _disc(img, mask, skin_ok, x, y, r * 0.45, (245, 232, 170), 0.95, raised=0.3, light=light, mark=True)
+        elif kind == "nodules":
+            r = a * _u(rng, 0.085, 0.13)
+            _disc(img, mask, skin_ok, x, y, r * 1.5, red, 0.3, raised=0, light=light, mark=False)
+            _disc(img, mask, skin_ok, x, y, r, deep, 0.85, raised=1.6, light=light, mark=True)
+        elif kind == "pih":
+            r = a * _u(rng, 0.03, 0.055)
+            _disc(img, mask, skin_ok, x, y, r, skin * np.array([0.72, 0.6, 0.55], np.float32), 0.45, raised=0, light=light, mark=False)
+        else:  # pie
+            r = a * _u(rng, 0.03, 0.05)
+            _disc(img, mask, skin_ok, x, y, r, skin * np.array([1.0, 0.7, 0.7], np.float32), 0.3, raised=0, light=light, mark=False)
+
+    # Diffuse redness under inflamed areas (severe grades), then marks, then lesions on top.
+    if recipe.erythema > 0:
+        for x0, y0, x1, y1 in boxes:
+            _disc(img, mask, skin_ok, (x0 + x1) / 2, (y0 + y1) / 2, 0.5 * min(x1 - x0, y1 - y0) + 1,
+                  red, recipe.erythema, raised=0, light=light, mark=False, soft=True)
+    for kind in ("pih", "pie", "open_comedones", "closed_comedones", "nodules", "papules", "pustules"):
+        for _ in range(counts[kind]):
+            p = spot(in_zones=kind not in MARK_TYPES)
+            if p is not None:
+                lesion(kind, *p)
+                placed[kind] += 1
+    del lum
+    return placed, zones
+
+
+def _disc(img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, soft=False) -> None:
+    """A round lesion: coloured disc with soft edge, shaded as a bump when ``raised``."""
+    S = img.shape[0]
+    R = int(math.ceil(r + 2))
+    x0, y0 = max(0, int(x) - R), max(0, int(y) - R)
+    x1, y1 = min(S, int(x) + R + 1), min(S, int(y) + R + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    dx, dy = (xx - x) / r, (yy - y) / r
+    d = np.sqrt(dx * dx + dy * dy)
+    if soft:
+        alpha = np.exp(-2.5 * d * d)
+    else:
+        alpha = np.clip((1.0 - d) * r * 0.8 + 0.3, 0, 1)
+    alpha *= skin_ok[y0:y1, x0:x1]
+    region = img[y0:y1, x0:x1]
+    region *= 1 - (alpha * opacity)[..., None]
+    region += (alpha * opacity)[..., None] * np.asarray(colour, np.float32)
+    if raised:
+        # Lit on the light's side, shadowed on the other: a bump reads on every skin tone.
+        bump = np.clip(-(dx * light[0] + dy * light[1]) * 0.9, -1, 1) * np.clip(1 - d, 0, 1)
+        region *= (1 + 0.28 * raised * bump * alpha)[..., None]
+        spec = np.exp(-((dx + 0.35 * light[0]) ** 2 + (dy + 0.35 * light[1]) ** 2) / 0.04) * alpha
+        region += (spec * 60 * min(raised, 1.0))[..., None]
+    if mark:
+        mask[y0:y1, x0:x1][alpha > 0.35] = 255
+
+
+def _render_to_disk(job: tuple[int, int, int, str, int, str]) -> dict:
+    index, seed, grade, style, size, out_dir = job
+    rng = np.random.default_rng([seed, list(STYLES).index(style), index])
+    sample = render_selfie(rng, grade, size=size, style=style)
+    name = f"{index:05d}"
+    out = Path(out_dir)
+    sample.image.save(out / "images" / f"{name}.jpg", quality=sample.attrs["jpeg_quality"])
+    Image.fromarray(sample.mask).save(out / "masks" / f"{name}.png", optimize=False)
+    row = {"path": f"images/{name}.jpg", "grade": grade, "gender": sample.attrs["gender"],
+           "ethnicity": sample.attrs["ethnicity"], "mask": f"masks/{name}.png"}
+    for key in ("style", *LESION_TYPES, *MARK_TYPES, "zones", "hair", "background", "roll", "light", "jpeg_quality"):
+        row[key] = sample.attrs[key]
+    return row
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)
+
+
+def generate(out_dir: str | Path, n: int, seed: int, *, style: str = "default", grades=None,
+             size: int = 512, workers: int | None = None, progress: bool = True) -> Path:
+    """Write ``n`` selfies balanced over ``grades`` (all GEA grades by default); returns the manifest.
+
+    Image i depends only on (seed, style, i), so the output is identical whatever the number
+    of worker processes.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {sorted(STYLES)}, got {style!r}")
+    grades = list(GRADES if grades is None else grades)
+    if not grades or any(g not in GRADES for g in grades):
+        raise ValueError(f"grades must be a non-empty subset of {GRADES}")
+    out = Path(out_dir)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "masks").mkdir(parents=True, exist_ok=True)
+    order = np.random.default_rng([seed, 7919]).permutation(np.resize(np.array(grades), n))
+    jobs = [(i, seed, int(order[i]), style, size, str(out)) for i in range(n)]
+    workers = workers or min(os.cpu_count() or 1, 2)
+    start = time.monotonic()
+    rows: list[dict] = []
+
+    def report(done: int) -> None:
+        if progress and (done == n or done % max(1, n // 10) == 0):
+            rate = done / max(1e-6, time.monotonic() - start)
+            print(f"synth: {done}/{n} images ({rate:.1f}/s)", file=sys.stderr, flush=True)
+
+    if workers > 1 and n >= 8:
+        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            for row in pool.imap(_render_to_disk, jobs, chunksize=4):
+                rows.append(row)
+                report(len(rows))
+    else:
+        for job in jobs:
+            rows.append(_render_to_disk(job))
+            report(len(rows))
+    manifest = out / "manifest.csv"
+    with manifest.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    grades = [int(g) for g in args.grades.split(",")] if args.grades else None
+    manifest = generate(args.out, args.n, args.seed, style=args.style, grades=grades, size=args.size,
+                        workers=args.workers)
+    print(manifest)
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    p = subparsers.add_parser("synth", help="write synthetic selfies with acne, their masks and a manifest")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--n", type=int, required=True, help="number of images")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--style", choices=sorted(STYLES), default="default")
+    p.add_argument("--size", type=int, default=512, help="image side in pixels")
+    p.add_argument("--grades", help="comma-separated grades to draw (default: all)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
+    p.set_defaults(func=_cmd_synth)
