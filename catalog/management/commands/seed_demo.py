@@ -1,3 +1,6 @@
+from io import StringIO
+
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from catalog.services import demo_catalog_seed
@@ -11,4 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         summary = demo_catalog_seed()
-        self.stdout.write(str(summary))
+        # The demo rules need these products. Called by command name so that catalog does not
+        # import recommendations (layering: recommendations -> orders -> catalog).
+        rules = StringIO()
+        call_command("seed_demo_rules", stdout=rules)
+        self.stdout.write(f"{summary} {rules.getvalue().strip()}")
