@@ -1,0 +1,379 @@
+"""Benchmark of the k-augmentation Grad-CAM (diagnosis.ml.explain). Prints three tables:
+
+1. Agreement: our k=1 map vs pytorch-grad-cam's GradCAM on the same model, weights, layer,
+   input and target (the regression output), before any threshold: Pearson r (target >= 0.99).
+2. Speed, in one run: our k=10 explanation / one batched forward of the same 10 images (target
+   <= 1.3); time per augmentation, ours vs pytorch-grad-cam with aug_smooth=True (target: ours
+   >= 3x faster); end-to-end `explain` latency with k=10 on the default model (target <= 1 s).
+   Medians of several runs after a warm-up.
+3. Faithfulness on held-out synthetic selfies (a seed the demo never saw) against the generator's
+   lesion masks warped into the normalized-face frame: pointing game and share of heatmap energy
+   inside the (dilated) mask, for k=1 and k=10 and each candidate target layer.
+
+Run: .venv/bin/python bench/bench_gradcam.py [--checkpoint C] [--n 60] [--json OUT]
+Not a test: it prints figures; the targets are marked ok / MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from diagnosis.ml import checkpoint as ckpt  # noqa: E402
+from diagnosis.ml import explain as xai  # noqa: E402
+from diagnosis.ml.errors import AnalysisError  # noqa: E402
+from diagnosis.ml.scale import GEA  # noqa: E402
+
+# The demo uses seeds 1001 (train), 2002 (held-out) and 3003 (shifted style): this one is new.
+FAITHFULNESS_SEED = 4004
+CANDIDATE_LAYERS = ("encoder.layer2", "encoder.layer3", "encoder.layer4")
+
+
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved_times(
+    fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2
+) -> dict[str, list[float]]:
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a = a.ravel().astype(np.float64) - a.mean()
+    b = b.ravel().astype(np.float64) - b.mean()
+    return float((a @ b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
+def ok(flag: bool) -> str:
+    return "ok" if flag else "MISS"
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+class RegressionOnly(nn.Module):
+    """SkinNet's regression output as a (B, 1) tensor: the form pytorch-grad-cam expects."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)["regression"].unsqueeze(1)
+
+
+def load_model(path: str | None) -> tuple[nn.Module, dict, str]:
+    target = Path(path) if path else ckpt.DEMO_CHECKPOINT
+    if target.is_file():
+        model, meta = ckpt.load_checkpoint(target)
+        return model, meta, str(target)
+    if path:
+        raise SystemExit(f"checkpoint not found: {target}")
+    from diagnosis.ml.model import SkinNet
+
+    torch.manual_seed(0)
+    model = SkinNet(arch="resnet18", num_grades=GEA.num_grades).eval()
+    meta = {**ckpt.DEFAULT_META, "scale": GEA.to_dict()}
+    return model, meta, "UNTRAINED resnet18 (no demo checkpoint yet: faithfulness is meaningless)"
+
+
+def sample_faces(n: int, seed: int, size: int, margin: float, style: str):
+    """Held-out synthetic selfies with lesions (grade >= 1), normalized, with their masks
+    warped into the normalized frame. Yields (face uint8, lesion mask bool, grade, selfie)."""
+    from diagnosis.ml import face as face_mod
+    from diagnosis.ml import synth
+
+    rng = np.random.default_rng(seed)
+    out, skipped = [], 0
+    for i in range(n):
+        grade = 1 + i % (GEA.num_grades - 1)
+        sample = synth.render_selfie(rng, grade, style=style)
+        try:
+            norm = face_mod.normalize_face(sample.image, size=size, margin=margin)
+        except AnalysisError:
+            skipped += 1
+            continue
+        mask = cv2.warpAffine(
+            sample.mask, norm.matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0
+        )
+        if not (mask > 0).any():
+            skipped += 1
+            continue
+        out.append((norm.image, mask > 0, grade, sample.image))
+    return out, skipped
+
+
+def agreement(model: nn.Module, x: torch.Tensor, layers: tuple[str, ...]) -> list[list[object]]:
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    rows = []
+    wrapped = RegressionOnly(model).eval()
+    for layer in layers:
+        ours, _, _ = xai.explain_maps(model, x, k=1, target=layer)
+        with GradCAM(model=wrapped, target_layers=[model.get_layer(layer)]) as cam:
+            theirs = cam(input_tensor=x, targets=[ClassifierOutputTarget(0)])[0]
+        r = pearson(ours.numpy(), theirs)
+        rows.append(
+            [layer, f"{r:.4f}", f"{np.abs(ours.numpy() - theirs).max():.4f}", ok(r >= 0.99)]
+        )
+    model.zero_grad(set_to_none=True)  # pytorch-grad-cam's backward fills weight grads
+    return rows
+
+
+def speed(
+    model: nn.Module,
+    x: torch.Tensor,
+    layer: str,
+    repeats: int,
+    selfie,
+    checkpoint: str | None,
+) -> tuple[list[list[object]], dict[str, float]]:
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    k = xai.DEFAULT_K
+    batch = x.expand(k, -1, -1, -1).contiguous()
+    wrapped = RegressionOnly(model).eval()
+
+    def forward_only() -> None:
+        with torch.inference_mode():
+            model(batch)
+
+    with GradCAM(model=wrapped, target_layers=[model.get_layer(layer)]) as cam:
+        n_aug = len(cam.tta_transforms)
+        # Round-robin, so a burst of load from another process hits all three alike; the
+        # ratios are medians of per-round ratios.
+        t = interleaved_times(
+            {
+                "forward": forward_only,
+                "ours": lambda: xai.explain(model, x, k=k, target=layer),
+                "theirs": lambda: cam(
+                    input_tensor=x, targets=[ClassifierOutputTarget(0)], aug_smooth=True
+                ),
+            },
+            repeats,
+        )
+    model.zero_grad(set_to_none=True)
+    t_forward, t_ours, t_theirs = (statistics.median(t[n]) for n in ("forward", "ours", "theirs"))
+    ratio = statistics.median(o / f for o, f in zip(t["ours"], t["forward"], strict=True))
+    speedup = statistics.median(
+        (th / n_aug) / (o / k) for th, o in zip(t["theirs"], t["ours"], strict=True)
+    )
+    per_ours, per_theirs = t_ours / k, t_theirs / n_aug
+    figures = {
+        "forward_batch_s": t_forward,
+        "explain_k10_s": t_ours,
+        "ratio_explain_to_forward": ratio,
+        "per_aug_ours_s": per_ours,
+        "per_aug_pytorch_grad_cam_s": per_theirs,
+        "speedup_per_aug": speedup,
+    }
+    rows = [
+        [f"batched forward of {k} images (inference_mode)", f"{t_forward * 1000:.0f} ms", "", ""],
+        [f"our explanation, k={k} (one forward + one backward)", f"{t_ours * 1000:.0f} ms", "", ""],
+        ["ratio explain / forward", f"{ratio:.2f}", "<= 1.3", ok(ratio <= 1.3)],
+        ["ours per augmentation", f"{per_ours * 1000:.1f} ms", "", ""],
+        [
+            f"pytorch-grad-cam aug_smooth per augmentation ({n_aug})",
+            f"{per_theirs * 1000:.1f} ms",
+            "",
+            "",
+        ],
+        ["speed-up per augmentation", f"{speedup:.1f}x", ">= 3x", ok(speedup >= 3)],
+    ]
+    if selfie is not None:
+        from diagnosis.ml.inference import Analyzer
+
+        analyzer = Analyzer.load(checkpoint)
+        stages: list[dict[str, float]] = []
+
+        def end_to_end() -> None:
+            stages.append(analyzer.analyze(selfie, explain=True, k=k).timings)
+
+        t_e2e = median_time(end_to_end, repeats)
+        figures["end_to_end_explain_k10_s"] = t_e2e
+        last = stages[-1]
+        detail = ", ".join(f"{s} {v * 1000:.0f}" for s, v in last.items() if s != "total")
+        rows.append(
+            [
+                f"end-to-end explain k={k} on a {selfie.size[0]}px selfie",
+                f"{t_e2e * 1000:.0f} ms",
+                "<= 1000 ms",
+                ok(t_e2e <= 1.0),
+            ]
+        )
+        rows.append([f"  stages (ms): {detail}", "", "", ""])
+    else:
+        rows.append(["end-to-end explain: needs diagnosis.ml.face and synth", "n/a", "", ""])
+    return rows, figures
+
+
+def faithfulness(
+    model: nn.Module,
+    faces: list,
+    meta: dict,
+    layers: tuple[str, ...],
+    ks: tuple[int, ...],
+    threshold: float,
+) -> tuple[list[list[object]], dict[str, dict[str, float]]]:
+    size = faces[0][0].shape[0]
+    radius = max(1, round(size * 0.03))  # pointing-game tolerance: about 4 px at 128
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    prepared = []
+    for image, lesions, _grade, _ in faces:
+        dilated = cv2.dilate(lesions.astype(np.uint8), kernel) > 0
+        x = xai.to_tensor(image, mean=meta["mean"], std=meta["std"])
+        prepared.append((x, dilated))
+    chance = float(np.mean([d.mean() for _, d in prepared]))
+    rows, figures = [], {}
+    for layer in layers:
+        for k in ks:
+            hits, energy, energy_t = [], [], []
+            for i, (x, dilated) in enumerate(prepared):
+                cam, _, _ = xai.explain_maps(model, x, k=k, seed=i, target=layer)
+                cam = cam.numpy()
+                y0, x0 = np.unravel_index(int(cam.argmax()), cam.shape)
+                hits.append(bool(dilated[y0, x0]))
+                energy.append(float((cam * dilated).sum() / max(cam.sum(), 1e-12)))
+                cut = xai.apply_threshold(cam, threshold)
+                energy_t.append(float((cut * dilated).sum() / max(cut.sum(), 1e-12)))
+            key = f"{layer}/k={k}"
+            figures[key] = {
+                "pointing": float(np.mean(hits)),
+                "energy": float(np.mean(energy)),
+                "energy_thresholded": float(np.mean(energy_t)),
+            }
+            rows.append(
+                [
+                    layer,
+                    k,
+                    f"{np.mean(hits):.3f}",
+                    f"{np.mean(energy):.3f}",
+                    f"{np.mean(energy_t):.3f}",
+                    f"{np.mean(energy) / chance:.2f}x",
+                ]
+            )
+    figures["chance_area"] = {"dilated_mask_share": chance, "n": len(prepared)}
+    return rows, figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", help="default: the shipped demo model")
+    parser.add_argument("--n", type=int, default=60, help="held-out selfies for faithfulness")
+    parser.add_argument("--seed", type=int, default=FAITHFULNESS_SEED)
+    parser.add_argument("--style", default="default", help="generator style of the held-out set")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--layers", nargs="+", default=list(CANDIDATE_LAYERS))
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(0)
+    model, meta, source = load_model(args.checkpoint)
+    size, layers = int(meta["input_size"]), tuple(args.layers)
+    default_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
+    print(
+        f"model: {source}; input {size}px; default target layer {default_layer}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
+
+    try:
+        faces, skipped = sample_faces(
+            args.n, args.seed, size, float(meta["face_margin"]), args.style
+        )
+    except ImportError as exc:  # H4's face/synth not there yet
+        print(f"note: no synthetic selfies ({exc}); agreement and speed use a random input")
+        faces, skipped = [], 0
+    if faces:
+        x = xai.to_tensor(faces[0][0], mean=meta["mean"], std=meta["std"])
+        selfie = faces[0][3]
+    else:
+        x, selfie = torch.randn(1, 3, size, size), None
+
+    results: dict[str, object] = {"model": source, "input_size": size}
+    print("\n1. Agreement with pytorch-grad-cam (k=1, same model/weights/layer/input/target)")
+    rows = agreement(model, x, layers)
+    print(table(["layer", "pearson r", "max |diff|", ">= 0.99"], rows))
+    results["agreement"] = {r[0]: float(r[1]) for r in rows}
+
+    print(f"\n2. Speed (median of {args.repeats} after warm-up; layer {default_layer})")
+    ckpt_arg = (
+        args.checkpoint
+        if args.checkpoint
+        else (str(ckpt.DEMO_CHECKPOINT) if ckpt.DEMO_CHECKPOINT.is_file() else None)
+    )
+    rows, figures = speed(
+        model, x, default_layer, args.repeats, selfie if ckpt_arg else None, ckpt_arg
+    )
+    print(table(["measure", "value", "target", ""], rows))
+    results["speed"] = figures
+
+    if faces:
+        print(
+            f"\n3. Faithfulness on {len(faces)} held-out synthetic selfies (seed {args.seed}, "
+            f"style {args.style!r}, grades 1-5; {skipped} skipped: no face / no lesion in crop)"
+        )
+        rows, figures = faithfulness(
+            model, faces, meta, layers, (1, xai.DEFAULT_K), xai.DEFAULT_THRESHOLD
+        )
+        print(
+            table(
+                [
+                    "layer",
+                    "k",
+                    "pointing",
+                    "energy in mask",
+                    f"energy (t={xai.DEFAULT_THRESHOLD})",
+                    "energy / chance",
+                ],
+                rows,
+            )
+        )
+        chance = figures["chance_area"]["dilated_mask_share"]
+        print(f"chance level (share of the face the dilated masks cover): {chance:.3f}")
+        results["faithfulness"] = figures
+    else:
+        print("\n3. Faithfulness: skipped (needs diagnosis.ml.synth and diagnosis.ml.face)")
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Analyse one selfie: normalize the face, grade it, explain the grade (claims 1, 23-31).
+
+``Analyzer.load(checkpoint)`` loads a checkpoint once per process (the Celery worker keeps it);
+``Analyzer.analyze(image)`` returns an ``AnalysisResult``. The CLI commands ``predict`` and
+``explain`` are registered here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import checkpoint as ckpt
+from . import explain as xai
+from .errors import CheckpointError
+from .face import load_image, normalize_face
+from .model import class_probabilities, decide_grade, severity_score
+from .scale import Scale
+
+DEFAULT_FACE_MARGIN = 0.4
+DEFAULT_ALPHA = 0.5
+
+ImageSource = str | Path | bytes | BinaryIO | Image.Image | np.ndarray
+
+
+@dataclass
+class AnalysisResult:
+    grade: int
+    label: str
+    score: float  # continuous severity on the scale, 0..num_grades-1
+    probabilities: list[float]  # one per grade, from the classifier's softmax
+    face_box: tuple[int, int, int, int]  # (x, y, w, h) in the uploaded image
+    model: dict[str, str]  # {"name", "version"}
+    scale: dict[str, Any] = field(default_factory=dict)
+    heatmap: np.ndarray | None = None  # (S, S) float32 in [0, 1], in the normalized face's frame
+    overlay: Image.Image | None = None  # the heatmap over the normalized face
+    face: np.ndarray | None = None  # the normalized face (S, S, 3) uint8 RGB
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: arrays and images are summarized, not embedded."""
+        out: dict[str, Any] = {
+            "grade": self.grade,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "probabilities": [round(p, 4) for p in self.probabilities],
+            "face_box": list(self.face_box),
+            "model": dict(self.model),
+            "scale": self.scale,
+            "notes": list(self.notes),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+        if self.heatmap is not None:
+            out["heatmap"] = xai.mask_stats(self.heatmap)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def _default_threads() -> int:
+    # torch picks the physical core count of the host, which oversubscribes a container or a
+    # Celery worker pinned to fewer CPUs; an explicit OMP/MKL setting wins.
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _set_threads() -> None:
+    if not (os.environ.get("OMP_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS")):
+        torch.set_num_threads(min(torch.get_num_threads(), _default_threads()))
+
+
+class Analyzer:
+    """A loaded model with its checkpoint's settings (scale, input size, normalization, rule)."""
+
+    def __init__(self, model: torch.nn.Module, meta: dict[str, Any]) -> None:
+        self.model = model.eval()
+        self.meta = meta
+        self.scale = Scale.from_dict(meta["scale"])
+        self.input_size = int(meta["input_size"])
+        self.mean = tuple(float(v) for v in meta.get("mean", xai.IMAGENET_MEAN))
+        self.std = tuple(float(v) for v in meta.get("std", xai.IMAGENET_STD))
+        self.decision_rule = str(meta.get("decision_rule", "round"))
+        self.target_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
+        self.face_margin = float(meta.get("face_margin", DEFAULT_FACE_MARGIN))
+        self.model_info = {
+            "name": str(meta.get("name", "unnamed")),
+            "version": str(meta.get("version", "0")),
+        }
+        # Grad-CAM registers a hook on the shared model for one call; one analysis at a time.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, checkpoint: str | Path | None = None) -> Analyzer:
+        """The analyzer for a checkpoint (None: the shipped demo), loaded once per process."""
+        path = Path(checkpoint) if checkpoint is not None else Path(ckpt.DEMO_CHECKPOINT)
+        path = path.expanduser().resolve()
+        if not path.is_file():
+            hint = " Build it with `make model`." if checkpoint is None else ""
+            raise CheckpointError(f"Model checkpoint not found: {path}.{hint}")
+        # The modification time is part of the key, so a rebuilt file is loaded again.
+        return _load_cached(str(path), path.stat().st_mtime_ns)
+
+    def analyze(
+        self,
+        image: ImageSource,
+        *,
+        explain: bool = True,
+        k: int = xai.DEFAULT_K,
+        threshold: float | None = None,
+        seed: int = 0,
+        target_layer: str | None = None,
+        alpha: float = DEFAULT_ALPHA,
+    ) -> AnalysisResult:
+        # Bad arguments fail before any work is done.
+        if explain:
+            xai.check_k(k)
+            xai.resolve_layer(self.model, target_layer or self.target_layer)
+            if not 0.0 <= alpha <= 1.0:
+                raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        threshold = xai.DEFAULT_THRESHOLD if threshold is None else xai.check_threshold(threshold)
+        timings: dict[str, float] = {}
+        start = clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = now - clock
+            clock = now
+
+        picture = (
+            image.convert("RGB")
+            if isinstance(image, Image.Image)
+            else (image if isinstance(image, np.ndarray) else load_image(image))
+        )
+        lap("decode")
+        face = normalize_face(picture, size=self.input_size, margin=self.face_margin)
+        x = xai.to_tensor(face.image, mean=self.mean, std=self.std)
+        lap("normalize")
+        with self._lock:
+            with torch.inference_mode():
+                outputs = self.model(x)
+                grade = int(decide_grade(outputs, self.decision_rule, self.scale.num_grades)[0])
+                score = float(severity_score(outputs, self.scale.num_grades)[0])
+                probabilities = [float(p) for p in class_probabilities(outputs)[0]]
+            lap("predict")
+            heatmap = shown = None
+            if explain:
+                heatmap = xai.explain(
+                    self.model,
+                    x,
+                    k=k,
+                    threshold=threshold,
+                    seed=seed,
+                    target=target_layer or self.target_layer,
+                )
+                lap("explain")
+        if explain:
+            shown = xai.overlay(face.image, heatmap, alpha=alpha)
+            lap("overlay")
+        timings["total"] = time.perf_counter() - start
+        return AnalysisResult(
+            grade=grade,
+            label=self.scale.label(grade),
+            score=score,
+            probabilities=probabilities,
+            face_box=tuple(int(v) for v in face.box),
+            model=dict(self.model_info),
+            scale=self.scale.to_dict(),
+            heatmap=heatmap,
+            overlay=shown,
+            face=face.image,
+            notes=list(face.notes),
+            timings=timings,
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(resolved_path: str, _mtime_ns: int) -> Analyzer:
+    _set_threads()
+    model, meta = ckpt.load_checkpoint(resolved_path, map_location="cpu")
+    return Analyzer(model, meta)
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def _print_result(result: AnalysisResult, payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload, indent=2))
+        return
+    probs = ", ".join(f"{p:.2f}" for p in result.probabilities)
+    print(
+        f"grade {result.grade} ({result.label}), score {result.score:.2f}; probabilities [{probs}]"
+    )
+    for note in result.notes:
+        print(f"note: {note}")
+    if "heatmap" in payload and "path" in payload["heatmap"]:
+        print(f"heatmap written to {payload['heatmap']['path']}")
+
+
+def _predict(args: argparse.Namespace) -> int:
+    analyzer = Analyzer.load(args.checkpoint)
+    result = analyzer.analyze(args.image, explain=False)
+    payload = result.to_dict()
+    _print_result(result, payload, args.json)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    analyzer = Analyzer.load(args.checkpoint)
+    try:
+        result = analyzer.analyze(
+            args.image,
+            explain=True,
+            k=args.k,
+            threshold=args.threshold,
+            seed=args.seed,
+            target_layer=args.target_layer,
+            alpha=args.alpha,
+        )
+    except ValueError as exc:  # an option that does not fit this model, e.g. --target-layer
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = xai.save_png(result.overlay, args.out)
+    payload = result.to_dict()
+    payload["heatmap"] = {"path": str(out), **payload["heatmap"]}
+    payload["heatmap"]["k"] = args.k
+    payload["heatmap"]["threshold"] = (
+        xai.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    )
+    payload["heatmap"]["target_layer"] = args.target_layer or analyzer.target_layer
+    _print_result(result, payload, args.json)
+    return 0
+
+
+def _k_arg(text: str) -> int:
+    try:
+        return xai.check_k(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _threshold_arg(text: str) -> float:
+    try:
+        return xai.check_threshold(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("image", help="a selfie (JPEG, PNG, ...)")
+    common.add_argument("--checkpoint", help="a checkpoint file (default: the shipped demo model)")
+    common.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = subparsers.add_parser("predict", parents=[common], help="grade the acne on a selfie")
+    p.set_defaults(func=_predict)
+
+    e = subparsers.add_parser(
+        "explain",
+        parents=[common],
+        help="grade a selfie and write a k-augmentation Grad-CAM heatmap",
+    )
+    e.add_argument(
+        "--k",
+        type=_k_arg,
+        default=xai.DEFAULT_K,
+        help=f"augmented copies, {xai.K_MIN}-{xai.K_MAX} (1: plain Grad-CAM); "
+        f"default {xai.DEFAULT_K}",
+    )
+    e.add_argument(
+        "--out", required=True, help="the PNG to write (heatmap over the normalized face)"
+    )
+    e.add_argument(
+        "--threshold",
+        type=_threshold_arg,
+        default=None,
+        help=f"drop heatmap values below this, in [0, 1); default {xai.DEFAULT_THRESHOLD}",
+    )
+    e.add_argument("--seed", type=int, default=0, help="seed of the random augmentations")
+    e.add_argument(
+        "--target-layer",
+        default=None,
+        help="Grad-CAM layer, e.g. encoder.layer3 (default: the checkpoint's)",
+    )
+    e.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="heatmap opacity, 0-1")
+    e.set_defaults(func=_explain)
