@@ -1,0 +1,62 @@
+"""Orders factories. Orders themselves are placed through ``services.order_place`` (see
+``place_order``), so their stock allocation and payment are real."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from orders import services
+from orders.models import Cart, CartLine, Order
+from orders.payments import Card
+from tests.catalog.factories import ProductFactory
+
+APPROVED = "4242424242424242"
+DECLINED = "4000000000000002"
+INSUFFICIENT_FUNDS = "4000000000009995"
+
+
+class CartFactory(DjangoModelFactory):
+    class Meta:
+        model = Cart
+
+
+class CartLineFactory(DjangoModelFactory):
+    class Meta:
+        model = CartLine
+
+    cart = factory.SubFactory(CartFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity = 1
+
+
+def card(number: str = APPROVED, *, cvc: str = "123") -> Card:
+    return Card(number=number, exp_month=12, exp_year=date.today().year + 3, cvc=cvc)
+
+
+ADDRESS = services.Address(
+    full_name="Sam Shopper", line1="1 Main Street", city="Lyon", postcode="69001", country="France"
+)
+
+
+def place_order(
+    *,
+    user=None,
+    products: list[tuple] | None = None,
+    card_number: str = APPROVED,
+    key: uuid.UUID | None = None,
+) -> Order:
+    """Fill a cart with ``products`` ((product, quantity) pairs) and check it out."""
+    cart = services.cart_get_or_create(user=user)
+    for product, quantity in products or [(ProductFactory(price=Decimal("9.90")), 1)]:
+        services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
+    return services.order_place(
+        cart=cart,
+        user=user,
+        email=user.email if user else "guest@example.com",
+        address=ADDRESS,
+        card=card(card_number),
+        idempotency_key=key or uuid.uuid4(),
+    )
