@@ -1,0 +1,191 @@
+"""'Add the whole kit to cart', through the service and the storefront, then checkout."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import ProductRole, Stock
+from orders import services as order_services
+from orders.models import CartLine, Order, OrderStatus
+from recommendations.services import kit_add_to_cart, recommend
+from tests.catalog.factories import ProductFactory
+from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
+from tests.recommendations.factories import RuleFactory, RuleItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def cart_contents(cart) -> dict[str, int]:
+    return {
+        line.product.name: line.quantity
+        for line in CartLine.objects.filter(cart=cart).select_related("product")
+    }
+
+
+@pytest.fixture
+def kit_rule():
+    """Grades 2-3: a cleanser, two tubes of treatment (3 in stock) and a sold-out spot care."""
+    rule = RuleFactory(min_grade=2, max_grade=3, kit_name="Mild acne kit")
+    RuleItemFactory(rule=rule, position=1, product__name="Cleanser", product__role="cleanser")
+    RuleItemFactory(rule=rule, position=2, product__name="Gel", product__stock=3, quantity=2)
+    RuleItemFactory(
+        rule=rule,
+        position=3,
+        product__name="Patches",
+        product__role=ProductRole.SPOT_CARE,
+        product__stock=0,
+    )
+    return rule
+
+
+def test_the_kit_adds_every_available_product_and_names_what_it_could_not(kit_rule):
+    cart = CartFactory()
+
+    result = kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
+
+    assert cart_contents(cart) == {"Cleanser": 1, "Gel": 2}
+    assert result.units_added == 3
+    assert result.problems == ["Acme Derm Patches is out of stock and was not added."]
+
+
+def test_the_kit_tops_up_to_what_stock_allows_next_to_the_cart(kit_rule):
+    cart = CartFactory()
+    gel = kit_rule.items.get(product__name="Gel").product
+    CartLineFactory(cart=cart, product=gel, quantity=2)
+
+    result = kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
+
+    assert cart_contents(cart) == {"Gel": 3, "Cleanser": 1}
+    assert "Acme Derm Gel: only 1 of 2 added, the rest is not in stock." in result.problems
+
+
+def test_a_product_whose_stock_is_all_in_the_cart_is_reported_not_added(kit_rule):
+    cart = CartFactory()
+    gel = kit_rule.items.get(product__name="Gel").product
+    CartLineFactory(cart=cart, product=gel, quantity=3)
+
+    result = kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
+
+    assert cart_contents(cart)["Gel"] == 3
+    assert "Acme Derm Gel: your cart already holds all 3 in stock." in result.problems
+
+
+def test_stock_sold_after_the_page_was_drawn_is_caught_by_the_cart(kit_rule):
+    cart = CartFactory()
+    recommendation = recommend(grade=2)
+    Stock.objects.filter(product__name="Cleanser").update(quantity=0)
+
+    result = kit_add_to_cart(cart=cart, recommendation=recommendation)
+
+    assert cart_contents(cart) == {"Gel": 2}
+    assert any("Cleanser is sold out" in problem for problem in result.problems)
+
+
+def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
+    cart = CartFactory()
+    real_add = order_services.cart_add
+    calls = []
+
+    def add_then_fail(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real_add(**kwargs)
+
+    monkeypatch.setattr(order_services, "cart_add", add_then_fail)
+
+    with pytest.raises(RuntimeError):
+        kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
+
+    assert cart_contents(cart) == {}, "the first product's line was rolled back too"
+
+
+# --- storefront, end to end --------------------------------------------------------------------
+
+
+def checkout_form() -> dict:
+    return {
+        "idempotency_key": str(uuid.uuid4()),
+        "email": "sam@example.com",
+        "full_name": ADDRESS.full_name,
+        "address_line1": ADDRESS.line1,
+        "city": ADDRESS.city,
+        "postcode": ADDRESS.postcode,
+        "country": ADDRESS.country,
+        "card_number": "4242 4242 4242 4242",
+        "card_expiry": f"12/{card().exp_year % 100:02d}",
+        "card_cvc": "123",
+    }
+
+
+def test_add_the_whole_kit_from_the_routine_page_then_check_out(client, kit_rule):
+    page = client.get(reverse("recommendations:routine_detail", args=[2]))
+    assert b"Add the whole kit to cart" in page.content
+
+    response = client.post(
+        reverse("recommendations:kit_add"), {"rule": kit_rule.pk, "grade": 2}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("orders:cart_detail")
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown[0] == (
+        "Added the Mild acne kit to your cart: 1 × Acme Derm Cleanser, 2 × Acme Derm Gel."
+    )
+    assert shown[1] == "Acme Derm Patches is out of stock and was not added."
+
+    response = client.post(reverse("orders:checkout"), checkout_form())
+
+    order = Order.objects.get()
+    assert response.status_code == 302 and response.url == order.get_absolute_url()
+    assert order.status == OrderStatus.PAID
+    assert sorted((line.product_name, line.quantity) for line in order.lines.all()) == [
+        ("Acme Derm Cleanser", 1),
+        ("Acme Derm Gel", 2),
+    ]
+    assert order.subtotal == Decimal("29.70")
+    assert Stock.objects.get(product__name="Gel").available == 1
+
+
+def test_the_default_routine_kit_is_added_by_grade(client):
+    for role in (ProductRole.CLEANSER, ProductRole.MOISTURIZER, ProductRole.SUNSCREEN):
+        ProductFactory(role=role, name=role.label)
+
+    client.post(reverse("recommendations:kit_add"), {"grade": 0, "condition": "acne-vulgaris"})
+
+    cart = order_services.cart_get_or_create(cart_id=client.session["cart_id"])
+    assert cart_contents(cart) == {"Cleanser": 1, "Moisturizer": 1, "Sunscreen": 1}
+
+
+def test_a_kit_that_is_no_longer_offered_says_so_and_adds_nothing(client, kit_rule):
+    kit_rule.is_active = False
+    kit_rule.save()
+
+    response = client.post(
+        reverse("recommendations:kit_add"), {"rule": kit_rule.pk, "grade": 2}, follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == ["This kit is not offered any more."]
+    assert response.redirect_chain[-1][0] == reverse("recommendations:routine_detail", args=[2])
+    assert not CartLine.objects.exists()
+
+
+def test_a_kit_with_nothing_in_stock_says_nothing_was_added(client):
+    rule = RuleFactory()
+    RuleItemFactory(rule=rule, product__stock=0)
+
+    response = client.post(reverse("recommendations:kit_add"), {"rule": rule.pk}, follow=True)
+
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages[0] == "Nothing from this kit could be added to your cart."
+    assert not CartLine.objects.exists()
+
+
+def test_a_tampered_kit_form_is_refused(client):
+    response = client.post(reverse("recommendations:kit_add"), {"grade": "x"}, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "This kit could not be found; please pick your routine again."
+    ]
+    assert not CartLine.objects.exists()
