@@ -1,0 +1,143 @@
+import uuid
+from datetime import date
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from catalog.models import Stock
+from orders.models import Order
+from tests.accounts.factories import UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.orders.factories import DECLINED, place_order
+
+pytestmark = pytest.mark.django_db
+
+CART = "/api/v1/cart/"
+LINES = "/api/v1/cart/lines/"
+ORDERS = "/api/v1/orders/"
+
+
+@pytest.fixture
+def user():
+    return UserFactory(email="sam@example.com")
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """A client authenticated with the user's API token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def checkout_body(card_number="4242424242424242") -> dict:
+    return {
+        "full_name": "Sam Shopper",
+        "address_line1": "1 Main Street",
+        "city": "Lyon",
+        "postcode": "69001",
+        "country": "France",
+        "card_number": card_number,
+        "card_exp_month": 12,
+        "card_exp_year": date.today().year + 3,
+        "card_cvc": "123",
+    }
+
+
+def test_cart_add_change_and_remove(api):
+    product = ProductFactory(stock=5)
+
+    added = api.post(LINES, {"product_id": product.pk, "quantity": 2}, format="json")
+    assert added.status_code == 201
+    assert added.json()["count"] == 2 and added.json()["lines"][0]["product_id"] == product.pk
+
+    changed = api.patch(f"{LINES}{product.pk}/", {"quantity": 5}, format="json")
+    assert changed.status_code == 200 and changed.json()["lines"][0]["quantity"] == 5
+    assert changed.json()["subtotal"] == "49.50" and changed.json()["currency"] == "EUR"
+
+    assert api.delete(f"{LINES}{product.pk}/").status_code == 204
+    assert api.get(CART).json()["lines"] == []
+    missing = api.delete(f"{LINES}{product.pk}/")
+    assert missing.status_code == 404 and missing.json()["message"] == (
+        "This product is not in your cart."
+    )
+
+
+def test_cart_errors_are_json_a_person_can_read(api):
+    product = ProductFactory(name="Gel", brand="Acme", stock=1)
+
+    too_many = api.post(LINES, {"product_id": product.pk, "quantity": 2}, format="json")
+    assert too_many.status_code == 400
+    assert too_many.json()["message"] == "Only 1 of Acme Gel left in stock; you asked for 2."
+
+    zero = api.post(LINES, {"product_id": product.pk, "quantity": 0}, format="json")
+    assert zero.status_code == 400 and zero.json()["message"].startswith("quantity:")
+
+
+def test_anonymous_clients_have_a_session_cart():
+    client = APIClient()
+    product = ProductFactory()
+    client.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json")
+    assert client.get(CART).json()["count"] == 1
+    assert APIClient().get(CART).json()["count"] == 0
+
+
+def test_checkout_needs_an_idempotency_key_and_replays_the_first_order(api, user):
+    product = ProductFactory(stock=5)
+    api.post(LINES, {"product_id": product.pk, "quantity": 2}, format="json")
+
+    no_key = api.post(ORDERS, checkout_body(), format="json")
+    assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["message"]
+
+    key = str(uuid.uuid4())
+    first = api.post(ORDERS, checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    again = api.post(ORDERS, checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert first.json()["status"] == "paid" and first.json()["email"] == "sam@example.com"
+    assert "card_number" not in first.json()
+    assert Order.objects.filter(user=user).count() == 1
+    assert Stock.objects.get(product=product).allocated == 2
+
+
+def test_declined_payment_is_402_and_orders_nothing(api):
+    product = ProductFactory(stock=5)
+    api.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json")
+
+    response = api.post(
+        ORDERS, checkout_body(DECLINED), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+    )
+
+    assert response.status_code == 402
+    assert response.json() == {"message": "Your card was declined.", "code": "payment_declined"}
+    assert not Order.objects.exists() and api.get(CART).json()["count"] == 1
+
+
+def test_insufficient_stock_is_409_naming_the_product(api):
+    product = ProductFactory(name="Patches", brand="Dot", stock=1)
+    api.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json")
+    Stock.objects.filter(product=product).update(allocated=1)
+
+    response = api.post(
+        ORDERS, checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+    )
+
+    assert response.status_code == 409 and "Dot Patches (sold out)" in response.json()["message"]
+
+
+def test_orders_are_own_only(api, user):
+    mine = place_order(user=user)
+    theirs = place_order(user=UserFactory())
+
+    listed = api.get(ORDERS).json()["results"]
+    assert [order["number"] for order in listed] == [mine.number]
+    assert api.get(f"{ORDERS}{mine.number}/").json()["lines"][0]["quantity"] == 1
+    other = api.get(f"{ORDERS}{theirs.number}/")
+    assert other.status_code == 404 and other.json()["message"]
+
+
+def test_orders_need_authentication():
+    response = APIClient().get(ORDERS)
+    assert response.status_code in (401, 403) and response.json()["message"]
