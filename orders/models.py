@@ -55,6 +55,10 @@ class CartLine(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product}"
 
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending payment"

@@ -51,7 +51,7 @@ def cart_lines(*, cart: Cart) -> list[CartLine]:
 def cart_summary(*, cart: Cart | None) -> CartSummary:
     """Lines with their products and stock, and the money sums (one query)."""
     lines = cart_lines(cart=cart) if cart is not None and cart.pk else []
-    subtotal = quantize(sum((line.product.price * line.quantity for line in lines), Decimal("0")))
+    subtotal = quantize(sum((line.line_total for line in lines), Decimal("0")))
     shipping = shipping_for(subtotal)
     return CartSummary(
         cart=cart,

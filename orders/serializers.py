@@ -20,10 +20,7 @@ class CartLineSerializer(serializers.Serializer):
     product_name = serializers.CharField(source="product.__str__")
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, source="product.price")
     quantity = serializers.IntegerField()
-    line_total = serializers.SerializerMethodField()
-
-    def get_line_total(self, line) -> str:
-        return f"{line.product.price * line.quantity:.2f}"
+    line_total = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
 class CartSerializer(serializers.Serializer):
