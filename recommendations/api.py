@@ -3,7 +3,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,10 +21,16 @@ from recommendations.serializers import (
 )
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
+_NOT_FOUND = OpenApiResponse(description="No such skin condition, or the kit is not offered.")
+# What the request names does not exist (as opposed to input that is malformed).
+_NOT_FOUND_CODES = {"no_kit", "no_condition"}
 
 
-def _invalid(error: DjangoValidationError) -> ValidationError:
-    return ValidationError({"detail": " ".join(error.messages)}, code=error.code or "invalid")
+def _invalid(error: DjangoValidationError) -> APIException:
+    message = " ".join(error.messages)
+    if error.code in _NOT_FOUND_CODES:
+        return NotFound(message, code=error.code)
+    return ValidationError({"detail": message}, code=error.code or "invalid")
 
 
 class RecommendationView(APIView):
@@ -34,7 +41,7 @@ class RecommendationView(APIView):
         description="The treatment plan, products (out-of-stock ones replaced or marked) and "
         "kit for a severity grade. Every grade of the scale gets an answer.",
         parameters=[RecommendationQuerySerializer],
-        responses={200: RecommendationSerializer, 400: _INVALID},
+        responses={200: RecommendationSerializer, 400: _INVALID, 404: _NOT_FOUND},
     )
     def get(self, request: Request) -> Response:
         query = RecommendationQuerySerializer(data=request.query_params)
@@ -53,13 +60,14 @@ class RecommendationView(APIView):
 
 class CartKitsView(APIView):
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         summary="Add a whole kit to the cart",
         description="One transaction. Every product of the kit is added up to what stock "
         "allows; `problems` names what could not be added. 400 when nothing could be added.",
         request=KitRequestSerializer,
-        responses={201: KitAddResultSerializer, 400: _INVALID},
+        responses={201: KitAddResultSerializer, 400: _INVALID, 404: _NOT_FOUND},
     )
     def post(self, request: Request) -> Response:
         body = KitRequestSerializer(data=request.data)

@@ -10,10 +10,11 @@ from recommendations.models import SkinType, UsageTime, WarningLevel
 
 class RecommendationQuerySerializer(serializers.Serializer):
     grade = serializers.IntegerField(min_value=0, help_text="A grade of the condition's scale.")
+    # Blank means "not given", as browsers send empty form fields.
     condition = serializers.SlugField(
-        required=False, help_text="A skin condition's slug; default: acne vulgaris."
+        required=False, allow_blank=True, help_text="A skin condition's slug; default: acne."
     )
-    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False)
+    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
 
 class KitRequestSerializer(serializers.Serializer):
@@ -23,8 +24,8 @@ class KitRequestSerializer(serializers.Serializer):
         min_value=1, required=False, help_text="`kit.rule` of a recommendation."
     )
     grade = serializers.IntegerField(min_value=0, required=False)
-    condition = serializers.SlugField(required=False)
-    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False)
+    condition = serializers.SlugField(required=False, allow_blank=True)
+    skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:
         if "rule" not in attrs and "grade" not in attrs:

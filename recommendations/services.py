@@ -348,7 +348,7 @@ def kit_recommendation(
     if rule_id is not None:
         return recommend_for_rule(rule_id=rule_id)
     if grade is None:
-        raise ValidationError("Name a kit (rule) or a grade.", code="no_kit")
+        raise ValidationError("Name a kit (rule) or a grade.", code="kit_unspecified")
     condition = None
     if condition_slug:
         condition = SkinCondition.objects.filter(slug=condition_slug).first()

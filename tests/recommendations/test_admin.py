@@ -167,7 +167,7 @@ def test_the_preview_shows_what_each_grade_gets(admin_client):
     response = admin_client.get(reverse("admin:recommendations_recommendationrule_preview"))
 
     assert response.status_code == 200
-    (condition, recommendations), = response.context["conditions"]
+    ((condition, recommendations),) = response.context["conditions"]
     assert condition == acne()
     assert [r.grade for r in recommendations] == [0, 1, 2, 3, 4, 5]
     assert [r.rule for r in recommendations] == [None, None, rule, rule, None, None]

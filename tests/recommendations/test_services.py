@@ -278,16 +278,19 @@ def test_seed_demo_rules_is_idempotent():
 
     demo_catalog_seed()
     first = seed_demo_rules()
-    snapshot = list(RecommendationRule.objects.values_list("slug", "updated_at", "plan__updated_at"))
+    snapshot = list(
+        RecommendationRule.objects.values_list("slug", "updated_at", "plan__updated_at")
+    )
     items = list(RecommendationRule.objects.values_list("items__id", flat=True))
 
     second = seed_demo_rules()
 
     assert first.written == len(demo_data.PLANS) + len(demo_data.RULES)
     assert second.written == 0
-    assert list(
-        RecommendationRule.objects.values_list("slug", "updated_at", "plan__updated_at")
-    ) == snapshot
+    assert (
+        list(RecommendationRule.objects.values_list("slug", "updated_at", "plan__updated_at"))
+        == snapshot
+    )
     assert list(RecommendationRule.objects.values_list("items__id", flat=True)) == items
 
 

@@ -26,8 +26,9 @@ def moderate_rule():
     PlanStepFactory(plan=rule.plan, timing="evening", title="Adapalene", from_week=3)
     PlanWarningFactory(plan=rule.plan, text="Introduce retinoids gradually.")
     RuleItemFactory(rule=rule, product__name="Adapalene Gel", how_to_use="Pea-sized amount.")
-    RuleItemFactory(rule=rule, product__name="Sulfur Spot", product__role="spot_care",
-                    product__stock=0)
+    RuleItemFactory(
+        rule=rule, product__name="Sulfur Spot", product__role="spot_care", product__stock=0
+    )
     return rule
 
 
