@@ -194,7 +194,11 @@ class Analyzer:
 def _load_cached(resolved_path: str, _mtime_ns: int) -> Analyzer:
     _set_threads()
     model, meta = ckpt.load_checkpoint(resolved_path, map_location="cpu")
-    return Analyzer(model, meta)
+    analyzer = Analyzer(model, meta)
+    # One throwaway forward: the first real request does not pay for the kernels' set-up.
+    with torch.inference_mode():
+        model(torch.zeros(1, 3, analyzer.input_size, analyzer.input_size))
+    return analyzer
 
 
 # --- command line ------------------------------------------------------------------------------
