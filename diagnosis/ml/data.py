@@ -9,6 +9,7 @@ usable face is found are left out and listed in ``failures``.
 import csv
 import hashlib
 import json
+import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,20 @@ def _normalize_one(path: Path, size: int, margin: float) -> tuple[np.ndarray | N
     return face.image, ""
 
 
+def _call_normalizer(job):
+    normalizer, *args = job
+    return normalizer(*args)
+
+
+def _normalizer_hash(normalizer) -> str:
+    """Identifies the normalization code: the face module's source for the default one."""
+    if normalizer is _normalize_one:
+        from . import face
+
+        return hashlib.sha256(Path(face.__file__).read_bytes()).hexdigest()[:8]
+    return getattr(normalizer, "__name__", "custom")
+
+
 class FaceDataset(Dataset):
     """Normalized faces with their grade and auxiliary labels.
 
@@ -140,6 +155,7 @@ class FaceDataset(Dataset):
         normalizer: Callable[[Path, int, float], tuple[np.ndarray | None, str]] | None = None,
         transform: Callable[[Tensor], Tensor] | None = None,
         progress: bool = False,
+        workers: int = 2,
     ) -> None:
         self.size, self.margin = size, margin
         self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
@@ -147,7 +163,7 @@ class FaceDataset(Dataset):
         self.transform = transform
         self.hash = data_hash(records)
         normalizer = normalizer or _normalize_one
-        images, kept, failures = self._load(records, normalizer, cache_dir, progress)
+        images, kept, failures = self._load(records, normalizer, cache_dir, progress, workers)
         self.images = images  # (N, S, S, 3) uint8
         self.records = [records[i] for i in kept]
         self.failures: list[tuple[Path, str]] = failures
@@ -169,10 +185,15 @@ class FaceDataset(Dataset):
             for n, vocab in aux_vocab.items()
         }
 
-    def _load(self, records, normalizer, cache_dir, progress):
+    def _load(self, records, normalizer, cache_dir, progress, workers):
         cache = None
         if cache_dir is not None:
-            key = f"faces-v{CACHE_VERSION}-{self.hash}-{self.size}-{self.margin:g}.npz"
+            # Keyed by the data, the crop settings and the face code: a change to any of them
+            # must not serve stale crops.
+            key = (
+                f"faces-v{CACHE_VERSION}-{self.hash}-{self.size}-{self.margin:g}-"
+                f"{_normalizer_hash(normalizer)}.npz"
+            )
             cache = Path(cache_dir) / key
             if cache.is_file():
                 with np.load(cache, allow_pickle=False) as npz:
@@ -181,20 +202,36 @@ class FaceDataset(Dataset):
                     images = npz["images"]
                 failed = sorted(set(range(len(records))) - set(kept))
                 return images, kept, [(records[i].path, codes[i]) for i in failed]
-        iterator = range(len(records))
+        jobs = [(rec.path, self.size, self.margin) for rec in records]
+        if workers > 1 and len(jobs) >= 32:
+            # Face detection is single-threaded OpenCV work: spread it over the cores.
+            ctx = multiprocessing.get_context("fork")
+            pool = ctx.Pool(workers)
+            results = pool.imap(_call_normalizer, [(normalizer, *job) for job in jobs], chunksize=8)
+        else:
+            pool = None
+            results = (normalizer(*job) for job in jobs)
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(
-                iterator, desc="normalizing faces", unit="img", disable=not sys.stderr.isatty()
+            results = tqdm(
+                results,
+                total=len(jobs),
+                desc="normalizing faces",
+                unit="img",
+                disable=not sys.stderr.isatty(),
             )
         images, kept, codes = [], [], []
-        for i in iterator:
-            image, code = normalizer(records[i].path, self.size, self.margin)
-            codes.append(code)
-            if image is not None:
-                images.append(np.asarray(image, dtype=np.uint8))
-                kept.append(i)
+        try:
+            for i, (image, code) in enumerate(results):
+                codes.append(code)
+                if image is not None:
+                    images.append(np.asarray(image, dtype=np.uint8))
+                    kept.append(i)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
         stack = np.stack(images) if images else np.zeros((0, self.size, self.size, 3), np.uint8)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)

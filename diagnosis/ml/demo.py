@@ -22,7 +22,7 @@ DEMO_VERSION = "1"
 TRAIN_SEED, HELDOUT_SEED, SHIFTED_SEED = 1001, 2002, 3003
 
 
-def _generate(out: Path, n: int, seed: int, style: str, log) -> Path:
+def _generate(out: Path, n: int, seed: int, style: str, size: int, log) -> Path:
     from . import synth  # H4's generator
 
     manifest = out / "manifest.csv"
@@ -30,7 +30,7 @@ def _generate(out: Path, n: int, seed: int, style: str, log) -> Path:
         log(f"reusing {manifest}")
         return manifest
     started = time.monotonic()
-    result = synth.generate(out, n, seed, style=style)
+    result = synth.generate(out, n, seed, style=style, size=size)
     manifest = Path(result) if Path(result).suffix == ".csv" else out / "manifest.csv"
     log(f"generated {n} {style!r} images (seed {seed}) in {time.monotonic() - started:.0f}s")
     return manifest
@@ -52,8 +52,12 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
         threads=args.threads,
     )
     t0 = time.monotonic()
-    train_manifest = _generate(work / "train", args.n_train, TRAIN_SEED, "default", log)
-    held_manifest = _generate(work / "heldout", args.n_test, HELDOUT_SEED, "default", log)
+    train_manifest = _generate(
+        work / "train", args.n_train, TRAIN_SEED, "default", args.synth_size, log
+    )
+    held_manifest = _generate(
+        work / "heldout", args.n_test, HELDOUT_SEED, "default", args.synth_size, log
+    )
     shifted_manifest = _generate(
         work / "shifted", args.n_test, SHIFTED_SEED, args.shifted_style, log
     )
@@ -262,8 +266,9 @@ def add_cli(subparsers) -> None:
     )
     p.add_argument("--out", required=True, help="folder for demo.pt and MODEL_CARD.md")
     p.add_argument("--work", default="var/demo-data", help="folder for the generated images")
-    p.add_argument("--n-train", type=int, default=2400)
-    p.add_argument("--n-test", type=int, default=480)
+    p.add_argument("--n-train", type=int, default=1800)
+    p.add_argument("--n-test", type=int, default=300, help="images in each held-out set")
+    p.add_argument("--synth-size", type=int, default=384, help="side of the generated selfies")
     p.add_argument("--shifted-style", default="shifted", help="held-out generator style")
     p.add_argument("--arch", default="resnet18")
     p.add_argument("--input-size", type=int, default=128)

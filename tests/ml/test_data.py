@@ -86,13 +86,19 @@ def test_faces_are_normalized_once_then_read_from_the_cache(
         calls.append(path)
         return resize_normalizer(path, size, margin)
 
-    first = ManifestDataset(tiny_manifest, size=32, normalizer=counting, cache_dir=tmp_path / "c")
+    first = ManifestDataset(
+        tiny_manifest, size=32, normalizer=counting, cache_dir=tmp_path / "c", workers=1
+    )
     assert len(calls) == 36
-    second = ManifestDataset(tiny_manifest, size=32, normalizer=counting, cache_dir=tmp_path / "c")
+    second = ManifestDataset(
+        tiny_manifest, size=32, normalizer=counting, cache_dir=tmp_path / "c", workers=1
+    )
     assert len(calls) == 36
     assert np.array_equal(first.images, second.images)
     # Another input size is another cache entry.
-    ManifestDataset(tiny_manifest, size=48, normalizer=counting, cache_dir=tmp_path / "c")
+    ManifestDataset(
+        tiny_manifest, size=48, normalizer=counting, cache_dir=tmp_path / "c", workers=1
+    )
     assert len(calls) == 72
 
 
@@ -105,14 +111,14 @@ def test_images_without_a_face_are_skipped_and_counted(tiny_manifest, tmp_path, 
         return resize_normalizer(path, size, margin)
 
     ds = ManifestDataset(
-        tiny_manifest, size=32, normalizer=no_face_on_grade_5, cache_dir=tmp_path / "c"
+        tiny_manifest, size=32, normalizer=no_face_on_grade_5, cache_dir=tmp_path / "c", workers=1
     )
     assert len(ds) == 33
     assert sorted(code for _, code in ds.failures) == ["missing_file", "no_face", "no_face"]
     assert ds.failure_summary() == "missing_file: 1, no_face: 2"
     # The cached copy remembers the failures too.
     again = ManifestDataset(
-        tiny_manifest, size=32, normalizer=no_face_on_grade_5, cache_dir=tmp_path / "c"
+        tiny_manifest, size=32, normalizer=no_face_on_grade_5, cache_dir=tmp_path / "c", workers=1
     )
     assert again.failure_summary() == ds.failure_summary()
 
@@ -132,3 +138,14 @@ def test_data_hash_changes_with_a_label(tmp_path, make_manifest, resize_normaliz
     m.write_text(m.read_text().replace("images/0001.png,1,", "images/0001.png,2,"))
     after = ManifestDataset(m, size=16, normalizer=resize_normalizer, cache_dir=None).hash
     assert before != after
+
+
+def test_parallel_normalization_gives_the_same_crops(tiny_manifest, resize_normalizer):
+    serial = ManifestDataset(
+        tiny_manifest, size=32, normalizer=resize_normalizer, cache_dir=None, workers=1
+    )
+    parallel = ManifestDataset(
+        tiny_manifest, size=32, normalizer=resize_normalizer, cache_dir=None, workers=2
+    )
+    assert np.array_equal(serial.images, parallel.images)
+    assert serial.grades.tolist() == parallel.grades.tolist()
