@@ -216,7 +216,8 @@ def gradcam(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        # inference_mode(False): callers inside an inference_mode block still get gradients.
+        with torch.inference_mode(False), torch.no_grad():
             outputs = model(batch)
             if len(captured) != 1:
                 raise ValueError("the target layer must run exactly once per forward pass")

@@ -156,6 +156,14 @@ def test_explain_leaves_grad_mode_and_train_mode_as_they_were(face):
     assert net.training
 
 
+def test_explain_works_inside_inference_mode(model, face):
+    expected = xai.explain(model, face, k=2, seed=0)
+    with torch.inference_mode():
+        x = xai.to_tensor(face)
+        np.testing.assert_array_equal(xai.explain(model, x, k=2, seed=0), expected)
+        assert torch.is_inference_mode_enabled()
+
+
 def test_same_seed_same_mask_other_seed_other_mask(model, face):
     a = xai.explain(model, face, k=6, seed=5, threshold=0.0)
     b = xai.explain(model, face, k=6, seed=5, threshold=0.0)
