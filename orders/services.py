@@ -212,6 +212,16 @@ class Address:
         )
 
 
+def lock_stocks(*, product_ids: list[int]) -> dict[int, Stock]:
+    """Lock the products' stock rows for this transaction, by product id.
+
+    Always in primary-key order: two transactions wanting overlapping rows then queue up
+    instead of each holding one row the other waits for (a deadlock).
+    """
+    rows = Stock.objects.select_for_update().filter(product_id__in=product_ids).order_by("pk")
+    return {stock.product_id: stock for stock in rows}
+
+
 # 32 symbols without 0/O and 1/I: easy to read out on the phone, 32**8 ≈ 10**12 numbers.
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PLACE_ATTEMPTS = 3
@@ -306,12 +316,7 @@ def _place(
         if not lines:
             raise EmptyCart("Your cart is empty.")
 
-        stocks = {
-            stock.product_id: stock
-            for stock in Stock.objects.select_for_update()
-            .filter(product_id__in=[line.product_id for line in lines])
-            .order_by("pk")
-        }
+        stocks = lock_stocks(product_ids=[line.product_id for line in lines])
         shortages = []
         for line in lines:
             stock = stocks.get(line.product_id)
@@ -441,12 +446,7 @@ def _locked(order: Order) -> Order:
 
 def _locked_stocks(order: Order) -> list[tuple[OrderLine, Stock]]:
     lines = list(order.lines.all())
-    stocks = {
-        stock.product_id: stock
-        for stock in Stock.objects.select_for_update()
-        .filter(product_id__in=[line.product_id for line in lines])
-        .order_by("pk")
-    }
+    stocks = lock_stocks(product_ids=[line.product_id for line in lines])
     return [(line, stocks[line.product_id]) for line in lines]
 
 
