@@ -59,7 +59,7 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
         work / "heldout", args.n_test, HELDOUT_SEED, "default", args.synth_size, log
     )
     shifted_manifest = _generate(
-        work / "shifted", args.n_test, SHIFTED_SEED, args.shifted_style, log
+        work / "shifted", args.n_test, SHIFTED_SEED, args.shifted_style, args.synth_size, log
     )
     t_gen = time.monotonic() - t0
 
