@@ -75,3 +75,16 @@ def test_train_cli_with_a_malformed_manifest_exits_2_with_one_line(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "not an integer" in err
+
+
+def test_batch_augmentation_keeps_shape_and_range_and_is_seeded():
+    from diagnosis.ml.train import BatchAugment
+
+    x = torch.rand(6, 3, 32, 32)
+    a = BatchAugment(seed=1)(x.clone())
+    b = BatchAugment(seed=1)(x.clone())
+    c = BatchAugment(seed=2)(x.clone())
+    assert a.shape == x.shape and a.min() >= 0 and a.max() <= 1
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    assert not torch.equal(a, x)
