@@ -43,6 +43,16 @@ def rules_matching(
     return queryset.order_by("-priority", "-skin_type", "id")
 
 
+def rule_offered(*, rule_id: int, on: date) -> RecommendationRule | None:
+    """The rule with ``rule_id`` if it is active and within its date window on ``on``."""
+    return (
+        RecommendationRule.objects.filter(_in_window(on), pk=rule_id, is_active=True)
+        .select_related("plan", "condition")
+        .prefetch_related("plan__steps", "plan__warnings")
+        .first()
+    )
+
+
 def rule_overlaps(*, rule: RecommendationRule) -> list[RecommendationRule]:
     """Other active rules that can apply to a shopper this rule applies to.
 

@@ -319,12 +319,7 @@ def recommend(
 def recommend_for_rule(*, rule_id: int, today: date | None = None) -> Recommendation:
     """The recommendation of one rule (for "add this kit"), if the rule is offered today."""
     on = today or timezone.localdate()
-    rule = (
-        RecommendationRule.objects.filter(selectors._in_window(on), pk=rule_id, is_active=True)
-        .select_related("plan", "condition")
-        .prefetch_related("plan__steps", "plan__warnings")
-        .first()
-    )
+    rule = selectors.rule_offered(rule_id=rule_id, on=on)
     if rule is None:
         raise ValidationError("This kit is not offered any more.", code="no_kit")
     plan = _with_referral(_plan_view(rule.plan), condition=rule.condition, grade=rule.min_grade)

@@ -297,3 +297,17 @@ def test_seed_demo_rules_is_idempotent():
 def test_seed_demo_rules_names_missing_products():
     with pytest.raises(ValidationError, match="seed the demo catalog first"):
         seed_demo_rules()
+
+
+@pytest.mark.parametrize("items", [1, 8])
+def test_recommend_costs_the_same_few_queries_for_any_number_of_products(
+    items, django_assert_num_queries
+):
+    rule = RuleFactory()
+    PlanStepFactory.create_batch(3, plan=rule.plan)
+    PlanWarningFactory(plan=rule.plan)
+    for _ in range(items):
+        RuleItemFactory(rule=rule)
+    # condition, rule, steps, warnings, items, their ingredients, availability
+    with django_assert_num_queries(7):
+        recommend(grade=2)
