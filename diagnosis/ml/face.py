@@ -38,6 +38,7 @@ BLUR_MIN_VARIANCE = 12.0
 BLUR_FACE_WIDTH = 128  # the face region is resized to this width before the Laplacian
 DETECT_MAX_SIDE = 640  # large photos are downscaled for detection; the crop uses full resolution
 EYE_FACE_WIDTH = 200  # face box width at which eyes are searched
+RETRY_TILT = 14.0  # degrees; second look for rolled faces
 
 
 @dataclass
@@ -103,20 +104,42 @@ def _as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def _detect_faces(gray: np.ndarray) -> np.ndarray:
-    """Face boxes (x, y, w, h) in ``gray``'s coordinates, the frontal cascade first."""
-    equalized = cv2.equalizeHist(gray)
+def _detect_faces(gray: np.ndarray, min_width: float) -> np.ndarray:
+    """Face boxes (x, y, w, h) in ``gray``'s coordinates.
+
+    Cascades are tried in turn until one finds a face at least ``min_width`` wide: a second
+    cascade often finds the real face where the first saw only a small false one."""
+    # Local contrast equalization: dark skin or side light flatten the eye/cheek contrast
+    # the cascades rely on; a global histogram stretch is thrown off by a bright background.
+    equalized = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
     min_side = max(24, int(min(gray.shape) * 0.05))
+    found = []
     for name, neighbours in (
         ("haarcascade_frontalface_default.xml", 5),
+        ("haarcascade_frontalface_alt.xml", 3),
         ("haarcascade_frontalface_alt2.xml", 3),
     ):
         faces = _cascade(name).detectMultiScale(
-            equalized, scaleFactor=1.1, minNeighbors=neighbours, minSize=(min_side, min_side)
+            equalized, scaleFactor=1.05, minNeighbors=neighbours, minSize=(min_side, min_side)
         )
         if len(faces):
-            return np.asarray(faces, dtype=np.float64)
-    return np.zeros((0, 4))
+            faces = np.asarray(faces, dtype=np.float64)
+            if faces[:, 2].max() >= min_width:
+                return faces
+            found.append(faces)
+    return np.concatenate(found) if found else np.zeros((0, 4))
+
+
+def _detect_tilted(gray: np.ndarray, angle: float, min_width: float) -> np.ndarray:
+    """Faces found in ``gray`` turned by ``angle`` degrees, as upright boxes around the mapped centres."""
+    h, w = gray.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    faces = _detect_faces(cv2.warpAffine(gray, rot, (w, h), borderMode=cv2.BORDER_REPLICATE), min_width)
+    if not len(faces):
+        return faces
+    back = cv2.invertAffineTransform(rot)
+    centres = np.c_[faces[:, 0] + faces[:, 2] / 2, faces[:, 1] + faces[:, 3] / 2, np.ones(len(faces))] @ back.T
+    return np.c_[centres[:, 0] - faces[:, 2] / 2, centres[:, 1] - faces[:, 3] / 2, faces[:, 2:]]
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -187,7 +210,14 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
 
     detect_scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
     small = rgb if detect_scale == 1.0 else cv2.resize(rgb, None, fx=detect_scale, fy=detect_scale, interpolation=cv2.INTER_AREA)
-    faces = _detect_faces(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
+    gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    faces = _detect_faces(gray_small, min_width * detect_scale)
+    for tilt in (RETRY_TILT, -RETRY_TILT):
+        if len(faces) and faces[:, 2].max() >= min_width * detect_scale:
+            break
+        # Haar cascades miss faces rolled by more than ~10 degrees: look again in tilted copies.
+        faces = np.concatenate([faces, _detect_tilted(gray_small, tilt, min_width * detect_scale)])
     if not len(faces):
         raise NoFaceFound()
     faces /= detect_scale
@@ -198,7 +228,7 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
     x, y, w, h = (float(v) for v in largest)
     box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
 
-    if w < MIN_FACE_PX or w < MIN_FACE_FRACTION * min(height, width):
+    if w < min_width:
         raise FaceTooSmall()
 
     fx0, fy0 = max(0, box[0]), max(0, box[1])

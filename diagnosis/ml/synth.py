@@ -33,8 +33,8 @@ SKIN_TONES: dict[str, tuple[int, int, int]] = {
     "II": (228, 188, 160),
     "III": (205, 160, 125),
     "IV": (172, 122, 88),
-    "V": (128, 86, 58),
-    "VI": (88, 58, 42),
+    "V": (135, 92, 64),
+    "VI": (100, 66, 48),
 }
 HAIR_COLOURS = {
     "black": (25, 22, 22),
@@ -141,9 +141,14 @@ def _shape(size: int, draw, blur: float = 0.0) -> np.ndarray:
     """A float32 alpha layer from a cv2 drawing callback on a uint8 canvas (soft-edged if blur)."""
     layer = np.zeros((size, size), np.uint8)
     draw(layer)
-    alpha = layer.astype(np.float32) / 255.0
-    if blur > 0:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), blur)
+    alpha = np.zeros((size, size), np.float32)
+    x, y, w, h = cv2.boundingRect(layer)
+    if w == 0:
+        return alpha
+    pad = int(3 * blur) + 1
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(size, x + w + pad), min(size, y + h + pad)
+    patch = layer[y0:y1, x0:x1].astype(np.float32) * (1 / 255)
+    alpha[y0:y1, x0:x1] = cv2.GaussianBlur(patch, (0, 0), blur) if blur > 0 else patch
     return alpha
 
 
@@ -220,8 +225,8 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     cy = S * 0.47 + S * _u(rng, -0.04, 0.04)
     jaw_p = _u(rng, 2.2, 2.8) if gender == "M" else _u(rng, 1.8, 2.3)
     eye_y = cy - b * _u(rng, 0.02, 0.09)
-    eye_dx = a * _u(rng, 0.37, 0.43)
-    ew, eh = a * _u(rng, 0.18, 0.22), a * _u(rng, 0.07, 0.09)
+    eye_dx = a * _u(rng, 0.41, 0.46)
+    ew, eh = a * _u(rng, 0.2, 0.23), a * _u(rng, 0.075, 0.095)
     brow_y = eye_y - a * _u(rng, 0.2, 0.26)
     nose_y = cy + b * _u(rng, 0.28, 0.36)
     mouth_y = cy + b * _u(rng, 0.55, 0.62)
@@ -282,8 +287,12 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     _darken(img, nose_sides * face, 0.18)
     nostrils = _shape(S, lambda L: [_ellipse(L, (cx + s * 0.075 * a, nose_y + 0.03 * a), (0.05 * a, 0.028 * a)) for s in (-1, 1)], 0.6)
     _blend(img, nostrils * 0.75, skin * 0.3)
-    ridge = _shape(S, lambda L: _ellipse(L, (cx + light[0] * 0.04 * a, nose_y - 0.02 * a), (0.06 * a, 0.05 * a)), a * 0.03)
-    img += (ridge * 18)[..., None]
+    # A lit nose bridge between the eyes and a shadow under the nose tip.
+    ridge = _shape(S, lambda L: cv2.line(L, (int(cx + light[0] * 0.03 * a), int(eye_y - 0.05 * a)),
+                                         (int(cx + light[0] * 0.05 * a), int(nose_y - 0.04 * a)), 255, max(2, int(0.09 * a))), a * 0.04)
+    img += (ridge * face * 28)[..., None]
+    under = _shape(S, lambda L: _ellipse(L, (cx, nose_y + 0.09 * a), (0.17 * a, 0.05 * a)), a * 0.03)
+    _darken(img, under * face, 0.3)
 
     # Eyes: sclera, iris, pupil, catch-light, upper lid.
     sclera_colour = np.array([225, 220, 212], np.float32) * _u(rng, 0.7, 0.85)
@@ -421,8 +430,10 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
         return None
 
     lum = float(skin @ np.array([0.3, 0.59, 0.11], np.float32))
-    red = np.array([195, 60, 62], np.float32) if not dark_skin else np.array([105, 32, 36], np.float32)
-    deep = np.array([150, 40, 60], np.float32) if not dark_skin else np.array([70, 22, 30], np.float32)
+    red = np.array([218, 100, 96], np.float32) if not dark_skin else np.array([120, 45, 45], np.float32)
+    deep = np.array([175, 70, 85], np.float32) if not dark_skin else np.array([85, 30, 38], np.float32)
+
+    gloss = 0.25 * lum  # a highlight as bright as it would be on this skin
 
     def lesion(kind: str, x: float, y: float) -> None:
         if kind == "open_comedones":
@@ -430,17 +441,17 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
             _disc(img, mask, skin_ok, x, y, r, (38, 30, 26), 0.9, raised=0, light=light, mark=True)
         elif kind == "closed_comedones":
             r = a * _u(rng, 0.026, 0.036)
-            _disc(img, mask, skin_ok, x, y, r, np.minimum(skin * 1.12 + 12, 255), 0.75, raised=0.5, light=light, mark=True)
+            _disc(img, mask, skin_ok, x, y, r, np.minimum(skin * 1.12 + 12, 255), 0.75, raised=0.5, light=light, mark=True, gloss=gloss)
         elif kind in ("papules", "pustules"):
             r = a * _u(rng, 0.035, 0.055)
             _disc(img, mask, skin_ok, x, y, r * 1.7, red, 0.25, raised=0, light=light, mark=False)  # halo
-            _disc(img, mask, skin_ok, x, y, r, red, 0.9, raised=1.0, light=light, mark=True)
+            _disc(img, mask, skin_ok, x, y, r, red, 0.9, raised=1.0, light=light, mark=True, gloss=gloss)
             if kind == "pustules":
-                _disc(img, mask, skin_ok, x, y, r * 0.45, (245, 232, 170), 0.95, raised=0.3, light=light, mark=True)
+                _disc(img, mask, skin_ok, x, y, r * 0.45, (245, 232, 170), 0.95, raised=0.3, light=light, mark=True, gloss=gloss)
         elif kind == "nodules":
             r = a * _u(rng, 0.085, 0.13)
             _disc(img, mask, skin_ok, x, y, r * 1.5, red, 0.3, raised=0, light=light, mark=False)
-            _disc(img, mask, skin_ok, x, y, r, deep, 0.85, raised=1.6, light=light, mark=True)
+            _disc(img, mask, skin_ok, x, y, r, deep, 0.85, raised=1.6, light=light, mark=True, gloss=gloss)
         elif kind == "pih":
             r = a * _u(rng, 0.03, 0.055)
             _disc(img, mask, skin_ok, x, y, r, skin * np.array([0.72, 0.6, 0.55], np.float32), 0.45, raised=0, light=light, mark=False)
@@ -459,11 +470,10 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
             if p is not None:
                 lesion(kind, *p)
                 placed[kind] += 1
-    del lum
     return placed, zones
 
 
-def _disc(img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, soft=False) -> None:
+def _disc(img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, soft=False, gloss=50.0) -> None:
     """A round lesion: coloured disc with soft edge, shaded as a bump when ``raised``."""
     S = img.shape[0]
     R = int(math.ceil(r + 2))
@@ -487,7 +497,7 @@ def _disc(img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, 
         bump = np.clip(-(dx * light[0] + dy * light[1]) * 0.9, -1, 1) * np.clip(1 - d, 0, 1)
         region *= (1 + 0.28 * raised * bump * alpha)[..., None]
         spec = np.exp(-((dx + 0.35 * light[0]) ** 2 + (dy + 0.35 * light[1]) ** 2) / 0.04) * alpha
-        region += (spec * 60 * min(raised, 1.0))[..., None]
+        region += (spec * gloss * min(raised, 1.0))[..., None]
     if mark:
         mask[y0:y1, x0:x1][alpha > 0.35] = 255
 
