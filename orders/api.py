@@ -28,6 +28,7 @@ from orders.session import existing_request_cart, request_cart
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_IN_CART = OpenApiResponse(description="The product is not in the cart.")
+_UNAUTHENTICATED = OpenApiResponse(description="Not signed in: no valid session or token.")
 
 
 def _cart_response(cart, status_code: int = status.HTTP_200_OK) -> Response:
@@ -149,7 +150,14 @@ class OrderViewSet(
     def get_serializer_class(self):
         return OrderListSerializer if self.action == "list" else OrderSerializer
 
-    @extend_schema(summary="List your orders", responses={200: OrderListSerializer(many=True)})
+    @extend_schema(
+        summary="List your orders",
+        responses={
+            200: OrderListSerializer(many=True),
+            403: _UNAUTHENTICATED,
+            404: OpenApiResponse(description="No such page."),
+        },
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -157,6 +165,7 @@ class OrderViewSet(
         summary="Show one of your orders",
         responses={
             200: OrderSerializer,
+            403: _UNAUTHENTICATED,
             404: OpenApiResponse(description="No such order of yours."),
         },
     )
@@ -173,6 +182,7 @@ class OrderViewSet(
         responses={
             201: OrderSerializer,
             400: _INVALID,
+            403: _UNAUTHENTICATED,
             402: OpenApiResponse(description="The payment was declined; nothing was ordered."),
             409: OpenApiResponse(
                 description="Not enough stock (the products are named), or the key was used "
