@@ -189,3 +189,28 @@ def test_a_colliding_order_number_is_retried(monkeypatch):
     order = place_order()
 
     assert order.number == "SK-FRESH234" and Order.objects.count() == 2
+
+
+def test_the_confirmation_email_lists_the_order(django_capture_on_commit_callbacks, mailoutbox):
+    product = ProductFactory(name="Gel", brand="Acme", price=Decimal("12.50"))
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order(products=[(product, 2)])
+
+    (mail,) = mailoutbox
+    assert mail.subject == f"SkinShop: your order {order.number} is confirmed"
+    assert "2 × Acme Gel — €25.00" in mail.body
+    assert "Total:    €29.90" in mail.body and "1 Main Street" in mail.body
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_order(
+    monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order()
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert f"Could not send the confirmation e-mail of order {order.number}" in caplog.text

@@ -3,10 +3,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
 
 from catalog.models import Stock
-from orders.models import Order, OrderStatus
+from orders.context_processors import cart as cart_badge
+from orders.models import Cart, Order, OrderStatus
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import APPROVED, DECLINED, place_order
@@ -191,3 +193,12 @@ def test_order_list_shows_own_orders_and_needs_login(client):
     client.force_login(user)
     content = client.get(url).content.decode()
     assert mine.number in content and theirs.number not in content
+
+
+def test_the_cart_badge_costs_one_query_and_creates_no_cart(client, django_assert_num_queries):
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = UserFactory()
+    with django_assert_num_queries(1):
+        assert cart_badge(request) == {"cart_count": 0}
+    assert not Cart.objects.exists()
