@@ -33,3 +33,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _media_in_tmp(settings, tmp_path):
     """Each test writes its uploaded files into its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def wsgi_calls_keep_the_test_transaction():
+    """What Django's test client does: a request through the bare WSGI app (schemathesis'
+    ``from_wsgi``) must not close the connection that holds the test's transaction."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -2,8 +2,6 @@
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.urls import reverse
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -198,17 +196,6 @@ def test_what_does_not_exist_is_a_404(api):
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application).include(
     path_regex=r"^/api/v1/(recommendations|cart/kits)/$"
 )
-
-
-@pytest.fixture
-def wsgi_calls_keep_the_test_transaction():
-    """What Django's test client does: a request through the bare WSGI app must not close the
-    connection that holds the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
