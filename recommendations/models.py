@@ -48,6 +48,13 @@ class SkinCondition(models.Model):
             )
         if self.refer_from_grade is not None and self.refer_from_grade > (self.max_grade or 0):
             raise ValidationError({"refer_from_grade": "Must be a grade of the scale."})
+        if self.pk and self.max_grade is not None:
+            # Shrinking the scale would leave rules for grades that no longer exist.
+            top = self.rules.aggregate(top=models.Max("max_grade"))["top"]
+            if top is not None and top > self.max_grade:
+                raise ValidationError(
+                    {"max_grade": f"Rules cover grades up to {top}; change those rules first."}
+                )
 
     @property
     def grades(self) -> range:

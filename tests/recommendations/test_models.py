@@ -1,0 +1,52 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from recommendations.models import RecommendationRule
+from tests.recommendations.factories import RuleFactory, SkinConditionFactory, acne
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_gea_scale_is_seeded_as_data():
+    condition = acne()
+
+    assert condition.scale_name == "GEA (Global Acne Severity)"
+    assert list(condition.grades) == [0, 1, 2, 3, 4, 5]
+    assert condition.grade_labels == [
+        "clear",
+        "almost clear",
+        "mild",
+        "moderate",
+        "severe",
+        "very severe",
+    ]
+    assert condition.refer_from_grade == 4
+
+
+def test_a_scale_needs_one_label_per_grade():
+    condition = SkinConditionFactory.build(max_grade=3, grade_labels=["a", "b"])
+
+    with pytest.raises(ValidationError, match="Give 4 labels, one per grade 0..3."):
+        condition.full_clean()
+
+
+def test_a_scale_cannot_shrink_below_its_rules():
+    condition = SkinConditionFactory(max_grade=4, grade_labels=list("abcde"))
+    RuleFactory(condition=condition, min_grade=1, max_grade=4)
+    condition.max_grade, condition.grade_labels = 3, list("abcd")
+
+    with pytest.raises(ValidationError, match="Rules cover grades up to 4"):
+        condition.full_clean()
+
+
+def test_the_database_refuses_an_inverted_grade_range():
+    with pytest.raises(IntegrityError):
+        RecommendationRule.objects.create(
+            condition=acne(),
+            name="Broken",
+            slug="broken",
+            min_grade=3,
+            max_grade=1,
+            plan=RuleFactory().plan,
+        )
