@@ -12,7 +12,7 @@ Acceptance rules (chosen here, documented for the shop's help text):
   passes while an under-exposed photo does not.
 - face too small: face box narrower than 80 px or than 10% of the image's shorter side.
 - too blurry: variance of the Laplacian of the face region, measured after resizing that region
-  to a fixed width (so the figure does not depend on the photo's resolution), below 12.
+  to a fixed width (so the figure does not depend on the photo's resolution), below 20.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ MIN_FACE_PX = 80
 MIN_FACE_FRACTION = 0.10
 DARK_FRAME_P99 = 60
 DARK_FACE_P99 = 70
-BLUR_MIN_VARIANCE = 12.0
+BLUR_MIN_VARIANCE = 20.0
 BLUR_FACE_WIDTH = 128  # the face region is resized to this width before the Laplacian
-DETECT_MAX_SIDE = 640  # large photos are downscaled for detection; the crop uses full resolution
+DETECT_MAX_SIDE = 512  # large photos are downscaled for detection; the crop uses full resolution
 EYE_FACE_WIDTH = 200  # face box width at which eyes are searched
 RETRY_TILT = 14.0  # degrees; second look for rolled faces
 
@@ -112,7 +112,7 @@ def _detect_faces(gray: np.ndarray, min_width: float) -> np.ndarray:
     # Local contrast equalization: dark skin or side light flatten the eye/cheek contrast
     # the cascades rely on; a global histogram stretch is thrown off by a bright background.
     equalized = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
-    min_side = max(24, int(min(gray.shape) * 0.05))
+    min_side = max(24, int(min_width * 0.5))  # smaller ones could only be refused as too small
     found = []
     for name, neighbours in (
         ("haarcascade_frontalface_default.xml", 5),
@@ -120,7 +120,7 @@ def _detect_faces(gray: np.ndarray, min_width: float) -> np.ndarray:
         ("haarcascade_frontalface_alt2.xml", 3),
     ):
         faces = _cascade(name).detectMultiScale(
-            equalized, scaleFactor=1.05, minNeighbors=neighbours, minSize=(min_side, min_side)
+            equalized, scaleFactor=1.07, minNeighbors=neighbours, minSize=(min_side, min_side)
         )
         if len(faces):
             faces = np.asarray(faces, dtype=np.float64)
@@ -162,12 +162,22 @@ def _find_eyes(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple
     region = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
     region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     region = cv2.equalizeHist(region)
-    eyes = _cascade("haarcascade_eye.xml").detectMultiScale(
-        region, scaleFactor=1.08, minNeighbors=4, minSize=(18, 18), maxSize=(90, 90)
-    )
-    if len(eyes) < 2:
+    best = None
+    for neighbours in (4, 2):  # a looser second pass; the pairing below rejects stray boxes
+        eyes = _cascade("haarcascade_eye.xml").detectMultiScale(
+            region, scaleFactor=1.05, minNeighbors=neighbours, minSize=(18, 18), maxSize=(90, 90)
+        )
+        best = _pair_eyes([(ex + ew / 2, ey + eh / 2, ew) for ex, ey, ew, eh in eyes])
+        if best is not None:
+            break
+    if best is None:
         return None
-    centres = [(ex + ew / 2, ey + eh / 2, ew) for ex, ey, ew, eh in eyes]
+    to_original = lambda p: np.array([x0 + p[0] / scale, y0 + p[1] / scale])  # noqa: E731
+    return to_original(best[0]), to_original(best[1])
+
+
+def _pair_eyes(centres: list[tuple[float, float, float]]):
+    """The most plausible (left, right) pair of eye centres in the eye search region, or None."""
     mid = EYE_FACE_WIDTH / 2
     best, best_cost = None, math.inf
     for lx, ly, lw in centres:
@@ -182,10 +192,7 @@ def _find_eyes(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple
             cost += abs(dx / EYE_FACE_WIDTH - 0.42)
             if cost < best_cost:
                 best, best_cost = ((lx, ly), (rx, ry)), cost
-    if best is None:
-        return None
-    to_original = lambda p: np.array([x0 + p[0] / scale, y0 + p[1] / scale])  # noqa: E731
-    return to_original(best[0]), to_original(best[1])
+    return best
 
 
 def _check_dark(values: np.ndarray, limit: float) -> None:
@@ -204,9 +211,8 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
     height, width = rgb.shape[:2]
     notes: list[str] = []
 
-    brightness = rgb.max(axis=2)
     step = max(1, int(math.sqrt(height * width / 250_000)))  # a sample is enough for percentiles
-    _check_dark(brightness[::step, ::step], DARK_FRAME_P99)
+    _check_dark(rgb[::step, ::step].max(axis=2), DARK_FRAME_P99)
 
     detect_scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
     small = rgb if detect_scale == 1.0 else cv2.resize(rgb, None, fx=detect_scale, fy=detect_scale, interpolation=cv2.INTER_AREA)
@@ -223,7 +229,7 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
     faces /= detect_scale
     order = np.argsort(-faces[:, 2] * faces[:, 3])
     largest = faces[order[0]]
-    if any(_overlap(largest, faces[i]) < 0.5 for i in order[1:]):
+    if any(_overlap(largest, faces[i]) < 0.3 and faces[i, 2] >= 0.5 * largest[2] for i in order[1:]):
         notes.append("Several faces were found; the largest one was analysed.")
     x, y, w, h = (float(v) for v in largest)
     box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
@@ -233,7 +239,7 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
 
     fx0, fy0 = max(0, box[0]), max(0, box[1])
     face_region = rgb[fy0 : box[1] + box[3], fx0 : box[0] + box[2]]
-    _check_dark(face_region.max(axis=2)[::step, ::step], DARK_FACE_P99)
+    _check_dark(face_region[::step, ::step].max(axis=2), DARK_FACE_P99)
 
     gray_face = cv2.cvtColor(face_region, cv2.COLOR_RGB2GRAY)
     blur_scale = BLUR_FACE_WIDTH / gray_face.shape[1]

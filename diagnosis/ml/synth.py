@@ -110,6 +110,7 @@ class SynthSample:
     image: Image.Image  # RGB, before JPEG compression (generate saves it at attrs["jpeg_quality"])
     mask: np.ndarray  # (H, W) uint8, 255 on active acne lesions, same frame as image
     attrs: dict
+    skin: np.ndarray | None = None  # (H, W) uint8, 255 where lesions may be drawn (bare facial skin)
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -362,6 +363,8 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     rot = cv2.getRotationMatrix2D((cx, cy), roll, 1.0)
     img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     mask = cv2.warpAffine(mask, rot, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+    skin_area = cv2.warpAffine(skin_ok.astype(np.uint8) * 255, rot, (S, S), flags=cv2.INTER_NEAREST)
+    eyes = np.array([[cx - eye_dx, eye_y, 1], [cx + eye_dx, eye_y, 1]]) @ rot.T
 
     # Camera: light intensity, side falloff, colour cast, slight defocus, sensor noise.
     intensity = float(overrides.get("light", _u(rng, *st.light)))
@@ -380,8 +383,9 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
         "zones": "+".join(zones), "hair": hair_name, "long_hair": bool(long_hair), "background": bg_kind,
         "roll": round(roll, 2), "light": round(intensity, 3), "jpeg_quality": int(rng.integers(st.jpeg[0], st.jpeg[1] + 1)),
         "face_box": [int(cx - a), int(cy - b), int(2 * a), int(2 * b)],
+        "eyes": eyes.round(2).tolist(),  # [[x, y] left, [x, y] right] in the image
     }
-    return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs)
+    return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs, skin=skin_area)
 
 
 def _zone_box(zone: str, *, cx, cy, a, b, eye_y, brow_y, nose_y, mouth_y, hl) -> tuple[float, float, float, float]:
