@@ -17,14 +17,32 @@ class RecommendationQuerySerializer(serializers.Serializer):
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
 
+class _JSONIntegerField(serializers.IntegerField):
+    """A JSON number only: DRF would otherwise also take "2" or 2.0 for 2."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _JSONSlugField(serializers.SlugField):
+    """A JSON string only: DRF would otherwise turn 0 into "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class KitRequestSerializer(serializers.Serializer):
     """Either ``rule`` (the kit a recommendation named) or ``grade`` (today's kit for it)."""
 
-    rule = serializers.IntegerField(
+    rule = _JSONIntegerField(
         min_value=1, required=False, help_text="`kit.rule` of a recommendation."
     )
-    grade = serializers.IntegerField(min_value=0, required=False)
-    condition = serializers.SlugField(required=False, allow_blank=True)
+    grade = _JSONIntegerField(min_value=0, required=False)
+    condition = _JSONSlugField(required=False, allow_blank=True)
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:

@@ -159,6 +159,12 @@ def test_a_kit_with_nothing_to_add_is_a_400_that_says_why(api):
     ("body", "message"),
     [
         ({}, "Give `rule` or `grade`."),
+        ({"grade": "2"}, "grade: A valid integer is required."),
+        (
+            {"grade": 2, "condition": 0},
+            'condition: Enter a valid "slug" consisting of letters, '
+            "numbers, underscores or hyphens.",
+        ),
         ({"grade": 9}, "GEA (Global Acne Severity) grades run from 0 to 5; 9 is not one."),
     ],
 )
