@@ -132,6 +132,13 @@ def _blend(img: np.ndarray, alpha: np.ndarray, colour) -> None:
     region += a * np.asarray(colour, np.float32)
 
 
+def _add(img: np.ndarray, alpha: np.ndarray, amount) -> None:
+    """img += amount * alpha, in place (amount: a number or a full-frame layer)."""
+    rows, cols = _bbox(alpha)
+    extra = alpha[rows, cols] * (amount[rows, cols] if isinstance(amount, np.ndarray) else amount)
+    img[rows, cols] += extra[..., None]
+
+
 def _darken(img: np.ndarray, alpha: np.ndarray, strength: float) -> None:
     """img *= 1 - strength * alpha, in place."""
     rows, cols = _bbox(alpha)
@@ -291,7 +298,7 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     # A lit nose bridge between the eyes and a shadow under the nose tip.
     ridge = _shape(S, lambda L: cv2.line(L, (int(cx + light[0] * 0.03 * a), int(eye_y - 0.05 * a)),
                                          (int(cx + light[0] * 0.05 * a), int(nose_y - 0.04 * a)), 255, max(2, int(0.09 * a))), a * 0.04)
-    img += (ridge * face * 28)[..., None]
+    _add(img, ridge * face, 28)
     under = _shape(S, lambda L: _ellipse(L, (cx, nose_y + 0.09 * a), (0.17 * a, 0.05 * a)), a * 0.03)
     _darken(img, under * face, 0.3)
 
@@ -344,7 +351,7 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
         cap *= 0.35  # buzz cut: the scalp shows through
     hair_noise = cv2.resize(rng.normal(0, 1, (32, 32)).astype(np.float32), (S, S))
     _blend(img, cap, hair)
-    img += (cap * hair_noise * 8)[..., None]
+    _add(img, cap, hair_noise * 8)
 
     # Where lesions may go: skin only, away from eyes, brows, nostrils, lips and hair.
     skin_ok = (face > 0.99) & (cap < 0.05)
