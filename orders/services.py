@@ -33,8 +33,25 @@ def _available(product: Product) -> int:
         return 0
 
 
+# The largest primary key the database can hold; a bigger id from a URL or a request body
+# would make the query itself fail, so it is simply "no such product".
+_MAX_ID = 2**63 - 1
+
+
+def _possible_id(product_id: int) -> bool:
+    return 0 < product_id <= _MAX_ID
+
+
+def _not_in_cart() -> ValidationError:
+    return ValidationError("This product is not in your cart.", code="not_in_cart")
+
+
 def _sellable_product(product_id: int) -> Product:
-    product = Product.objects.select_related("stock").filter(pk=product_id, is_active=True).first()
+    product = (
+        Product.objects.select_related("stock").filter(pk=product_id, is_active=True).first()
+        if _possible_id(product_id)
+        else None
+    )
     if product is None:
         raise ValidationError(
             "This product does not exist or is no longer sold.", code="no_product"
@@ -102,9 +119,11 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
 @transaction.atomic
 def cart_set_quantity(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Change a line's quantity (at least 1; use ``cart_remove`` to drop it)."""
+    if not _possible_id(product_id):
+        raise _not_in_cart()
     line = CartLine.objects.select_for_update().filter(cart=cart, product_id=product_id).first()
     if line is None:
-        raise ValidationError("This product is not in your cart.", code="not_in_cart")
+        raise _not_in_cart()
     _check_quantity(_sellable_product(product_id), quantity)
     line.quantity = quantity
     line.full_clean()
@@ -115,9 +134,11 @@ def cart_set_quantity(*, cart: Cart, product_id: int, quantity: int) -> CartLine
 
 @transaction.atomic
 def cart_remove(*, cart: Cart, product_id: int) -> None:
+    if not _possible_id(product_id):
+        raise _not_in_cart()
     deleted, _ = CartLine.objects.filter(cart=cart, product_id=product_id).delete()
     if not deleted:
-        raise ValidationError("This product is not in your cart.", code="not_in_cart")
+        raise _not_in_cart()
     cart.save(update_fields=["updated_at"])
 
 

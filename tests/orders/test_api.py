@@ -146,3 +146,15 @@ def test_orders_need_authentication():
     assert anonymous.status_code == bad_token.status_code == 403
     assert anonymous.json()["message"] == "Authentication credentials were not provided."
     assert bad_token.json()["message"] == "Invalid token."
+
+
+def test_absurd_ids_and_pages_are_not_found_not_server_errors(api):
+    huge = 2**64
+    assert api.patch(f"{LINES}{huge}/", {"quantity": 1}, format="json").status_code == 404
+    assert api.delete(f"{LINES}{huge}/").status_code == 404
+    added = api.post(LINES, {"product_id": huge, "quantity": 1}, format="json")
+    assert added.status_code == 400 and added.json()["message"] == (
+        "This product does not exist or is no longer sold."
+    )
+    assert api.get(ORDERS, {"page": ""}).json()["message"].startswith("Invalid page")
+    assert api.get(ORDERS, {"page": "x"}).status_code == 404

@@ -202,3 +202,8 @@ def test_the_cart_badge_costs_one_query_and_creates_no_cart(client, django_asser
     with django_assert_num_queries(1):
         assert cart_badge(request) == {"cart_count": 0}
     assert not Cart.objects.exists()
+
+
+def test_an_absurd_product_id_is_a_message_not_a_server_error(client):
+    response = client.post(reverse("orders:cart_add", args=[2**64]), {"quantity": 1}, follow=True)
+    assert "This product does not exist or is no longer sold." in messages_of(response)
