@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,7 +49,9 @@ class NormalizedFace:
     notes: list[str] = field(default_factory=list)
 
 
-def load_image(source: str | Path | bytes | BinaryIO, *, max_pixels: int = 40_000_000) -> Image.Image:
+def load_image(
+    source: str | Path | bytes | BinaryIO, *, max_pixels: int = 40_000_000
+) -> Image.Image:
     """Decode an image to RGB with its EXIF orientation applied; InvalidImage if unusable."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(bytes(source))
@@ -82,7 +84,7 @@ def load_image(source: str | Path | bytes | BinaryIO, *, max_pixels: int = 40_00
         raise InvalidImage() from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cascade(name: str) -> cv2.CascadeClassifier:
     classifier = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / name))
     if classifier.empty():  # pragma: no cover - the cascades ship with the wheel
@@ -131,14 +133,19 @@ def _detect_faces(gray: np.ndarray, min_width: float) -> np.ndarray:
 
 
 def _detect_tilted(gray: np.ndarray, angle: float, min_width: float) -> np.ndarray:
-    """Faces found in ``gray`` turned by ``angle`` degrees, as upright boxes around the mapped centres."""
+    """Faces found in ``gray`` turned by ``angle`` degrees, as upright boxes at their centres."""
     h, w = gray.shape
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    faces = _detect_faces(cv2.warpAffine(gray, rot, (w, h), borderMode=cv2.BORDER_REPLICATE), min_width)
+    faces = _detect_faces(
+        cv2.warpAffine(gray, rot, (w, h), borderMode=cv2.BORDER_REPLICATE), min_width
+    )
     if not len(faces):
         return faces
     back = cv2.invertAffineTransform(rot)
-    centres = np.c_[faces[:, 0] + faces[:, 2] / 2, faces[:, 1] + faces[:, 3] / 2, np.ones(len(faces))] @ back.T
+    centres = (
+        np.c_[faces[:, 0] + faces[:, 2] / 2, faces[:, 1] + faces[:, 3] / 2, np.ones(len(faces))]
+        @ back.T
+    )
     return np.c_[centres[:, 0] - faces[:, 2] / 2, centres[:, 1] - faces[:, 3] / 2, faces[:, 2:]]
 
 
@@ -150,7 +157,9 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return inter / min(a[2] * a[3], b[2] * b[3])
 
 
-def _find_eyes(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+def _find_eyes(
+    rgb: np.ndarray, box: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Centres (x, y) of the left and right eye in original coordinates, or None."""
     x, y, w, h = box
     height, width = rgb.shape[:2]
@@ -160,7 +169,13 @@ def _find_eyes(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple
         return None
     scale = EYE_FACE_WIDTH / w
     region = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-    region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    region = cv2.resize(
+        region,
+        None,
+        fx=scale,
+        fy=scale,
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
     region = cv2.equalizeHist(region)
     best = None
     for neighbours in (4, 2):  # a looser second pass; the pairing below rejects stray boxes
@@ -188,7 +203,11 @@ def _pair_eyes(centres: list[tuple[float, float, float]]):
             if not 0.25 * EYE_FACE_WIDTH < dx < 0.75 * EYE_FACE_WIDTH or abs(dy) > 0.45 * dx:
                 continue
             # Prefer a symmetric pair of similar size, level-ish, about half a face apart.
-            cost = abs((lx + rx) / 2 - mid) / EYE_FACE_WIDTH + abs(lw - rw) / max(lw, rw) + abs(dy) / dx
+            cost = (
+                abs((lx + rx) / 2 - mid) / EYE_FACE_WIDTH
+                + abs(lw - rw) / max(lw, rw)
+                + abs(dy) / dx
+            )
             cost += abs(dx / EYE_FACE_WIDTH - 0.42)
             if cost < best_cost:
                 best, best_cost = ((lx, ly), (rx, ry)), cost
@@ -200,7 +219,9 @@ def _check_dark(values: np.ndarray, limit: float) -> None:
         raise TooDark()
 
 
-def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4) -> NormalizedFace:
+def normalize_face(
+    image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4
+) -> NormalizedFace:
     """The largest face, eyes levelled, cropped square and resized to ``size``.
 
     ``margin``: the crop's side is the face box's width times (1 + margin), centred on the box
@@ -215,7 +236,11 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
     _check_dark(rgb[::step, ::step].max(axis=2), DARK_FRAME_P99)
 
     detect_scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    small = rgb if detect_scale == 1.0 else cv2.resize(rgb, None, fx=detect_scale, fy=detect_scale, interpolation=cv2.INTER_AREA)
+    small = (
+        rgb
+        if detect_scale == 1.0
+        else cv2.resize(rgb, None, fx=detect_scale, fy=detect_scale, interpolation=cv2.INTER_AREA)
+    )
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     faces = _detect_faces(gray_small, min_width * detect_scale)
@@ -229,7 +254,9 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
     faces /= detect_scale
     order = np.argsort(-faces[:, 2] * faces[:, 3])
     largest = faces[order[0]]
-    if any(_overlap(largest, faces[i]) < 0.3 and faces[i, 2] >= 0.5 * largest[2] for i in order[1:]):
+    if any(
+        _overlap(largest, faces[i]) < 0.3 and faces[i, 2] >= 0.5 * largest[2] for i in order[1:]
+    ):
         notes.append("Several faces were found; the largest one was analysed.")
     x, y, w, h = (float(v) for v in largest)
     box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
@@ -243,7 +270,13 @@ def normalize_face(image: Image.Image | np.ndarray, *, size: int = 224, margin: 
 
     gray_face = cv2.cvtColor(face_region, cv2.COLOR_RGB2GRAY)
     blur_scale = BLUR_FACE_WIDTH / gray_face.shape[1]
-    gray_face = cv2.resize(gray_face, None, fx=blur_scale, fy=blur_scale, interpolation=cv2.INTER_AREA if blur_scale < 1 else cv2.INTER_LINEAR)
+    gray_face = cv2.resize(
+        gray_face,
+        None,
+        fx=blur_scale,
+        fy=blur_scale,
+        interpolation=cv2.INTER_AREA if blur_scale < 1 else cv2.INTER_LINEAR,
+    )
     if cv2.Laplacian(gray_face, cv2.CV_64F).var() < BLUR_MIN_VARIANCE:
         raise TooBlurry()
 
@@ -268,17 +301,25 @@ def _warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     (plain bilinear sampling of a 4000 px photo into 224 px would alias skin texture)."""
     scale = math.hypot(matrix[0, 0], matrix[0, 1])
     if scale >= 0.5:
-        return cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.warpAffine(
+            rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
     # Cut the part of the photo the crop covers, shrink it to twice the crop's resolution, warp.
     inverse = cv2.invertAffineTransform(matrix)
-    corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], np.float64) @ inverse.T
+    corners = (
+        np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], np.float64) @ inverse.T
+    )
     height, width = rgb.shape[:2]
     x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int) - 2, 0, [width - 1, height - 1])
-    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 2, [x0 + 1, y0 + 1], [width, height])
+    x1, y1 = np.clip(
+        np.ceil(corners.max(axis=0)).astype(int) + 2, [x0 + 1, y0 + 1], [width, height]
+    )
     shrink = 2 * scale
     region = cv2.resize(rgb[y0:y1, x0:x1], None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     sx, sy = region.shape[1] / (x1 - x0), region.shape[0] / (y1 - y0)
     # region pixel = (orig - (x0, y0)) * (sx, sy): compose so the overall map stays ``matrix``.
     to_region = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy], [0, 0, 1]])
     composed = matrix @ np.linalg.inv(to_region)
-    return cv2.warpAffine(region, composed, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        region, composed, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )

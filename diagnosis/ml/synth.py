@@ -91,16 +91,39 @@ class Style:
 
 STYLES: dict[str, Style] = {
     "default": Style(
-        backgrounds=((225, 225, 220), (180, 195, 210), (205, 190, 170), (120, 130, 140),
-                     (235, 230, 215), (160, 175, 150), (90, 95, 110), (200, 200, 205)),
-        light=(0.85, 1.1), light_gradient=(0.0, 0.25), cast=0.04,
-        noise=(1.0, 4.0), jpeg=(75, 95), blur=(0.0, 0.6),
+        backgrounds=(
+            (225, 225, 220),
+            (180, 195, 210),
+            (205, 190, 170),
+            (120, 130, 140),
+            (235, 230, 215),
+            (160, 175, 150),
+            (90, 95, 110),
+            (200, 200, 205),
+        ),
+        light=(0.85, 1.1),
+        light_gradient=(0.0, 0.25),
+        cast=0.04,
+        noise=(1.0, 4.0),
+        jpeg=(75, 95),
+        blur=(0.0, 0.6),
     ),
     "shifted": Style(
-        backgrounds=((60, 110, 160), (170, 70, 70), (230, 200, 80), (40, 40, 45),
-                     (120, 180, 120), (250, 250, 250), (150, 100, 170)),
-        light=(0.75, 1.2), light_gradient=(0.15, 0.4), cast=0.10,
-        noise=(3.0, 7.0), jpeg=(55, 80), blur=(0.3, 0.9),
+        backgrounds=(
+            (60, 110, 160),
+            (170, 70, 70),
+            (230, 200, 80),
+            (40, 40, 45),
+            (120, 180, 120),
+            (250, 250, 250),
+            (150, 100, 170),
+        ),
+        light=(0.75, 1.2),
+        light_gradient=(0.15, 0.4),
+        cast=0.10,
+        noise=(3.0, 7.0),
+        jpeg=(55, 80),
+        blur=(0.3, 0.9),
     ),
 }
 
@@ -110,7 +133,9 @@ class SynthSample:
     image: Image.Image  # RGB, before JPEG compression (generate saves it at attrs["jpeg_quality"])
     mask: np.ndarray  # (H, W) uint8, 255 on active acne lesions, same frame as image
     attrs: dict
-    skin: np.ndarray | None = None  # (H, W) uint8, 255 where lesions may be drawn (bare facial skin)
+    skin: np.ndarray | None = (
+        None  # (H, W) uint8, 255 where lesions may be drawn (bare facial skin)
+    )
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -154,16 +179,30 @@ def _shape(size: int, draw, blur: float = 0.0) -> np.ndarray:
     if w == 0:
         return alpha
     pad = int(3 * blur) + 1
-    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(size, x + w + pad), min(size, y + h + pad)
+    x0, y0, x1, y1 = (
+        max(0, x - pad),
+        max(0, y - pad),
+        min(size, x + w + pad),
+        min(size, y + h + pad),
+    )
     patch = layer[y0:y1, x0:x1].astype(np.float32) * (1 / 255)
     alpha[y0:y1, x0:x1] = cv2.GaussianBlur(patch, (0, 0), blur) if blur > 0 else patch
     return alpha
 
 
 def _ellipse(layer, centre, axes, angle=0.0, start=0, end=360, value=255, thickness=-1):
-    cv2.ellipse(layer, (int(round(centre[0] * 16)), int(round(centre[1] * 16))),
-                (max(1, int(round(axes[0] * 16))), max(1, int(round(axes[1] * 16)))),
-                angle, start, end, value, thickness, cv2.LINE_AA, 4)
+    cv2.ellipse(
+        layer,
+        (int(round(centre[0] * 16)), int(round(centre[1] * 16))),
+        (max(1, int(round(axes[0] * 16))), max(1, int(round(axes[1] * 16)))),
+        angle,
+        start,
+        end,
+        value,
+        thickness,
+        cv2.LINE_AA,
+        4,
+    )
 
 
 def _background(rng: np.random.Generator, size: int, style: Style) -> tuple[np.ndarray, str]:
@@ -176,7 +215,7 @@ def _background(rng: np.random.Generator, size: int, style: Style) -> tuple[np.n
     if kind == "gradient":
         t = np.linspace(0, 1, size, dtype=np.float32)
         angle = _u(rng, 0, 2 * math.pi)
-        ramp = (np.cos(angle) * t[None, :] + np.sin(angle) * t[:, None])
+        ramp = np.cos(angle) * t[None, :] + np.sin(angle) * t[:, None]
         ramp = (ramp - ramp.min()) / max(1e-6, np.ptp(ramp))
         img = c1 * (1 - ramp[..., None]) + c2 * ramp[..., None]
     elif kind == "room":
@@ -188,7 +227,9 @@ def _background(rng: np.random.Generator, size: int, style: Style) -> tuple[np.n
             w, h = int(size * _u(rng, 0.1, 0.4)), int(size * _u(rng, 0.1, 0.5))
             colour = np.array(palette[rng.integers(len(palette))], np.float32) * _u(rng, 0.6, 1.2)
             img[y0 : y0 + h, x0 : x0 + w] = colour
-            cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), (colour * 0.6).tolist(), max(1, size // 128))
+            cv2.rectangle(
+                img, (x0, y0), (x0 + w, y0 + h), (colour * 0.6).tolist(), max(1, size // 128)
+            )
     return img, kind
 
 
@@ -198,8 +239,9 @@ def _skin_colour(rng: np.random.Generator, group: str) -> np.ndarray:
     return np.clip(base * _u(rng, 0.94, 1.06) + jitter, 20, 250)
 
 
-def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, style: str = "default",
-                  **overrides) -> SynthSample:
+def render_selfie(
+    rng: np.random.Generator, grade: int, *, size: int = 512, style: str = "default", **overrides
+) -> SynthSample:
     """One synthetic selfie of acne grade ``grade`` (0..5) with its lesion mask.
 
     ``overrides`` pin attributes otherwise drawn at random: ethnicity ("I".."VI"), gender
@@ -243,19 +285,48 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
 
     # Body, long hair behind, neck, ears.
     shirt = np.array([_u(rng, 20, 235) for _ in range(3)], np.float32)
-    body = _shape(S, lambda L: _ellipse(L, (cx, cy + b + a * 1.5), (a * _u(rng, 2.0, 2.6), a * 1.3)), 1.0)
+    body = _shape(
+        S, lambda L: _ellipse(L, (cx, cy + b + a * 1.5), (a * _u(rng, 2.0, 2.6), a * 1.3)), 1.0
+    )
     long_hair = gender == "F" and rng.random() < 0.85 or gender == "M" and rng.random() < 0.08
     if long_hair:
         length = b * _u(rng, 1.0, 1.9)
-        hair_back = _shape(S, lambda L: (
-            _ellipse(L, (cx, cy - 0.1 * b), (a * 1.18, b * 1.0)),
-            cv2.rectangle(L, (int(cx - a * 1.18), int(cy)), (int(cx + a * 1.18), int(cy + length)), 255, -1)), 1.5)
+        hair_back = _shape(
+            S,
+            lambda L: (
+                _ellipse(L, (cx, cy - 0.1 * b), (a * 1.18, b * 1.0)),
+                cv2.rectangle(
+                    L,
+                    (int(cx - a * 1.18), int(cy)),
+                    (int(cx + a * 1.18), int(cy + length)),
+                    255,
+                    -1,
+                ),
+            ),
+            1.5,
+        )
         _blend(img, hair_back, hair * 0.8)
     _blend(img, body, shirt)
-    neck = _shape(S, lambda L: cv2.rectangle(L, (int(cx - 0.45 * a), int(cy + 0.5 * b)),
-                                             (int(cx + 0.45 * a), int(cy + b + a)), 255, -1), 1.0)
+    neck = _shape(
+        S,
+        lambda L: cv2.rectangle(
+            L,
+            (int(cx - 0.45 * a), int(cy + 0.5 * b)),
+            (int(cx + 0.45 * a), int(cy + b + a)),
+            255,
+            -1,
+        ),
+        1.0,
+    )
     _blend(img, neck, skin * 0.72)
-    ears = _shape(S, lambda L: [_ellipse(L, (cx + s * a * 0.97, eye_y + 0.12 * b), (0.14 * a, 0.27 * a)) for s in (-1, 1)], 0.8)
+    ears = _shape(
+        S,
+        lambda L: [
+            _ellipse(L, (cx + s * a * 0.97, eye_y + 0.12 * b), (0.14 * a, 0.27 * a))
+            for s in (-1, 1)
+        ],
+        0.8,
+    )
     _blend(img, ears, skin * 0.85)
 
     # Face region (egg above, superellipse jaw below) as an implicit function on a grid.
@@ -279,7 +350,11 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     ambient = _u(rng, 0.45, 0.6)
     shade = np.ones((S, S), np.float32)
     # Blotchy low-frequency skin variation (not correlated with grade).
-    blotch = cv2.resize(rng.normal(0, 1, (6, 6)).astype(np.float32), (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_CUBIC)
+    blotch = cv2.resize(
+        rng.normal(0, 1, (6, 6)).astype(np.float32),
+        (rx1 - rx0, ry1 - ry0),
+        interpolation=cv2.INTER_CUBIC,
+    )
     shade[ry0:ry1, rx0:rx1] = ambient + (1 - ambient) * lambert
     f = face[ry0:ry1, rx0:rx1, None]
     region = img[ry0:ry1, rx0:rx1]
@@ -287,19 +362,55 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     region += f * skin[None, None, :] * (shade[ry0:ry1, rx0:rx1] * (1 + 0.03 * blotch))[..., None]
 
     # Eye sockets and the shadow under the brows: what a Haar face detector keys on.
-    socket = _shape(S, lambda L: [_ellipse(L, (cx + s * eye_dx, eye_y - 0.05 * a), (ew * 1.6, eh * 3.0)) for s in (-1, 1)], a * 0.08)
+    socket = _shape(
+        S,
+        lambda L: [
+            _ellipse(L, (cx + s * eye_dx, eye_y - 0.05 * a), (ew * 1.6, eh * 3.0)) for s in (-1, 1)
+        ],
+        a * 0.08,
+    )
     _darken(img, socket * face, 0.5)
     # Nose: darker sides, lit ridge, nostrils.
-    nose_sides = _shape(S, lambda L: [cv2.line(L, (int(cx + s * 0.11 * a), int(eye_y + 0.15 * a)),
-                                               (int(cx + s * 0.15 * a), int(nose_y)), 255, max(1, int(0.06 * a))) for s in (-1, 1)], a * 0.04)
+    nose_sides = _shape(
+        S,
+        lambda L: [
+            cv2.line(
+                L,
+                (int(cx + s * 0.11 * a), int(eye_y + 0.15 * a)),
+                (int(cx + s * 0.15 * a), int(nose_y)),
+                255,
+                max(1, int(0.06 * a)),
+            )
+            for s in (-1, 1)
+        ],
+        a * 0.04,
+    )
     _darken(img, nose_sides * face, 0.18)
-    nostrils = _shape(S, lambda L: [_ellipse(L, (cx + s * 0.075 * a, nose_y + 0.03 * a), (0.05 * a, 0.028 * a)) for s in (-1, 1)], 0.6)
+    nostrils = _shape(
+        S,
+        lambda L: [
+            _ellipse(L, (cx + s * 0.075 * a, nose_y + 0.03 * a), (0.05 * a, 0.028 * a))
+            for s in (-1, 1)
+        ],
+        0.6,
+    )
     _blend(img, nostrils * 0.75, skin * 0.3)
     # A lit nose bridge between the eyes and a shadow under the nose tip.
-    ridge = _shape(S, lambda L: cv2.line(L, (int(cx + light[0] * 0.03 * a), int(eye_y - 0.05 * a)),
-                                         (int(cx + light[0] * 0.05 * a), int(nose_y - 0.04 * a)), 255, max(2, int(0.09 * a))), a * 0.04)
+    ridge = _shape(
+        S,
+        lambda L: cv2.line(
+            L,
+            (int(cx + light[0] * 0.03 * a), int(eye_y - 0.05 * a)),
+            (int(cx + light[0] * 0.05 * a), int(nose_y - 0.04 * a)),
+            255,
+            max(2, int(0.09 * a)),
+        ),
+        a * 0.04,
+    )
     _add(img, ridge * face, 28)
-    under = _shape(S, lambda L: _ellipse(L, (cx, nose_y + 0.09 * a), (0.17 * a, 0.05 * a)), a * 0.03)
+    under = _shape(
+        S, lambda L: _ellipse(L, (cx, nose_y + 0.09 * a), (0.17 * a, 0.05 * a)), a * 0.03
+    )
     _darken(img, under * face, 0.3)
 
     # Eyes: sclera, iris, pupil, catch-light, upper lid.
@@ -308,37 +419,117 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     gaze = _u(rng, -0.25, 0.25) * ew
     for s in (-1, 1):
         ex = cx + s * eye_dx
-        sclera = _shape(S, lambda L: _ellipse(L, (ex, eye_y), (ew, eh)), 0.5)
+        sclera = _shape(S, lambda L, ex=ex: _ellipse(L, (ex, eye_y), (ew, eh)), 0.5)
         _blend(img, sclera, sclera_colour * (0.75 + 0.25 * shade[int(eye_y), int(ex)]))
-        iris_a = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze), int(eye_y)), max(2, int(1.0 * eh)), 255, -1, cv2.LINE_AA)) * sclera
+        iris_a = (
+            _shape(
+                S,
+                lambda L, ex=ex: cv2.circle(
+                    L, (int(ex + gaze), int(eye_y)), max(2, int(1.0 * eh)), 255, -1, cv2.LINE_AA
+                ),
+            )
+            * sclera
+        )
         _blend(img, iris_a, iris)
-        pupil = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze), int(eye_y)), max(1, int(0.45 * eh)), 255, -1, cv2.LINE_AA)) * sclera
+        pupil = (
+            _shape(
+                S,
+                lambda L, ex=ex: cv2.circle(
+                    L, (int(ex + gaze), int(eye_y)), max(1, int(0.45 * eh)), 255, -1, cv2.LINE_AA
+                ),
+            )
+            * sclera
+        )
         _blend(img, pupil, (10, 10, 12))
-        lid = _shape(S, lambda L: _ellipse(L, (ex, eye_y + 0.1 * eh), (ew * 1.05, eh * 1.1), 0, 190, 350, 255, max(1, int(a * (0.035 if gender == "F" else 0.022)))), 0.5)
+        lid = _shape(
+            S,
+            lambda L, ex=ex: _ellipse(
+                L,
+                (ex, eye_y + 0.1 * eh),
+                (ew * 1.05, eh * 1.1),
+                0,
+                190,
+                350,
+                255,
+                max(1, int(a * (0.035 if gender == "F" else 0.022))),
+            ),
+            0.5,
+        )
         _blend(img, lid, (30, 22, 20))
-        glint = _shape(S, lambda L: cv2.circle(L, (int(ex + gaze + 0.3 * eh), int(eye_y - 0.3 * eh)), max(1, int(0.16 * eh)), 255, -1, cv2.LINE_AA))
+        glint = _shape(
+            S,
+            lambda L, ex=ex: cv2.circle(
+                L,
+                (int(ex + gaze + 0.3 * eh), int(eye_y - 0.3 * eh)),
+                max(1, int(0.16 * eh)),
+                255,
+                -1,
+                cv2.LINE_AA,
+            ),
+        )
         _blend(img, glint * 0.9, (250, 250, 250))
     # Eyebrows: thick arcs, darker than the hair.
     brow_colour = np.minimum(hair * 0.6, skin * 0.45)
     thick = max(2, int(a * (0.07 if gender == "M" else 0.05)))
     arch = _u(rng, 0.03, 0.09) * a
-    brows = _shape(S, lambda L: [cv2.polylines(L, [np.array([
-        (cx + s * 0.14 * a, brow_y + 0.03 * a), (cx + s * 0.35 * a, brow_y - arch), (cx + s * 0.62 * a, brow_y + 0.04 * a)], np.int32)],
-        False, 255, thick, cv2.LINE_AA) for s in (-1, 1)], 0.8)
+    brows = _shape(
+        S,
+        lambda L: [
+            cv2.polylines(
+                L,
+                [
+                    np.array(
+                        [
+                            (cx + s * 0.14 * a, brow_y + 0.03 * a),
+                            (cx + s * 0.35 * a, brow_y - arch),
+                            (cx + s * 0.62 * a, brow_y + 0.04 * a),
+                        ],
+                        np.int32,
+                    )
+                ],
+                False,
+                255,
+                thick,
+                cv2.LINE_AA,
+            )
+            for s in (-1, 1)
+        ],
+        0.8,
+    )
     _blend(img, brows * 0.9, brow_colour)
     # Lips.
     lip_colour = skin * np.array([0.92, 0.6, 0.6], np.float32) * (1.0 if not dark_skin else 0.85)
     if gender == "F" and rng.random() < 0.4:
-        lip_colour = np.array([_u(rng, 150, 200), _u(rng, 40, 80), _u(rng, 60, 90)], np.float32) * (shade[int(mouth_y), int(cx)] + 0.2)
-    lips = _shape(S, lambda L: (_ellipse(L, (cx, mouth_y), (mouth_w, 0.08 * a), 0, 180, 360),
-                                _ellipse(L, (cx, mouth_y), (mouth_w * 0.92, 0.11 * a), 0, 0, 180)), 0.7)
+        lip_colour = np.array([_u(rng, 150, 200), _u(rng, 40, 80), _u(rng, 60, 90)], np.float32) * (
+            shade[int(mouth_y), int(cx)] + 0.2
+        )
+    lips = _shape(
+        S,
+        lambda L: (
+            _ellipse(L, (cx, mouth_y), (mouth_w, 0.08 * a), 0, 180, 360),
+            _ellipse(L, (cx, mouth_y), (mouth_w * 0.92, 0.11 * a), 0, 0, 180),
+        ),
+        0.7,
+    )
     _blend(img, lips, lip_colour * shade[int(mouth_y), int(cx)])
-    mouth_line = _shape(S, lambda L: cv2.line(L, (int(cx - mouth_w), int(mouth_y)), (int(cx + mouth_w), int(mouth_y)), 255, max(1, int(0.02 * a)), cv2.LINE_AA), 0.5)
+    mouth_line = _shape(
+        S,
+        lambda L: cv2.line(
+            L,
+            (int(cx - mouth_w), int(mouth_y)),
+            (int(cx + mouth_w), int(mouth_y)),
+            255,
+            max(1, int(0.02 * a)),
+            cv2.LINE_AA,
+        ),
+        0.5,
+    )
     _blend(img, mouth_line * 0.8, lip_colour * 0.35)
 
     # Hair on top: the cap above the hairline, possibly a fringe, and the sides for long hair.
     hl = cy + hairline_v * b
     fringe_drop = _u(rng, 0.0, 0.12) * b if rng.random() < 0.4 else 0.0
+
     def hair_cap(L):
         _ellipse(L, (cx, cy - 0.08 * b), (a * 1.06, b * 1.0), 0, 180, 360)
         cv2.rectangle(L, (0, int(hl + fringe_drop)), (S, S), 0, -1)
@@ -346,6 +537,7 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
         if long_hair:
             for s in (-1, 1):
                 _ellipse(L, (cx + s * a * 1.02, cy + 0.1 * b), (0.2 * a, b * 0.95))
+
     cap = _shape(S, hair_cap, 1.2)
     if gender == "M" and not long_hair and rng.random() < 0.15:
         cap *= 0.35  # buzz cut: the scalp shows through
@@ -361,15 +553,33 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
 
     # Acne.
     mask = np.zeros((S, S), np.uint8)
-    counts, zones = _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light,
-                               cx=cx, cy=cy, a=a, b=b, eye_y=eye_y, brow_y=brow_y, nose_y=nose_y,
-                               mouth_y=mouth_y, hl=hl + fringe_drop)
+    counts, zones = _draw_acne(
+        rng,
+        img,
+        mask,
+        skin_ok,
+        grade,
+        skin,
+        dark_skin,
+        light,
+        cx=cx,
+        cy=cy,
+        a=a,
+        b=b,
+        eye_y=eye_y,
+        brow_y=brow_y,
+        nose_y=nose_y,
+        mouth_y=mouth_y,
+        hl=hl + fringe_drop,
+    )
 
     # Pose: a small roll about the face centre (the background turns with it; it is plain).
     roll = float(overrides.get("roll", _u(rng, -10, 10)))
     rot = cv2.getRotationMatrix2D((cx, cy), roll, 1.0)
     img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
-    mask = cv2.warpAffine(mask, rot, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+    mask = cv2.warpAffine(
+        mask, rot, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT
+    )
     skin_area = cv2.warpAffine(skin_ok.astype(np.uint8) * 255, rot, (S, S), flags=cv2.INTER_NEAREST)
     eyes = np.array([[cx - eye_dx, eye_y, 1], [cx + eye_dx, eye_y, 1]]) @ rot.T
 
@@ -386,16 +596,27 @@ def render_selfie(rng: np.random.Generator, grade: int, *, size: int = 512, styl
     out = np.clip(img, 0, 255).astype(np.uint8)
 
     attrs = {
-        "gender": gender, "ethnicity": group, "grade": grade, "style": style, **counts,
-        "zones": "+".join(zones), "hair": hair_name, "long_hair": bool(long_hair), "background": bg_kind,
-        "roll": round(roll, 2), "light": round(intensity, 3), "jpeg_quality": int(rng.integers(st.jpeg[0], st.jpeg[1] + 1)),
+        "gender": gender,
+        "ethnicity": group,
+        "grade": grade,
+        "style": style,
+        **counts,
+        "zones": "+".join(zones),
+        "hair": hair_name,
+        "long_hair": bool(long_hair),
+        "background": bg_kind,
+        "roll": round(roll, 2),
+        "light": round(intensity, 3),
+        "jpeg_quality": int(rng.integers(st.jpeg[0], st.jpeg[1] + 1)),
         "face_box": [int(cx - a), int(cy - b), int(2 * a), int(2 * b)],
         "eyes": eyes.round(2).tolist(),  # [[x, y] left, [x, y] right] in the image
     }
     return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs, skin=skin_area)
 
 
-def _zone_box(zone: str, *, cx, cy, a, b, eye_y, brow_y, nose_y, mouth_y, hl) -> tuple[float, float, float, float]:
+def _zone_box(
+    zone: str, *, cx, cy, a, b, eye_y, brow_y, nose_y, mouth_y, hl
+) -> tuple[float, float, float, float]:
     """(x0, y0, x1, y1) of a face zone before the roll is applied."""
     if zone == "forehead":
         return cx - 0.62 * a, hl + 0.04 * b, cx + 0.62 * a, brow_y - 0.1 * a
@@ -408,12 +629,18 @@ def _zone_box(zone: str, *, cx, cy, a, b, eye_y, brow_y, nose_y, mouth_y, hl) ->
     return cx - 0.42 * a, mouth_y + 0.16 * a, cx + 0.42 * a, cy + 0.93 * b  # chin
 
 
-def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometry) -> tuple[dict, list[str]]:
+def _draw_acne(
+    rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometry
+) -> tuple[dict, list[str]]:
     recipe = GRADE_RECIPES[grade]
     a = geometry["a"]
     n_zones = int(rng.integers(recipe.zones[0], recipe.zones[1] + 1))
     zone_p = np.array([ZONE_AREA[z] for z in ZONES])
-    zones = list(rng.choice(ZONES, size=n_zones, replace=False, p=zone_p / zone_p.sum())) if n_zones else []
+    zones = (
+        list(rng.choice(ZONES, size=n_zones, replace=False, p=zone_p / zone_p.sum()))
+        if n_zones
+        else []
+    )
     boxes = [_zone_box(z, **geometry) for z in zones]
     weights = np.array([ZONE_AREA[z] for z in zones])
 
@@ -422,10 +649,14 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
     n_pust = int(rng.binomial(n_infl, _u(rng, 0.25, 0.5)))
     n_open = int(rng.binomial(n_com, 0.5))
     counts = {
-        "open_comedones": n_open, "closed_comedones": n_com - n_open, "papules": n_infl - n_pust,
-        "pustules": n_pust, "nodules": int(rng.integers(recipe.nodules[0], recipe.nodules[1] + 1)),
+        "open_comedones": n_open,
+        "closed_comedones": n_com - n_open,
+        "papules": n_infl - n_pust,
+        "pustules": n_pust,
+        "nodules": int(rng.integers(recipe.nodules[0], recipe.nodules[1] + 1)),
         # Marks appear at every grade with the same distribution: they must not predict the grade.
-        "pih": int(rng.integers(0, 5)), "pie": int(rng.integers(0, 3)),
+        "pih": int(rng.integers(0, 5)),
+        "pie": int(rng.integers(0, 3)),
     }
     all_boxes = [_zone_box(z, **geometry) for z in ZONES]
     all_w = np.array([ZONE_AREA[z] for z in ZONES])
@@ -436,13 +667,23 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
         for _ in range(30):
             x0, y0, x1, y1 = bx[rng.choice(len(bx), p=wt / wt.sum())]
             x, y = _u(rng, x0, x1), _u(rng, y0, y1)
-            if 0 <= int(y) < skin_ok.shape[0] and 0 <= int(x) < skin_ok.shape[1] and skin_ok[int(y), int(x)]:
+            if (
+                0 <= int(y) < skin_ok.shape[0]
+                and 0 <= int(x) < skin_ok.shape[1]
+                and skin_ok[int(y), int(x)]
+            ):
                 return x, y
         return None
 
     lum = float(skin @ np.array([0.3, 0.59, 0.11], np.float32))
-    red = np.array([218, 100, 96], np.float32) if not dark_skin else np.array([120, 45, 45], np.float32)
-    deep = np.array([175, 70, 85], np.float32) if not dark_skin else np.array([85, 30, 38], np.float32)
+    red = (
+        np.array([218, 100, 96], np.float32)
+        if not dark_skin
+        else np.array([120, 45, 45], np.float32)
+    )
+    deep = (
+        np.array([175, 70, 85], np.float32) if not dark_skin else np.array([85, 30, 38], np.float32)
+    )
 
     gloss = 0.25 * lum  # a highlight as bright as it would be on this skin
 
@@ -452,30 +693,128 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
             _disc(img, mask, skin_ok, x, y, r, (38, 30, 26), 0.9, raised=0, light=light, mark=True)
         elif kind == "closed_comedones":
             r = a * _u(rng, 0.026, 0.036)
-            _disc(img, mask, skin_ok, x, y, r, np.minimum(skin * 1.12 + 12, 255), 0.75, raised=0.5, light=light, mark=True, gloss=gloss)
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                x,
+                y,
+                r,
+                np.minimum(skin * 1.12 + 12, 255),
+                0.75,
+                raised=0.5,
+                light=light,
+                mark=True,
+                gloss=gloss,
+            )
         elif kind in ("papules", "pustules"):
             r = a * _u(rng, 0.035, 0.055)
-            _disc(img, mask, skin_ok, x, y, r * 1.7, red, 0.25, raised=0, light=light, mark=False)  # halo
-            _disc(img, mask, skin_ok, x, y, r, red, 0.9, raised=1.0, light=light, mark=True, gloss=gloss)
+            _disc(
+                img, mask, skin_ok, x, y, r * 1.7, red, 0.25, raised=0, light=light, mark=False
+            )  # halo
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                x,
+                y,
+                r,
+                red,
+                0.9,
+                raised=1.0,
+                light=light,
+                mark=True,
+                gloss=gloss,
+            )
             if kind == "pustules":
-                _disc(img, mask, skin_ok, x, y, r * 0.45, (245, 232, 170), 0.95, raised=0.3, light=light, mark=True, gloss=gloss)
+                _disc(
+                    img,
+                    mask,
+                    skin_ok,
+                    x,
+                    y,
+                    r * 0.45,
+                    (245, 232, 170),
+                    0.95,
+                    raised=0.3,
+                    light=light,
+                    mark=True,
+                    gloss=gloss,
+                )
         elif kind == "nodules":
             r = a * _u(rng, 0.085, 0.13)
             _disc(img, mask, skin_ok, x, y, r * 1.5, red, 0.3, raised=0, light=light, mark=False)
-            _disc(img, mask, skin_ok, x, y, r, deep, 0.85, raised=1.6, light=light, mark=True, gloss=gloss)
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                x,
+                y,
+                r,
+                deep,
+                0.85,
+                raised=1.6,
+                light=light,
+                mark=True,
+                gloss=gloss,
+            )
         elif kind == "pih":
             r = a * _u(rng, 0.03, 0.055)
-            _disc(img, mask, skin_ok, x, y, r, skin * np.array([0.72, 0.6, 0.55], np.float32), 0.45, raised=0, light=light, mark=False)
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                x,
+                y,
+                r,
+                skin * np.array([0.72, 0.6, 0.55], np.float32),
+                0.45,
+                raised=0,
+                light=light,
+                mark=False,
+            )
         else:  # pie
             r = a * _u(rng, 0.03, 0.05)
-            _disc(img, mask, skin_ok, x, y, r, skin * np.array([1.0, 0.7, 0.7], np.float32), 0.3, raised=0, light=light, mark=False)
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                x,
+                y,
+                r,
+                skin * np.array([1.0, 0.7, 0.7], np.float32),
+                0.3,
+                raised=0,
+                light=light,
+                mark=False,
+            )
 
     # Diffuse redness under inflamed areas (severe grades), then marks, then lesions on top.
     if recipe.erythema > 0:
         for x0, y0, x1, y1 in boxes:
-            _disc(img, mask, skin_ok, (x0 + x1) / 2, (y0 + y1) / 2, 0.5 * min(x1 - x0, y1 - y0) + 1,
-                  red, recipe.erythema, raised=0, light=light, mark=False, soft=True)
-    for kind in ("pih", "pie", "open_comedones", "closed_comedones", "nodules", "papules", "pustules"):
+            _disc(
+                img,
+                mask,
+                skin_ok,
+                (x0 + x1) / 2,
+                (y0 + y1) / 2,
+                0.5 * min(x1 - x0, y1 - y0) + 1,
+                red,
+                recipe.erythema,
+                raised=0,
+                light=light,
+                mark=False,
+                soft=True,
+            )
+    for kind in (
+        "pih",
+        "pie",
+        "open_comedones",
+        "closed_comedones",
+        "nodules",
+        "papules",
+        "pustules",
+    ):
         for _ in range(counts[kind]):
             p = spot(in_zones=kind not in MARK_TYPES)
             if p is not None:
@@ -484,7 +823,9 @@ def _draw_acne(rng, img, mask, skin_ok, grade, skin, dark_skin, light, **geometr
     return placed, zones
 
 
-def _disc(img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, soft=False, gloss=50.0) -> None:
+def _disc(
+    img, mask, skin_ok, x, y, r, colour, opacity, *, raised, light, mark, soft=False, gloss=50.0
+) -> None:
     """A round lesion: coloured disc with soft edge, shaded as a bump when ``raised``."""
     S = img.shape[0]
     R = int(math.ceil(r + 2))
@@ -521,9 +862,24 @@ def _render_to_disk(job: tuple[int, int, int, str, int, str]) -> dict:
     out = Path(out_dir)
     sample.image.save(out / "images" / f"{name}.jpg", quality=sample.attrs["jpeg_quality"])
     Image.fromarray(sample.mask).save(out / "masks" / f"{name}.png", optimize=False)
-    row = {"path": f"images/{name}.jpg", "grade": grade, "gender": sample.attrs["gender"],
-           "ethnicity": sample.attrs["ethnicity"], "mask": f"masks/{name}.png"}
-    for key in ("style", *LESION_TYPES, *MARK_TYPES, "zones", "hair", "background", "roll", "light", "jpeg_quality"):
+    row = {
+        "path": f"images/{name}.jpg",
+        "grade": grade,
+        "gender": sample.attrs["gender"],
+        "ethnicity": sample.attrs["ethnicity"],
+        "mask": f"masks/{name}.png",
+    }
+    for key in (
+        "style",
+        *LESION_TYPES,
+        *MARK_TYPES,
+        "zones",
+        "hair",
+        "background",
+        "roll",
+        "light",
+        "jpeg_quality",
+    ):
         row[key] = sample.attrs[key]
     return row
 
@@ -532,9 +888,18 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def generate(out_dir: str | Path, n: int, seed: int, *, style: str = "default", grades=None,
-             size: int = 512, workers: int | None = None, progress: bool = True) -> Path:
-    """Write ``n`` selfies balanced over ``grades`` (all GEA grades by default); returns the manifest.
+def generate(
+    out_dir: str | Path,
+    n: int,
+    seed: int,
+    *,
+    style: str = "default",
+    grades=None,
+    size: int = 512,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Write ``n`` selfies balanced over ``grades`` (default: all GEA grades); returns the manifest.
 
     Image i depends only on (seed, style, i), so the output is identical whatever the number
     of worker processes.
@@ -580,14 +945,23 @@ def generate(out_dir: str | Path, n: int, seed: int, *, style: str = "default", 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     grades = [int(g) for g in args.grades.split(",")] if args.grades else None
-    manifest = generate(args.out, args.n, args.seed, style=args.style, grades=grades, size=args.size,
-                        workers=args.workers)
+    manifest = generate(
+        args.out,
+        args.n,
+        args.seed,
+        style=args.style,
+        grades=grades,
+        size=args.size,
+        workers=args.workers,
+    )
     print(manifest)
     return 0
 
 
 def add_cli(subparsers) -> None:
-    p = subparsers.add_parser("synth", help="write synthetic selfies with acne, their masks and a manifest")
+    p = subparsers.add_parser(
+        "synth", help="write synthetic selfies with acne, their masks and a manifest"
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--n", type=int, required=True, help="number of images")
     p.add_argument("--seed", type=int, required=True)

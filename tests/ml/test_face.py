@@ -108,8 +108,13 @@ def test_warping_the_original_with_the_matrix_reproduces_the_crop():
     sample = selfie(3, roll=-6.0)
     face = normalize_face(sample.image, size=128)
 
-    again = cv2.warpAffine(np.asarray(sample.image), face.matrix, (128, 128), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
+    again = cv2.warpAffine(
+        np.asarray(sample.image),
+        face.matrix,
+        (128, 128),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     assert np.abs(again.astype(int) - face.image.astype(int)).mean() < 2.0
 
 
@@ -151,7 +156,9 @@ def test_a_blurred_selfie_is_too_blurry():
 
 def test_a_face_far_from_the_camera_is_too_small():
     canvas = np.full((900, 900, 3), 200, np.uint8)
-    canvas[380:540, 380:540] = cv2.resize(np.asarray(selfie(10).image), (160, 160), interpolation=cv2.INTER_AREA)
+    canvas[380:540, 380:540] = cv2.resize(
+        np.asarray(selfie(10).image), (160, 160), interpolation=cv2.INTER_AREA
+    )
     with pytest.raises(FaceTooSmall):
         normalize_face(canvas)
 
