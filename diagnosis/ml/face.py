@@ -168,14 +168,7 @@ def _find_eyes(
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
     scale = EYE_FACE_WIDTH / w
-    region = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-    region = cv2.resize(
-        region,
-        None,
-        fx=scale,
-        fy=scale,
-        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-    )
+    region = _gray_scaled(rgb[y0:y1, x0:x1], scale)
     region = cv2.equalizeHist(region)
     best = None
     for neighbours in (4, 2):  # a looser second pass; the pairing below rejects stray boxes
@@ -212,6 +205,13 @@ def _pair_eyes(centres: list[tuple[float, float, float]]):
             if cost < best_cost:
                 best, best_cost = ((lx, ly), (rx, ry)), cost
     return best
+
+
+def _gray_scaled(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """Grayscale, resized by ``scale`` (area averaging when shrinking)."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=shrink)
 
 
 def _check_dark(values: np.ndarray, limit: float) -> None:
@@ -268,15 +268,7 @@ def normalize_face(
     face_region = rgb[fy0 : box[1] + box[3], fx0 : box[0] + box[2]]
     _check_dark(face_region[::step, ::step].max(axis=2), DARK_FACE_P99)
 
-    gray_face = cv2.cvtColor(face_region, cv2.COLOR_RGB2GRAY)
-    blur_scale = BLUR_FACE_WIDTH / gray_face.shape[1]
-    gray_face = cv2.resize(
-        gray_face,
-        None,
-        fx=blur_scale,
-        fy=blur_scale,
-        interpolation=cv2.INTER_AREA if blur_scale < 1 else cv2.INTER_LINEAR,
-    )
+    gray_face = _gray_scaled(face_region, BLUR_FACE_WIDTH / face_region.shape[1])
     if cv2.Laplacian(gray_face, cv2.CV_64F).var() < BLUR_MIN_VARIANCE:
         raise TooBlurry()
 
