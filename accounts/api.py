@@ -36,6 +36,7 @@ class ObtainTokenView(APIView):
             200: TokenSerializer,
             400: OpenApiResponse(description="A field is missing."),
             401: OpenApiResponse(description="Wrong username/e-mail or password."),
+            415: OpenApiResponse(description="The request body could not be parsed."),
         },
     )
     def post(self, request: Request) -> Response:

@@ -29,6 +29,8 @@ from orders.session import existing_request_cart, request_cart
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_IN_CART = OpenApiResponse(description="The product is not in the cart.")
+# DRF answers 415 to a body it cannot parse (e.g. broken multipart).
+_UNREADABLE_BODY = OpenApiResponse(description="The request body could not be parsed.")
 _UNAUTHENTICATED = OpenApiResponse(description="Not signed in: no valid session or token.")
 
 
@@ -57,7 +59,7 @@ class CartLinesView(APIView):
         summary="Add a product to the cart",
         description="Adds to the quantity already in the cart; the total may not exceed stock.",
         request=CartLineAddSerializer,
-        responses={201: CartSerializer, 400: _INVALID},
+        responses={201: CartSerializer, 400: _INVALID, 415: _UNREADABLE_BODY},
     )
     def post(self, request: Request) -> Response:
         data = CartLineAddSerializer(data=request.data)
@@ -76,7 +78,7 @@ class CartLineView(APIView):
     @extend_schema(
         summary="Change a cart line's quantity",
         request=CartLineQuantitySerializer,
-        responses={200: CartSerializer, 400: _INVALID, 404: _NOT_IN_CART},
+        responses={200: CartSerializer, 400: _INVALID, 404: _NOT_IN_CART, 415: _UNREADABLE_BODY},
     )
     def patch(self, request: Request, product_id: int) -> Response:
         data = CartLineQuantitySerializer(data=request.data)
@@ -201,6 +203,7 @@ class OrderViewSet(
                 description="Not enough stock (the products are named), or the key was used "
                 "for someone else's order."
             ),
+            415: _UNREADABLE_BODY,
         },
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
