@@ -206,7 +206,8 @@ not be used to diagnose anyone.
 AdamW (lr {t["lr"]}, weight decay {t["weight_decay"]}), one-cycle schedule, batch
 {t["batch_size"]}, up to {t["epochs"]} epochs with early stopping on validation MAE (patience
 {t["patience"]}); best epoch {meta["metrics"]["best_epoch"]}. Augmentation: horizontal flip,
-small affine (±6°, ±4 % shift, ±6 % scale), colour jitter. {t["threads"]} CPU threads;
+small affine (±6°, ±4 % shift, ±6 % scale), brightness/contrast/saturation, slight blur,
+sensor noise. {t["threads"]} CPU threads;
 training took {t["seconds"]:.0f} s (whole build: {t.get("timings_s", {}).get("total", "n/a")} s).
 Rebuild with `make model` (`python -m diagnosis.ml build-demo --out diagnosis/ml/weights`).
 
@@ -272,7 +273,7 @@ def add_cli(subparsers) -> None:
     p.add_argument("--shifted-style", default="shifted", help="held-out generator style")
     p.add_argument("--arch", default="resnet18")
     p.add_argument("--input-size", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--patience", type=int, default=4)
