@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.evaluate import (
@@ -98,17 +99,21 @@ def tiny_checkpoint(tmp_path):
     return save_checkpoint(tmp_path / "tiny.pt", model, meta)
 
 
+def _no_face_in_the_first_image(path, size, margin):
+    # Module level: the data set may hand it to worker processes.
+    if path.name == "0000.png":
+        return None, "no_face"
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB").resize((size, size))), ""
+
+
 def test_evaluate_checkpoint_counts_images_without_a_face(
-    tiny_manifest, tiny_checkpoint, monkeypatch, resize_normalizer
+    tiny_manifest, tiny_checkpoint, monkeypatch
 ):
     from diagnosis.ml import data
     from diagnosis.ml.evaluate import evaluate_checkpoint
 
-    def normalizer(path, size, margin):
-        if path.name == "0000.png":
-            return None, "no_face"
-        return resize_normalizer(path, size, margin)
-
+    normalizer = _no_face_in_the_first_image
     monkeypatch.setattr(data, "_normalize_one", normalizer)
     report, meta = evaluate_checkpoint(tiny_manifest, checkpoint=tiny_checkpoint)
     assert report["n"] == 35 and report["failures"] == 1
