@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {"UsageTimeEnum": "recommendations.models.UsageTime"},
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -23,12 +23,16 @@ class InvalidImage(AnalysisError):
 
 class NoFaceFound(AnalysisError):
     code = "no_face"
-    default_message = "No face was found. Face the camera in good light, with your whole face in the frame."
+    default_message = (
+        "No face was found. Face the camera in good light, with your whole face in the frame."
+    )
 
 
 class FaceTooSmall(AnalysisError):
     code = "face_too_small"
-    default_message = "The face is too small in the photo. Hold the phone closer, about an arm's length away."
+    default_message = (
+        "The face is too small in the photo. Hold the phone closer, about an arm's length away."
+    )
 
 
 class TooDark(AnalysisError):
@@ -38,7 +42,9 @@ class TooDark(AnalysisError):
 
 class TooBlurry(AnalysisError):
     code = "too_blurry"
-    default_message = "The photo is too blurry. Hold the phone still and let it focus before taking the selfie."
+    default_message = (
+        "The photo is too blurry. Hold the phone still and let it focus before taking the selfie."
+    )
 
 
 class CheckpointError(AnalysisError):
