@@ -192,6 +192,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": True,
+        # Where fanout exchanges are recorded; the default is the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A message held by a worker that died comes back after this many seconds.

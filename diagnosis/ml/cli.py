@@ -7,6 +7,7 @@ and exit non-zero.
 """
 
 import argparse
+import os
 import sys
 
 from .errors import AnalysisError
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader left early (`... | head`): say nothing, and keep Python from printing a
+        # second error while flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
