@@ -205,7 +205,8 @@ class FaceDataset(Dataset):
         jobs = [(rec.path, self.size, self.margin) for rec in records]
         if workers > 1 and len(jobs) >= 32:
             # Face detection is single-threaded OpenCV work: spread it over the cores.
-            ctx = multiprocessing.get_context("fork")
+            # "spawn": forking after torch started its threads can deadlock the children.
+            ctx = multiprocessing.get_context("spawn")
             pool = ctx.Pool(workers)
             results = pool.imap(_call_normalizer, [(normalizer, *job) for job in jobs], chunksize=8)
         else:

@@ -926,7 +926,9 @@ def generate(
             print(f"synth: {done}/{n} images ({rate:.1f}/s)", file=sys.stderr, flush=True)
 
     if workers > 1 and n >= 8:
-        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        # "spawn", not "fork": a fork after torch or OpenCV started their thread pools (a test
+        # run, a worker process) can leave the children waiting forever on a copied lock.
+        ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers, initializer=_init_worker) as pool:
             for row in pool.imap(_render_to_disk, jobs, chunksize=4):
                 rows.append(row)
