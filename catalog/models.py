@@ -31,30 +31,26 @@ class Category(models.Model):
         return self.name
 
 
-class Ingredient(models.Model):
+class NamedTag(models.Model):
+    """A name with a slug, listed alphabetically: the shape of ingredients and concerns."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ingredient(NamedTag):
     """A key active ingredient (benzoyl peroxide, salicylic acid, adapalene, ...)."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
 
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class SkinConcern(models.Model):
+class SkinConcern(NamedTag):
     """A skin concern a product addresses (acne, blackheads, redness, dryness, ...)."""
-
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Product(models.Model):
