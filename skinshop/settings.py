@@ -162,6 +162,10 @@ _static_backend = (
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 STORAGES = {"default": _default_storage, "staticfiles": {"BACKEND": _static_backend}}
+# Outside production, whitenoise serves static files straight from their source folders, so
+# the dev server and live-server tests need no collectstatic.
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

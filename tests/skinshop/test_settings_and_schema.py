@@ -46,3 +46,9 @@ def test_production_settings_pass_the_deploy_check():
         ALLOWED_HOSTS="shop.example.com",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_static_files_are_served_without_collectstatic_outside_production(client):
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).strip()
