@@ -156,12 +156,34 @@ if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Selfies and heatmaps are private: never under MEDIA_URL, served only through views that check
+# the owner (locally) or as short-lived signed URLs of a private prefix (S3).
+if AWS_STORAGE_BUCKET_NAME:
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3_options,
+            "bucket_name": env.str("AWS_PRIVATE_BUCKET_NAME", default=AWS_STORAGE_BUCKET_NAME),
+            "location": env.str("AWS_PRIVATE_LOCATION", default="private"),
+            "default_acl": "private",
+            "querystring_expire": env.int("AWS_PRIVATE_QUERYSTRING_EXPIRE", default=120),
+        },
+    }
+else:
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("PRIVATE_MEDIA_ROOT", default=VAR_DIR / "private")},
+    }
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
     if IS_PRODUCTION
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
-STORAGES = {"default": _default_storage, "staticfiles": {"BACKEND": _static_backend}}
+STORAGES = {
+    "default": _default_storage,
+    "private": _private_storage,
+    "staticfiles": {"BACKEND": _static_backend},
+}
 # Outside production, whitenoise serves static files straight from their source folders, so
 # the dev server and live-server tests need no collectstatic.
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
@@ -169,6 +191,31 @@ WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Cache (rate limits) --------------------------------------------------------------------
+# Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Selfie diagnosis -----------------------------------------------------------------------
+DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")  # empty: the shipped demo
+DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
+DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=40_000_000)
+DIAGNOSIS_MIN_SIDE = env.int("DIAGNOSIS_MIN_SIDE", default=256)
+# Stored selfies are downscaled to this longest side: enough for the model and the result page.
+DIAGNOSIS_STORED_MAX_SIDE = env.int("DIAGNOSIS_STORED_MAX_SIDE", default=1600)
+DIAGNOSIS_EXPLAIN_K = env.int("DIAGNOSIS_EXPLAIN_K", default=10)
+# Uploads per hour, per account (or anonymous session) and per client address.
+DIAGNOSIS_RATE_PER_USER = env.int("DIAGNOSIS_RATE_PER_USER", default=20)
+DIAGNOSIS_RATE_PER_ADDRESS = env.int("DIAGNOSIS_RATE_PER_ADDRESS", default=60)
+# The sweep re-sends a diagnosis queued longer than this (the broker was down at upload)...
+DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
+# ...and fails one processing longer than this (beyond Redis' redelivery of a dead worker's task).
+DIAGNOSIS_PROCESSING_DEADLINE = env.int("DIAGNOSIS_PROCESSING_DEADLINE", default=900)
+DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
+DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -205,12 +252,22 @@ elif CELERY_BROKER_URL.startswith("redis"):
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
     }
 CELERY_TASK_IGNORE_RESULT = True
+# An upload must not hang on a broker that is down: fail fast, the sweep re-sends later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ROUTES = {"diagnosis.tasks.analyze_diagnosis": {"queue": DIAGNOSIS_QUEUE}}
+CELERY_BEAT_SCHEDULE = {
+    "diagnosis-sweep": {
+        "task": "diagnosis.tasks.sweep_diagnoses",
+        "schedule": float(DIAGNOSIS_SWEEP_EVERY),
+        "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_SWEEP_EVERY},
+    }
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -30,9 +30,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Each test writes its uploaded files into its own temporary folder."""
+def _media_in_tmp(settings, tmp_path, monkeypatch):
+    """Each test writes its uploaded files, public and private, into its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if settings.STORAGES["private"]["BACKEND"].endswith("FileSystemStorage"):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "private": {
+                **settings.STORAGES["private"],
+                "OPTIONS": {"location": tmp_path / "private"},
+            },
+        }
+    # A FileField resolves its storage callable once, when the model class is built: point the
+    # private fields at the storage the test's settings just made.
+    from django.core.files.storage import storages
+
+    from diagnosis.models import Diagnosis
+
+    for name in ("selfie", "heatmap"):
+        monkeypatch.setattr(Diagnosis._meta.get_field(name), "storage", storages["private"])
 
 
 @pytest.fixture

@@ -384,6 +384,30 @@ def overlay(
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
+def heatmap_layer(
+    mask: np.ndarray,
+    matrix: np.ndarray,
+    size: tuple[int, int],
+    *,
+    colormap: int = cv2.COLORMAP_JET,
+) -> Image.Image:
+    """The mask as a transparent colour layer in the frame of the original photo.
+
+    ``mask`` lives in the normalized face's frame; ``matrix`` (2x3) maps original pixels to that
+    frame, so its inverse puts the heatmap back over the face of a ``size`` (width, height)
+    photo. Pixels the mask drops (0) stay fully transparent: a page can stack the layer on the
+    photo and let the shopper toggle it or change its opacity.
+    """
+    m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, dtype=np.float64))
+    width, height = size
+    back = cv2.warpAffine(m, inverse, (width, height), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    colour = cv2.applyColorMap((back * 255).astype(np.uint8), colormap)[:, :, ::-1]
+    # Weak activations fade in rather than switching on at the threshold.
+    alpha = np.where(back > 0, 96 + back * 159, 0).astype(np.uint8)
+    return Image.fromarray(np.dstack([colour, alpha]), "RGBA")
+
+
 def save_png(image: Image.Image, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

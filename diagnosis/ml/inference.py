@@ -47,6 +47,9 @@ class AnalysisResult:
     heatmap: np.ndarray | None = None  # (S, S) float32 in [0, 1], in the normalized face's frame
     overlay: Image.Image | None = None  # the heatmap over the normalized face
     face: np.ndarray | None = None  # the normalized face (S, S, 3) uint8 RGB
+    # (2, 3) affine from the analysed picture's pixels to the normalized face's (see face.py)
+    face_matrix: np.ndarray | None = None
+    image_size: tuple[int, int] = (0, 0)  # (width, height) of the analysed picture
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
@@ -66,6 +69,12 @@ class AnalysisResult:
         if self.heatmap is not None:
             out["heatmap"] = xai.mask_stats(self.heatmap)
         return out
+
+    def heatmap_layer(self) -> Image.Image | None:
+        """The heatmap as a transparent layer over the analysed picture (None without one)."""
+        if self.heatmap is None or self.face_matrix is None:
+            return None
+        return xai.heatmap_layer(self.heatmap, self.face_matrix, self.image_size)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -185,6 +194,8 @@ class Analyzer:
             heatmap=heatmap,
             overlay=shown,
             face=face.image,
+            face_matrix=face.matrix,
+            image_size=picture.size if isinstance(picture, Image.Image) else picture.shape[1::-1],
             notes=list(face.notes),
             timings=timings,
         )

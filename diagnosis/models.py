@@ -1,0 +1,92 @@
+"""A selfie diagnosis: the uploaded photo, its status through the pipeline and its results."""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+
+
+def private_storage():
+    """Selfies and heatmaps never go to the public media storage (see STORAGES["private"])."""
+    return storages["private"]
+
+
+def _selfie_path(instance: "Diagnosis", filename: str) -> str:
+    # The id is random (uuid4), so a path reveals nothing and cannot be guessed.
+    return f"diagnoses/{instance.pk}/selfie.jpg"
+
+
+def _heatmap_path(instance: "Diagnosis", filename: str) -> str:
+    return f"diagnoses/{instance.pk}/heatmap.png"
+
+
+class Diagnosis(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The owner: an account, or the anonymous session holding ``guest_token`` until log-in.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="diagnoses",
+    )
+    guest_token = models.CharField(max_length=64, blank=True, db_index=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    selfie = models.ImageField(upload_to=_selfie_path, storage=private_storage)
+    selfie_width = models.PositiveIntegerField(default=0)
+    selfie_height = models.PositiveIntegerField(default=0)
+
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_reason = models.TextField(blank=True, help_text="Shown to the shopper.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=60, blank=True)
+    score = models.FloatField(null=True, blank=True, help_text="Continuous severity.")
+    probabilities = models.JSONField(default=list, blank=True)
+    scale = models.JSONField(default=dict, blank=True, help_text="The model's grading scale.")
+    face_box = models.JSONField(default=list, blank=True, help_text="[x, y, w, h] in the selfie")
+    notes = models.JSONField(default=list, blank=True)
+    heatmap = models.ImageField(upload_to=_heatmap_path, storage=private_storage, blank=True)
+    heatmap_coverage = models.FloatField(null=True, blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "diagnoses"
+        permissions = [
+            ("view_selfie", "Can view shoppers' selfies and heatmaps"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Diagnosis {str(self.pk)[:8]} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def wall_seconds(self) -> float | None:
+        """Upload to result, as the shopper waited for it."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.created_at).total_seconds()

@@ -1,0 +1,35 @@
+"""Who may see which diagnoses: one rule for pages, media and the API."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from diagnosis.models import Diagnosis
+
+VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
+
+
+def owned_diagnoses(*, user, guest_token: str = "") -> QuerySet[Diagnosis]:
+    """The viewer's own diagnoses: the account's, or the anonymous session's."""
+    if user is not None and user.is_authenticated:
+        return Diagnosis.objects.filter(user=user)
+    if guest_token:
+        return Diagnosis.objects.filter(user__isnull=True, guest_token=guest_token)
+    return Diagnosis.objects.none()
+
+
+def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
+    """The diagnosis if the viewer owns it or is staff with the explicit permission; None
+    otherwise (callers answer 404 either way, so ids are not confirmed to strangers)."""
+    if (
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm(VIEW_SELFIE_PERMISSION)
+    ):
+        queryset = Diagnosis.objects.all()
+    else:
+        queryset = owned_diagnoses(user=user, guest_token=guest_token)
+    try:
+        return queryset.filter(pk=pk).first()
+    except (ValidationError, ValueError):  # a malformed id is simply "not found"
+        return None

@@ -1,0 +1,276 @@
+"""Diagnosis business rules: intake, the worker's pipeline steps, the sweep, deletion, owners.
+
+The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``; beat calls
+``sweep``. Status moves only here: queued -> processing -> done | failed.
+"""
+
+import io
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from diagnosis.models import Diagnosis, private_storage
+from diagnosis.uploads import CleanSelfie
+
+logger = logging.getLogger(__name__)
+
+Status = Diagnosis.Status
+
+TIMEOUT_REASON = (
+    "The analysis took too long and was stopped. Please upload the photo again; "
+    "if it keeps happening, try another photo."
+)
+CRASH_REASON = (
+    "Something went wrong on our side while analysing this photo. Please upload it again."
+)
+
+
+class RateLimited(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Intake ---------------------------------------------------------------------------------
+def check_upload_rate(*, owner_key: str, address: str | None) -> None:
+    """Counts this upload against the hourly limits; RateLimited when one is used up.
+
+    Fixed one-hour windows in the cache (shared by all web processes when CACHE_URL points at
+    Redis). Counted before the upload is checked, so floods of bad files are limited too.
+    """
+    window = int(timezone.now().timestamp() // 3600)
+    limits = [(f"owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
+    if address:
+        limits.append((f"addr:{address}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
+    for key, limit in limits:
+        cache_key = f"diagnosis-rate:{key}:{window}"
+        cache.add(cache_key, 0, timeout=3600)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.set(cache_key, 1, timeout=3600)
+            count = 1
+        if count > limit:
+            raise RateLimited(
+                f"You have sent {limit} photos this hour, the most we analyse in an hour. "
+                "Please try again later."
+            )
+
+
+def create_diagnosis(
+    *,
+    selfie: CleanSelfie,
+    user=None,
+    guest_token: str = "",
+    client_address: str | None = None,
+) -> Diagnosis:
+    """Stores the selfie, commits the row, then (on commit) sends it to the worker."""
+    if not (user and user.is_authenticated) and not guest_token:
+        raise ValueError("A diagnosis needs an owner: a user or a guest token.")
+    diagnosis = Diagnosis(
+        id=uuid.uuid4(),
+        user=user if user and user.is_authenticated else None,
+        guest_token="" if user and user.is_authenticated else guest_token,
+        client_address=client_address,
+        selfie_width=selfie.width,
+        selfie_height=selfie.height,
+    )
+    diagnosis.selfie.save("selfie.jpg", ContentFile(selfie.content), save=False)
+    try:
+        with transaction.atomic():
+            diagnosis.save(force_insert=True)
+            transaction.on_commit(lambda: enqueue(diagnosis.pk))
+    except Exception:
+        private_storage().delete(diagnosis.selfie.name)
+        raise
+    return diagnosis
+
+
+def enqueue(diagnosis_id: uuid.UUID) -> bool:
+    """Sends the analysis task. A broker that is down is logged, not raised: the row stays
+    queued and the sweep sends it again, so the upload is never lost."""
+    from diagnosis.tasks import analyze_diagnosis  # the task module imports this one
+
+    try:
+        analyze_diagnosis.apply_async(args=[str(diagnosis_id)], retry=False)
+    except Exception:  # kombu's OperationalError, socket errors, a full disk for the fs broker
+        logger.warning(
+            "Could not send diagnosis %s to the broker; the sweep will retry",
+            diagnosis_id,
+            exc_info=True,
+        )
+        return False
+    Diagnosis.objects.filter(pk=diagnosis_id, status=Status.QUEUED).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+# --- Worker ---------------------------------------------------------------------------------
+def claim(diagnosis_id: uuid.UUID | str) -> Diagnosis | None:
+    """Marks a diagnosis processing for this attempt; None when there is nothing to do.
+
+    A redelivered task (its worker died) finds its row still processing and takes it again;
+    after DIAGNOSIS_MAX_ATTEMPTS the photo is given up on, so a photo that kills the worker
+    cannot loop forever.
+    """
+    with transaction.atomic():
+        diagnosis = Diagnosis.objects.select_for_update().filter(pk=diagnosis_id).first()
+        if diagnosis is None or diagnosis.is_finished:
+            return None
+        if diagnosis.attempts >= settings.DIAGNOSIS_MAX_ATTEMPTS:
+            _finish_failed(diagnosis, "gave_up", CRASH_REASON)
+            return None
+        diagnosis.status = Status.PROCESSING
+        diagnosis.attempts += 1
+        diagnosis.started_at = timezone.now()
+        diagnosis.save(update_fields=["status", "attempts", "started_at"])
+    return diagnosis
+
+
+def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None:
+    """One attempt of the pipeline: normalize -> predict -> k-augmentation heatmap -> layer.
+
+    ``analyzer`` is a loaded ``diagnosis.ml.inference.Analyzer`` (loaded once per worker
+    process). A photo the engine cannot use ends failed with the engine's reason; any other
+    error puts the row back in the queue (or fails it after the last attempt) and is raised.
+    """
+    from diagnosis.ml.errors import AnalysisError
+
+    diagnosis = claim(diagnosis_id)
+    if diagnosis is None:
+        return None
+    try:
+        with diagnosis.selfie.open("rb") as handle:
+            data = handle.read()
+        result = analyzer.analyze(data, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
+    except AnalysisError as error:
+        with transaction.atomic():
+            _finish_failed(diagnosis, error.code, error.message)
+        return diagnosis
+    except Exception:
+        _requeue_or_give_up(diagnosis)
+        raise
+    return _save_result(diagnosis, result)
+
+
+def _save_result(diagnosis: Diagnosis, result) -> Diagnosis:
+    layer = result.heatmap_layer()
+    heatmap_name = ""
+    if layer is not None:
+        buffer = io.BytesIO()
+        layer.save(buffer, format="PNG", optimize=True)
+        # An attempt whose worker died after writing the file left it behind: replace it.
+        private_storage().delete(diagnosis.heatmap.field.generate_filename(diagnosis, ""))
+        diagnosis.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
+        heatmap_name = diagnosis.heatmap.name
+    summary = result.to_dict()
+    values = {
+        "status": Status.DONE,
+        "grade": result.grade,
+        "label": result.label,
+        "score": round(float(result.score), 4),
+        "probabilities": summary["probabilities"],
+        "scale": summary["scale"],
+        "face_box": summary["face_box"],
+        "notes": summary["notes"],
+        "heatmap": heatmap_name,
+        "heatmap_coverage": summary.get("heatmap", {}).get("coverage"),
+        "model_name": result.model.get("name", ""),
+        "model_version": result.model.get("version", ""),
+        "timings": summary["timings"],
+        "failure_code": "",
+        "failure_reason": "",
+        "finished_at": timezone.now(),
+    }
+    # Only a row still processing takes the result: one the shopper deleted, or the sweep
+    # timed out, keeps what it has, and the orphan heatmap goes.
+    updated = Diagnosis.objects.filter(pk=diagnosis.pk, status=Status.PROCESSING).update(**values)
+    if not updated:
+        if heatmap_name:
+            private_storage().delete(heatmap_name)
+        return diagnosis
+    diagnosis.refresh_from_db()
+    return diagnosis
+
+
+def _finish_failed(diagnosis: Diagnosis, code: str, reason: str) -> None:
+    diagnosis.status = Status.FAILED
+    diagnosis.failure_code = code
+    diagnosis.failure_reason = reason
+    diagnosis.finished_at = timezone.now()
+    diagnosis.save(update_fields=["status", "failure_code", "failure_reason", "finished_at"])
+
+
+def _requeue_or_give_up(diagnosis: Diagnosis) -> None:
+    with transaction.atomic():
+        row = Diagnosis.objects.select_for_update().filter(pk=diagnosis.pk).first()
+        if row is None or row.status != Status.PROCESSING:
+            return
+        if row.attempts >= settings.DIAGNOSIS_MAX_ATTEMPTS:
+            _finish_failed(row, "crashed", CRASH_REASON)
+        else:
+            row.status = Status.QUEUED
+            row.save(update_fields=["status"])
+
+
+# --- Sweep ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepReport:
+    resent: int
+    timed_out: int
+
+
+def sweep(*, now: datetime | None = None) -> SweepReport:
+    """Re-sends diagnoses left queued (the broker was down, a message was lost) and fails
+    those processing past the deadline: an upload is never lost and never spins forever."""
+    now = now or timezone.now()
+    resend_before = now - timedelta(seconds=settings.DIAGNOSIS_RESEND_AFTER)
+    stale = Diagnosis.objects.filter(status=Status.QUEUED).filter(
+        Q(enqueued_at__lt=resend_before) | Q(enqueued_at__isnull=True, created_at__lt=resend_before)
+    )
+    resent = sum(enqueue(pk) for pk in stale.values_list("pk", flat=True))
+    deadline = now - timedelta(seconds=settings.DIAGNOSIS_PROCESSING_DEADLINE)
+    timed_out = Diagnosis.objects.filter(status=Status.PROCESSING, started_at__lt=deadline).update(
+        status=Status.FAILED, failure_code="timeout", failure_reason=TIMEOUT_REASON, finished_at=now
+    )
+    if resent or timed_out:
+        logger.info("Diagnosis sweep: %d re-sent, %d timed out", resent, timed_out)
+    return SweepReport(resent=resent, timed_out=timed_out)
+
+
+# --- Owners and deletion --------------------------------------------------------------------
+def attach_guest_diagnoses(*, user, guest_token: str) -> int:
+    """At log-in: the anonymous session's diagnoses become the account's."""
+    if not guest_token:
+        return 0
+    return Diagnosis.objects.filter(user__isnull=True, guest_token=guest_token).update(
+        user=user, guest_token=""
+    )
+
+
+def delete_diagnoses(diagnoses) -> int:
+    """Deletes rows and, once the deletion is committed, their selfie and heatmap files."""
+    rows = list(diagnoses)
+    names = [f.name for d in rows for f in (d.selfie, d.heatmap) if f]
+    with transaction.atomic():
+        Diagnosis.objects.filter(pk__in=[d.pk for d in rows]).delete()
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(rows)
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = private_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # a file already gone must not stop the others
+            logger.warning("Could not delete %s", name, exc_info=True)

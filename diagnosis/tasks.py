@@ -1,0 +1,50 @@
+"""Celery tasks of the diagnosis pipeline. The logic is in diagnosis.services."""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
+
+from diagnosis import services
+
+logger = logging.getLogger(__name__)
+
+
+def analyzer():
+    """The worker process's model, loaded on first use and kept (Analyzer.load caches it)."""
+    # Imported here: the web process sends tasks without loading PyTorch.
+    from diagnosis.ml.inference import Analyzer
+
+    return Analyzer.load(settings.DIAGNOSIS_CHECKPOINT or None)
+
+
+@worker_process_init.connect
+def _load_model_in_pool_process(**kwargs) -> None:
+    # Each pool process loads the model once, after the fork: loading in the parent and
+    # forking would copy PyTorch's thread pool state, which deadlocks the children.
+    try:
+        analyzer()
+    except Exception:  # the first task reports it properly; the process must still start
+        logger.exception("Could not load the diagnosis model at worker start")
+
+
+@shared_task(
+    name="diagnosis.tasks.analyze_diagnosis",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # services count attempts in the row (DIAGNOSIS_MAX_ATTEMPTS)
+)
+def analyze_diagnosis(self, diagnosis_id: str) -> None:
+    try:
+        services.run_analysis(diagnosis_id, analyzer=analyzer())
+    except Exception as exc:
+        # run_analysis has put the row back in the queue (or failed it after the last try).
+        raise self.retry(exc=exc, countdown=5) from exc
+
+
+@shared_task(name="diagnosis.tasks.sweep_diagnoses", ignore_result=True)
+def sweep_diagnoses() -> dict[str, int]:
+    report = services.sweep()
+    return {"resent": report.resent, "timed_out": report.timed_out}

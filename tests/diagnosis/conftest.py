@@ -1,0 +1,36 @@
+"""Selfies for diagnosis tests: synthetic faces from the engine's generator, no real photo."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from diagnosis.ml.synth import render_selfie
+
+
+def selfie_bytes(
+    grade: int = 3, *, seed: int = 7, size: int = 512, fmt: str = "JPEG", **save
+) -> bytes:
+    sample = render_selfie(np.random.default_rng(seed), grade, size=size)
+    out = io.BytesIO()
+    sample.image.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+@pytest.fixture
+def selfie_upload():
+    """A fresh synthetic selfie as a browser would upload it."""
+
+    def make(grade: int = 3, *, seed: int = 7, name: str = "selfie.jpg", **kwargs):
+        return SimpleUploadedFile(name, selfie_bytes(grade, seed=seed, **kwargs), "image/jpeg")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    """The shipped demo model, loaded once for the session (as a worker process does)."""
+    from diagnosis.ml.inference import Analyzer
+
+    return Analyzer.load()
