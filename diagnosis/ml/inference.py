@@ -109,7 +109,9 @@ class Analyzer:
         self.face_margin = float(meta.get("face_margin", DEFAULT_FACE_MARGIN))
         self.model_info = {
             "name": str(meta.get("name", "unnamed")),
-            "version": str(meta.get("version", "0")),
+            # Rebuilds keep the release number; the training data's hash tells them apart.
+            "version": str(meta.get("version", "0"))
+            + (f"+{str(meta['data_hash'])[:8]}" if meta.get("data_hash") else ""),
         }
         # Grad-CAM registers a hook on the shared model for one call; one analysis at a time.
         self._lock = threading.Lock()

@@ -273,3 +273,12 @@ def test_module_entry_point_reports_a_bad_image_on_stderr(checkpoint, not_an_ima
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_model_version_names_the_training_data_so_rebuilds_differ(tmp_path):
+    path = _write_checkpoint(tmp_path / "built.pt", version="1")
+    model, meta = load_checkpoint(path)
+    rebuilt = save_checkpoint(tmp_path / "rebuilt.pt", model, {**meta, "data_hash": "abcdef0123"})
+
+    assert Analyzer.load(path).model_info["version"] == "1"
+    assert Analyzer.load(rebuilt).model_info["version"] == "1+abcdef01"
