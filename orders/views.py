@@ -1,11 +1,13 @@
 """Storefront pages of the cart, the checkout and the customer's orders (thin: parse, call a
 service, render)."""
 
+import logging
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +22,8 @@ from orders.session import (
     remember_guest_order,
     request_cart,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -117,6 +121,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 return redirect("orders:cart_detail")
             except services.CheckoutError as error:
                 form.add_error(None, error.message)
+            except DatabaseError:
+                # E.g. the connection dropped mid-checkout: the transaction rolled back (no
+                # order, stock and cart as they were). The form keeps its idempotency key, so
+                # submitting again is safe even if the commit itself had gone through.
+                logger.exception("Checkout failed on a database error")
+                form.add_error(
+                    None,
+                    "Your order could not be placed because of a temporary problem on our "
+                    "side. Please try again in a moment; submitting again never orders twice.",
+                )
             else:
                 if order.user_id is None:
                     remember_guest_order(request, order.number)
