@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite. Uses the local PostgreSQL and Redis when they answer; under
 # CI=true it starts them if they are down, and a service still missing fails the run.
+# Chromium for the browser tests is installed from Debian when missing (as root, or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_ENV=test
@@ -26,6 +27,29 @@ if [[ "${CI:-}" == "true" ]]; then
     fi
     pg_up || { echo "FAIL: PostgreSQL is required under CI=true and is not reachable"; exit 1; }
     redis_up || { echo "FAIL: Redis is required under CI=true and is not reachable"; exit 1; }
+fi
+
+# The browser tests (tests/e2e) drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM=/usr/bin/chromium
+install_chromium() {
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null || return 1
+        sudo=(sudo)
+    fi
+    echo "Installing Debian's chromium for the browser tests"
+    # A fresh machine may have no package lists yet: update once and try again.
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium \
+        || { "${sudo[@]}" apt-get update -q \
+            && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
+                --no-install-recommends chromium; }
+}
+if [[ ! -x "$CHROMIUM" ]] && ! install_chromium; then
+    if [[ "${CI:-}" == "true" ]]; then
+        echo "FAIL: $CHROMIUM is required under CI=true and could not be installed"
+        exit 1
+    fi
+    echo "note: $CHROMIUM could not be installed; the browser tests will be skipped"
 fi
 
 # Tests that need a real service read these; without them they skip (never under CI=true).

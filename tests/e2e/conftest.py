@@ -1,0 +1,160 @@
+"""Browser tests: Playwright for Python drives Debian's Chromium against pytest-django's live
+server (which serves static files and media too).
+
+Fixtures for every journey:
+
+- ``browser``: headless Chromium, one per test session;
+- ``page`` (a desktop window, 1280×800) and ``phone_page`` (390×844, touch, mobile): a fresh
+  browser context each, so no cookie leaks between tests; relative URLs go to the live server;
+- ``screenshot(page, "step")``: writes ``artifacts/e2e/<test name>/NN-step.png`` (a failed
+  test gets one more, ``NN-failed.png``, of every page still open);
+- ``assert_no_horizontal_scroll(page)``: the page fits the viewport's width.
+
+`make test` installs Chromium when it is missing (scripts/test.sh). Without it these tests skip
+on a developer's machine and fail under CI=true, like the tests that need PostgreSQL or Redis.
+"""
+
+import itertools
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an asyncio event loop in the test's thread, so Django's guard
+# refuses every ORM call made there ("You cannot call this from an async context") although
+# the test itself is synchronous and no coroutine touches the database. Switched off for this
+# test process only; never set it for the shop itself.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+TIMEOUT_MS = 15_000  # generous: the machine running the suite may be busy
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell that a test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Chromium's sandbox needs user namespaces that a root shell in a container lacks;
+    # /dev/shm is often tiny there, too.
+    args = ["--disable-dev-shm-usage"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=args
+        )
+        yield browser
+        browser.close()
+
+
+def _folder_name(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable:
+    """``screenshot(page, "cart")`` → artifacts/e2e/<test>/NN-cart.png, numbered in order."""
+    folder = ARTIFACTS / _folder_name(request)
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's steps
+    numbers = itertools.count(1)
+
+    def take(page, step: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w-]+", "-", step.lower()).strip("-")
+        path = folder / f"{next(numbers):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def new_context(browser, live_server, request, screenshot) -> Iterator[Callable]:
+    """``new_context(**PHONE)``: a browser context whose relative URLs go to the live server.
+
+    Several contexts in one test are several shoppers. All are closed afterwards; when the
+    test failed, each open page is photographed first.
+    """
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(base_url=live_server.url, **(DESKTOP | options))
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    report = getattr(request.node, "report_call", None)
+    for context in contexts:
+        if report is not None and report.failed:
+            for page in context.pages:
+                try:
+                    screenshot(page, "failed")
+                except Exception:  # noqa: BLE001 - a crashed page must not hide the failure
+                    pass
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+@pytest.fixture
+def phone_page(new_context):
+    return new_context(**PHONE).new_page()
+
+
+# The document's width against the screen's, and the widest elements when it is wider, so a
+# failure names its culprit. Not against window.innerWidth: with mobile emulation Chromium
+# widens the layout viewport to the content (innerWidth becomes the overflowing width, 809 for
+# an 800px box on a 390px phone), so "scrollWidth <= innerWidth" could never fail there.
+_OVERFLOW_JS = """(width) => {
+  const label = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className.trim()
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const culprits = [...document.body.querySelectorAll('*')]
+    .map((el) => [el, el.getBoundingClientRect().right])
+    .filter(([, right]) => right > width + 0.5)
+    .sort((a, b) => b[1] - a[1]).slice(0, 5)
+    .map(([el, right]) => label(el) + ' ends at ' + Math.round(right) + 'px');
+  return {scrollWidth: document.documentElement.scrollWidth, culprits};
+}"""
+
+
+@pytest.fixture
+def assert_no_horizontal_scroll() -> Callable:
+    def check(page) -> None:
+        page.wait_for_load_state("load")  # images in, so their sizes count
+        width = page.viewport_size["width"]
+        result = page.evaluate(_OVERFLOW_JS, width)
+        assert result["scrollWidth"] <= width, (
+            f"{page.url} scrolls sideways: {result['scrollWidth']}px wide on a {width}px "
+            f"screen; widest: {result['culprits']}"
+        )
+
+    return check
