@@ -32,17 +32,17 @@ fi
 # The browser tests (tests/e2e) drive Debian's Chromium; Playwright never downloads a browser.
 CHROMIUM=/usr/bin/chromium
 install_chromium() {
-    local sudo=()
+    local as_root=()
     if [[ "$(id -u)" -ne 0 ]]; then
         command -v sudo >/dev/null || return 1
-        sudo=(sudo)
+        as_root=(sudo)
     fi
+    # Through env: sudo would drop DEBIAN_FRONTEND from the environment.
+    local apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
     echo "Installing Debian's chromium for the browser tests"
     # A fresh machine may have no package lists yet: update once and try again.
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium \
-        || { "${sudo[@]}" apt-get update -q \
-            && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
-                --no-install-recommends chromium; }
+    "${apt[@]}" install --no-install-recommends chromium \
+        || { "${apt[@]}" update && "${apt[@]}" install --no-install-recommends chromium; }
 }
 if [[ ! -x "$CHROMIUM" ]] && ! install_chromium; then
     if [[ "${CI:-}" == "true" ]]; then
