@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from orders import services
-from orders.models import Cart, CartLine, Order, OrderLine, Payment
+from orders.models import Cart, CartKit, CartLine, Order, OrderDiscount, OrderLine, Payment
 
 
 class OrderLineInline(admin.TabularInline):
@@ -16,6 +16,18 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["product", "product_name", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderDiscountInline(admin.TabularInline):
+    model = OrderDiscount
+    extra = 0
+    can_delete = False
+    verbose_name = "kit discount"
+    fields = ["name", "discount_percent", "full_price", "amount", "source"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -67,7 +79,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     search_fields = ["number", "email", "full_name", "user__username"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, PaymentInline]
+    inlines = [OrderLineInline, OrderDiscountInline, PaymentInline]
     actions = ["mark_shipped", "mark_delivered", "cancel"]
     # Status and money change only through the actions (services); the address may be fixed.
     readonly_fields = [
@@ -76,6 +88,7 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "currency",
         "subtotal",
+        "discount",
         "shipping",
         "total",
         "created_at",
@@ -99,7 +112,7 @@ class OrderAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["currency", "subtotal", "shipping", "total"]}),
+        ("Money", {"fields": ["currency", "subtotal", "discount", "shipping", "total"]}),
         (
             "History",
             {"fields": ["created_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at"]},
@@ -131,9 +144,25 @@ class CartLineInline(admin.TabularInline):
     raw_id_fields = ["product"]
 
 
+class CartKitInline(admin.TabularInline):
+    """Kits are recorded by "add the whole kit"; staff look, and may drop one."""
+
+    model = CartKit
+    extra = 0
+    fields = ["name", "discount_percent", "products", "source", "added_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Products")
+    def products(self, kit: CartKit) -> str:
+        return ", ".join(str(item) for item in kit.items.select_related("product"))
+
+
 @admin.register(Cart)
 class CartAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "updated_at"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
-    inlines = [CartLineInline]
+    inlines = [CartLineInline, CartKitInline]

@@ -5,12 +5,17 @@ and product name at placement, so later catalog edits never change what a custom
 The sums (line total, order total) are computed by the services, not checked by database
 constraints: SQLite, the embedded default, does decimal arithmetic in floating point, where
 12.90 + 4.90 != 17.80.
+
+A kit (a bundle of products added in one go, e.g. a recommendation's routine) may carry a
+discount: ``CartKit`` records it on the cart, ``selectors.cart_totals`` decides whether it
+applies, and ``OrderDiscount`` keeps what an order got. Who offered the kit is an opaque
+``source`` here, so this app knows nothing of the apps that offer kits.
 """
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -60,6 +65,62 @@ class CartLine(models.Model):
         return self.product.price * self.quantity
 
 
+# A kit may never be free: the discount stays below 100 % whatever the offering app allows.
+KIT_DISCOUNT_LIMIT = Decimal("99.99")
+
+
+class CartKit(models.Model):
+    """A kit added to a cart, with its discount: one record per kit (``source``) and cart.
+
+    The discount applies only while the cart holds at least the kit's quantities of every
+    product of the kit (``selectors.cart_totals``); the record stays, so the discount comes
+    back when the shopper puts a removed product back.
+    """
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="kits")
+    source = models.CharField(
+        max_length=100, help_text='Who offered the kit, e.g. "recommendation-rule:12".'
+    )
+    name = models.CharField(max_length=150)
+    discount_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(KIT_DISCOUNT_LIMIT)],
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "source"], name="cartkit_unique_source"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lt=100),
+                name="cartkit_discount_percent_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (−{self.discount_percent.normalize():f} %)"
+
+
+class CartKitItem(models.Model):
+    """A product of a cart's kit and how many units of it make the kit whole."""
+
+    kit = models.ForeignKey(CartKit, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kit", "product"], name="cartkititem_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cartkititem_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending payment"
     PAID = "paid", "Paid"
@@ -95,7 +156,10 @@ class Order(models.Model):
     country = models.CharField(max_length=100)
 
     currency = models.CharField(max_length=3)
+    # total = subtotal - discount + shipping; the discount is the sum of the order's
+    # ``discounts`` (kit discounts), kept here so that every reader adds up the same way.
     subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     shipping = models.DecimalField(max_digits=10, decimal_places=2)
     total = models.DecimalField(max_digits=10, decimal_places=2)
 
@@ -110,6 +174,7 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(shipping__gte=0), name="order_shipping_gte_0"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="order_discount_gte_0"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +204,27 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"
+
+
+class OrderDiscount(models.Model):
+    """A kit discount an order got, as it was at placement (name, percent, amounts)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    source = models.CharField(max_length=100)
+    name = models.CharField(max_length=150)
+    discount_percent = models.DecimalField(max_digits=4, decimal_places=2)
+    # The kit's quantities at the order's unit prices, and what came off them.
+    full_price = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="orderdiscount_amount_gte_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: −{self.amount}"
 
 
 class PaymentKind(models.TextChoices):

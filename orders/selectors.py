@@ -1,12 +1,13 @@
-"""Reads of the orders app: cart summaries and a customer's orders."""
+"""Reads of the orders app: cart summaries, the money sums of a cart, a customer's orders."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 
-from orders.models import Cart, CartLine, Order
+from orders.models import Cart, CartKit, CartKitItem, CartLine, Order
 
 CENT = Decimal("0.01")
 
@@ -17,7 +18,11 @@ def quantize(amount: Decimal) -> Decimal:
 
 
 def shipping_for(subtotal: Decimal) -> Decimal:
-    """The flat shipping fee, free from the threshold on; nothing to ship costs nothing."""
+    """The flat shipping fee, free from the threshold on; nothing to ship costs nothing.
+
+    ``subtotal`` is the products at full price: were the threshold judged after kit discounts,
+    a small discount could cost the shopper free shipping and make the order dearer.
+    """
     if subtotal <= 0:
         return quantize(Decimal("0"))
     if subtotal >= Decimal(settings.SHOP_FREE_SHIPPING_FROM):
@@ -25,14 +30,135 @@ def shipping_for(subtotal: Decimal) -> Decimal:
     return quantize(Decimal(settings.SHOP_SHIPPING_FLAT))
 
 
+def kit_discount(*, full_price: Decimal, percent: Decimal) -> Decimal:
+    """What ``percent`` off a kit's ``full_price`` takes off: the one place it is rounded.
+
+    The recommendation page, the cart, the checkout and the order all call this, so the
+    figure a shopper is promised is the figure charged.
+    """
+    return quantize(Decimal(full_price) * Decimal(percent) / 100)
+
+
+def percent_text(percent: Decimal) -> str:
+    """``10`` or ``12.50``, as the templates' ``floatformat:"-2"`` writes it."""
+    return f"{percent:.0f}" if percent == percent.to_integral_value() else f"{percent:.2f}"
+
+
 @dataclass(frozen=True)
-class CartSummary:
+class KitShortfall:
+    """A product the cart holds too few units of for a kit to be whole."""
+
+    product_name: str
+    needed: int
+    held: int  # units in the cart not already counted for an earlier kit
+
+    def __str__(self) -> str:
+        held = "none" if not self.held else str(self.held)
+        return f"the kit needs {self.needed} × {self.product_name} and your cart has {held}"
+
+
+@dataclass(frozen=True)
+class KitDiscount:
+    """A kit recorded on the cart, and whether its discount applies to the cart as it is."""
+
+    kit: CartKit
+    full_price: Decimal  # the kit's quantities at today's prices
+    amount: Decimal  # what comes off; zero while the kit is not whole
+    shortfalls: tuple[KitShortfall, ...]
+
+    @property
+    def name(self) -> str:
+        return self.kit.name
+
+    @property
+    def discount_percent(self) -> Decimal:
+        return self.kit.discount_percent
+
+    @property
+    def applies(self) -> bool:
+        return not self.shortfalls
+
+    @property
+    def reason(self) -> str:
+        """Why the discount does not apply, for the cart page; empty when it does."""
+        if self.applies:
+            return ""
+        return (
+            f"The {percent_text(self.discount_percent)} % discount of the {self.name} does not "
+            "apply: " + "; ".join(str(s) for s in self.shortfalls) + "."
+        )
+
+
+@dataclass(frozen=True)
+class CartTotals:
+    subtotal: Decimal  # every line at full price
+    discount: Decimal  # the sum of the kit discounts that apply
+    shipping: Decimal
+    total: Decimal
+    kits: tuple[KitDiscount, ...]
+
+    @property
+    def discounted_kits(self) -> list[KitDiscount]:
+        """The kits whose discount takes something off (the order keeps one line each)."""
+        return [k for k in self.kits if k.applies and k.amount]
+
+    @property
+    def broken_kits(self) -> list[KitDiscount]:
+        """The kits whose discount the cart has lost (the cart page says why)."""
+        return [k for k in self.kits if not k.applies and k.discount_percent]
+
+
+def cart_totals(*, lines: Iterable[CartLine], kits: Iterable[CartKit]) -> CartTotals:
+    """The money sums of a cart: the one place they are computed (cart page, API, checkout).
+
+    Kit rule: each kit recorded on the cart is discounted once, on its own quantities, while
+    the cart holds them all; units beyond them (the same kit added twice, a product bought
+    in more) are at full price. Kits are served in the order they were added, and a unit
+    counted for one kit is not counted for another, so two kits sharing a product both get
+    their discount only when the cart holds enough for both.
+
+    ``lines`` need their product; ``kits`` their items with products. No queries.
+    """
+    lines = list(lines)
+    subtotal = quantize(sum((line.line_total for line in lines), Decimal("0")))
+    prices = {line.product_id: line.product.price for line in lines}
+    unclaimed = {line.product_id: line.quantity for line in lines}
+    found = []
+    for kit in kits:
+        items = list(kit.items.all())
+        full_price = sum(
+            (prices.get(i.product_id, i.product.price) * i.quantity for i in items), Decimal("0")
+        )
+        shortfalls = tuple(
+            KitShortfall(str(i.product), i.quantity, unclaimed.get(i.product_id, 0))
+            for i in items
+            if unclaimed.get(i.product_id, 0) < i.quantity
+        )
+        if not shortfalls:
+            for item in items:
+                unclaimed[item.product_id] -= item.quantity
+        amount = (
+            quantize(Decimal("0"))
+            if shortfalls
+            else kit_discount(full_price=full_price, percent=kit.discount_percent)
+        )
+        found.append(KitDiscount(kit, quantize(full_price), amount, shortfalls))
+    discount = quantize(sum((k.amount for k in found), Decimal("0")))
+    shipping = shipping_for(subtotal)
+    return CartTotals(
+        subtotal=subtotal,
+        discount=discount,
+        shipping=shipping,
+        total=quantize(subtotal - discount + shipping),
+        kits=tuple(found),
+    )
+
+
+@dataclass(frozen=True)
+class CartSummary(CartTotals):
     cart: Cart | None
     lines: list[CartLine]
     count: int
-    subtotal: Decimal
-    shipping: Decimal
-    total: Decimal
     free_shipping_from: Decimal
 
     @property
@@ -48,18 +174,23 @@ def cart_lines(*, cart: Cart) -> list[CartLine]:
     return list(cart.lines.select_related("product__stock", "product__category"))
 
 
+def cart_kits(*, cart: Cart) -> QuerySet[CartKit]:
+    """The cart's kits with their items and products, for ``cart_totals``."""
+    items = Prefetch("items", queryset=CartKitItem.objects.select_related("product"))
+    return cart.kits.prefetch_related(items)
+
+
 def cart_summary(*, cart: Cart | None) -> CartSummary:
-    """Lines with their products and stock, and the money sums (one query)."""
-    lines = cart_lines(cart=cart) if cart is not None and cart.pk else []
-    subtotal = quantize(sum((line.line_total for line in lines), Decimal("0")))
-    shipping = shipping_for(subtotal)
+    """Lines with their products and stock, the cart's kits, and the money sums."""
+    has_cart = cart is not None and cart.pk
+    lines = cart_lines(cart=cart) if has_cart else []
+    kits = list(cart_kits(cart=cart)) if has_cart and lines else []
+    totals = cart_totals(lines=lines, kits=kits)
     return CartSummary(
+        **{f.name: getattr(totals, f.name) for f in fields(CartTotals)},
         cart=cart,
         lines=lines,
         count=sum(line.quantity for line in lines),
-        subtotal=subtotal,
-        shipping=shipping,
-        total=quantize(subtotal + shipping),
         free_shipping_from=quantize(Decimal(settings.SHOP_FREE_SHIPPING_FROM)),
     )
 
@@ -80,4 +211,4 @@ def order_list_for_user(*, user) -> QuerySet[Order]:
 
 
 def order_detail_queryset() -> QuerySet[Order]:
-    return Order.objects.select_related("user").prefetch_related("lines", "payments")
+    return Order.objects.select_related("user").prefetch_related("lines", "discounts", "payments")

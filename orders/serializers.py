@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from orders.models import Order, OrderLine, Payment
+from orders.models import Order, OrderDiscount, OrderLine, Payment
 from orders.payments import (
     Card,
     card_number_error,
@@ -23,12 +23,37 @@ class CartLineSerializer(serializers.Serializer):
     line_total = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
+class CartKitSerializer(serializers.Serializer):
+    """A ``selectors.KitDiscount``: a kit added to the cart and whether its discount applies."""
+
+    name = serializers.CharField()
+    discount_percent = serializers.DecimalField(max_digits=4, decimal_places=2)
+    full_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="The kit's quantities at full price."
+    )
+    applies = serializers.BooleanField(
+        help_text="False: the cart no longer holds the whole kit; `reason` says what is missing."
+    )
+    discount = serializers.DecimalField(
+        source="amount", max_digits=10, decimal_places=2, help_text="What comes off; 0 if not."
+    )
+    reason = serializers.CharField(help_text="Why the discount does not apply; empty if it does.")
+
+
 class CartSerializer(serializers.Serializer):
     """A ``selectors.CartSummary``."""
 
     lines = CartLineSerializer(many=True)
+    kits = CartKitSerializer(
+        many=True, help_text="Kits added whole; each is discounted once, on its own quantities."
+    )
     count = serializers.IntegerField(help_text="Units in the cart.")
-    subtotal = serializers.DecimalField(max_digits=10, decimal_places=2)
+    subtotal = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Every line at full price."
+    )
+    discount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="The kit discounts that apply."
+    )
     shipping = serializers.DecimalField(max_digits=10, decimal_places=2)
     total = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.SerializerMethodField()
@@ -52,6 +77,12 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["product_id", "product_name", "unit_price", "quantity", "line_total"]
 
 
+class OrderDiscountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderDiscount
+        fields = ["name", "discount_percent", "full_price", "amount"]
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
@@ -66,6 +97,7 @@ class OrderListSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
+    discounts = OrderDiscountSerializer(many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -82,6 +114,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "country",
             "currency",
             "subtotal",
+            "discount",
             "shipping",
             "total",
             "created_at",
@@ -90,6 +123,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "delivered_at",
             "cancelled_at",
             "lines",
+            "discounts",
             "payments",
         ]
         read_only_fields = fields

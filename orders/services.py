@@ -15,9 +15,20 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import Product, Stock
-from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, Payment, PaymentKind
+from orders.models import (
+    Cart,
+    CartKit,
+    CartKitItem,
+    CartLine,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentKind,
+)
 from orders.payments import Card, PaymentGateway, get_gateway
-from orders.selectors import quantize, shipping_for
+from orders.selectors import cart_kits, cart_totals, quantize
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +145,50 @@ def cart_set_quantity(*, cart: Cart, product_id: int, quantity: int) -> CartLine
 
 @transaction.atomic
 def cart_remove(*, cart: Cart, product_id: int) -> None:
+    """Drop a line. A kit that loses a product loses its discount (the selectors decide that);
+    a kit none of whose products is left in the cart is forgotten."""
     if not _possible_id(product_id):
         raise _not_in_cart()
     deleted, _ = CartLine.objects.filter(cart=cart, product_id=product_id).delete()
     if not deleted:
         raise _not_in_cart()
+    in_cart = CartLine.objects.filter(cart=cart).values("product_id")
+    cart.kits.exclude(items__product_id__in=in_cart).delete()
     cart.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def cart_kit_record(
+    *,
+    cart: Cart,
+    source: str,
+    name: str,
+    discount_percent: Decimal,
+    items: list[tuple[int, int]],
+) -> tuple[CartKit, bool]:
+    """Record on ``cart`` that the kit ``source`` was added: its discount and its
+    ``items`` ((product id, quantity) pairs). The caller adds the products themselves.
+
+    One record per kit and cart: adding the same kit again refreshes the record (today's
+    name, discount and products) instead of adding a second one, so its discount applies
+    once, to one kit's quantities. Returns the record and whether it was already there.
+    """
+    kit = CartKit.objects.select_for_update().filter(cart=cart, source=source).first()
+    existed = kit is not None
+    kit = kit or CartKit(cart=cart, source=source)
+    kit.name = name
+    kit.discount_percent = discount_percent
+    kit.full_clean(exclude=["cart"])
+    kit.save()
+    kit.items.all().delete()
+    quantities: dict[int, int] = {}
+    for product_id, quantity in items:
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    for product_id, quantity in quantities.items():
+        item = CartKitItem(kit=kit, product_id=product_id, quantity=quantity)
+        item.full_clean(exclude=["kit"])
+        item.save()
+    return kit, existed
 
 
 @transaction.atomic
@@ -173,6 +222,10 @@ def merge_carts(*, source: Cart, target: Cart) -> list[str]:
                 current.delete()
         elif quantity >= 1:
             CartLine.objects.create(cart=target, product=product, quantity=quantity)
+    # Kits come along (one per kit: the target's own record wins); whether their discount
+    # applies is judged on the merged lines like any cart's.
+    held = set(target.kits.values_list("source", flat=True))
+    source.kits.exclude(source__in=held).update(cart=target)
     source.delete()
     target.save(update_fields=["updated_at"])
     return notes
@@ -278,9 +331,10 @@ def order_place(
 
     In one transaction: lock the cart (one checkout per cart at a time), lock the products'
     stock rows in primary-key order (concurrent checkouts never deadlock), check availability,
-    create the order with price snapshots, allocate the stock, charge the card, mark the order
-    paid and empty the cart. Any failure rolls all of it back: no order, stock and cart as
-    they were.
+    create the order with price snapshots and the kit discounts that apply
+    (``selectors.cart_totals``, as on the cart page), allocate the stock, charge the total,
+    mark the order paid and empty the cart (lines and kits). Any failure rolls all of it
+    back: no order, stock and cart as they were.
 
     A second call with the same ``idempotency_key`` returns the first order instead of
     placing another; the unique key on Order settles the race of two simultaneous submits.
@@ -351,8 +405,7 @@ def _place(
         if shortages:
             raise InsufficientStock("Not enough stock for " + "; ".join(shortages) + ".")
 
-        subtotal = quantize(sum((line.product.price * line.quantity for line in lines), Decimal(0)))
-        shipping = shipping_for(subtotal)
+        totals = cart_totals(lines=lines, kits=cart_kits(cart=locked_cart))
         order = Order(
             number=new_order_number(),
             user=user if _owner_id(user) else None,
@@ -366,9 +419,10 @@ def _place(
             postcode=address.postcode,
             country=address.country,
             currency=settings.SHOP_CURRENCY,
-            subtotal=subtotal,
-            shipping=shipping,
-            total=quantize(subtotal + shipping),
+            subtotal=totals.subtotal,
+            discount=totals.discount,
+            shipping=totals.shipping,
+            total=totals.total,
         )
         order.full_clean(exclude=["number", "idempotency_key"])  # the DB settles uniqueness
         order.save()
@@ -382,6 +436,17 @@ def _place(
                 line_total=quantize(line.product.price * line.quantity),
             )
             for line in lines
+        )
+        OrderDiscount.objects.bulk_create(
+            OrderDiscount(
+                order=order,
+                source=kit.kit.source,
+                name=kit.name,
+                discount_percent=kit.discount_percent,
+                full_price=kit.full_price,
+                amount=kit.amount,
+            )
+            for kit in totals.discounted_kits
         )
         for line in lines:
             stock = stocks[line.product_id]
@@ -414,6 +479,7 @@ def _place(
         )
         _move(order, OrderStatus.PAID)
         locked_cart.lines.all().delete()
+        locked_cart.kits.all().delete()
         transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
         return order
 
@@ -563,7 +629,7 @@ def send_order_email(*, order_id: int, kind: str) -> None:
     """
     if kind not in ORDER_EMAILS:
         raise ValueError(f"unknown order e-mail {kind!r}")
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    order = Order.objects.prefetch_related("lines", "discounts").get(pk=order_id)
     context = {"order": order, "shop_name": settings.SHOP_NAME}
     subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
     body = render_to_string(f"orders/email/{kind}_body.txt", context)
