@@ -288,7 +288,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set that several fields share.
-    "ENUM_NAME_OVERRIDES": {"UsageTimeEnum": "recommendations.models.UsageTime"},
+    "ENUM_NAME_OVERRIDES": {
+        "UsageTimeEnum": "recommendations.models.UsageTime",
+        # Orders and diagnoses both have a `status`: orders keep the name they always had.
+        "StatusEnum": "orders.models.OrderStatus",
+        "DiagnosisStatusEnum": "diagnosis.models.Diagnosis.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

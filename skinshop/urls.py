@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("orders.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("recommendations.api_urls")),
+    path("", include("diagnosis.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

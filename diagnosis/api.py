@@ -1,0 +1,167 @@
+"""Diagnosis API: upload a selfie, follow its analysis, list and delete one's own (thin views).
+
+The owner is the signed-in account (session or token), or for an anonymous browser its session.
+Someone else's diagnosis answers 404, never 403, so ids are not confirmed to strangers.
+"""
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from diagnosis import selectors, services, session
+from diagnosis.models import Diagnosis
+from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
+
+_NOT_FOUND = OpenApiResponse(description="No such diagnosis, or not yours.")
+_REJECTED = OpenApiResponse(
+    description="The upload was refused and nothing was queued. `message` says why and `code` "
+    "names the kind: `not_an_image`, `damaged`, `empty`, `too_large`, `too_many_pixels`, "
+    "`too_small`, `required` (no `image` field), `invalid`, `consent_required`."
+)
+_RATE_LIMITED = OpenApiResponse(
+    description="Too many photos this hour from this shopper or address; `message` says so."
+)
+_UNREADABLE_BODY = OpenApiResponse(
+    description="The body is not multipart/form-data or form-urlencoded, or cannot be parsed."
+)
+_LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    location=OpenApiParameter.HEADER,
+    response=[201],
+    description="The new diagnosis in the API; poll it until `status` is done or failed.",
+)
+
+
+class UploadRateLimited(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
+
+class UploadRefused(ValidationError):
+    """A 400 whose ``code`` is the first problem's (e.g. ``not_an_image``), for clients that
+    branch on the kind of refusal rather than parse the message."""
+
+    def __init__(self, errors) -> None:
+        super().__init__(errors)
+        self.default_code = _first_code(self.detail)
+
+
+def _first_code(detail) -> str:
+    if isinstance(detail, dict):
+        return _first_code(next(iter(detail.values()), None))
+    if isinstance(detail, list):
+        return _first_code(detail[0]) if detail else "invalid"
+    return getattr(detail, "code", None) or "invalid"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your diagnoses",
+        description="The caller's own diagnoses, newest first, paginated: the signed-in "
+        "account's, or an anonymous browser session's. Staff see only their own here too.",
+        responses={
+            200: DiagnosisSerializer(many=True),
+            404: OpenApiResponse(description="No such page."),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="Show a diagnosis: its status and, once done, its results",
+        description="Poll this while `status` is queued or processing. Done: the grade with "
+        "its label, the score, the probability of each grade, the face box, the model and "
+        "links to the selfie and its heatmap. Failed: `failure_reason` says what to do. "
+        "Visible to its owner and to staff with the `diagnosis.view_selfie` permission.",
+        responses={200: DiagnosisSerializer, 404: _NOT_FOUND},
+    ),
+)
+class DiagnosisViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = DiagnosisSerializer
+    permission_classes = [AllowAny]
+    # Files only: a selfie never comes as JSON (a JSON body is answered 415).
+    parser_classes = [MultiPartParser, FormParser]
+
+    def _guest_token(self) -> str:
+        return session.guest_token(self.request)
+
+    def get_queryset(self) -> QuerySet[Diagnosis]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no session
+            return Diagnosis.objects.none()
+        return selectors.owned_diagnoses(user=self.request.user, guest_token=self._guest_token())
+
+    def get_object(self) -> Diagnosis:
+        diagnosis = selectors.visible_diagnosis(
+            self.kwargs[self.lookup_field], user=self.request.user, guest_token=self._guest_token()
+        )
+        if diagnosis is None:
+            raise NotFound("No such diagnosis of yours.")
+        return diagnosis
+
+    @extend_schema(
+        summary="Upload a selfie for analysis",
+        description="multipart/form-data with the photo in `image` and `consent=true`. The "
+        "photo is checked (format, size, pixels), turned upright, stripped of all metadata "
+        "and stored privately; the analysis is queued and the diagnosis comes back `queued`. "
+        "A photo in which no face is found is accepted and ends `failed` with the reason. "
+        "Anonymous callers own the diagnosis through their session. Uploads are limited per "
+        "shopper and per address each hour.",
+        request={"multipart/form-data": DiagnosisUploadSerializer},
+        parameters=[_LOCATION],
+        responses={
+            201: DiagnosisSerializer,
+            400: _REJECTED,
+            415: _UNREADABLE_BODY,
+            429: _RATE_LIMITED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        # Counted before the file is looked at, so floods of bad files are limited too.
+        try:
+            services.check_upload_rate(
+                owner_key=session.owner_key(request), address=session.client_address(request)
+            )
+        except services.RateLimited as limited:
+            raise UploadRateLimited(limited.message) from limited
+        upload = DiagnosisUploadSerializer(data=request.data)
+        if not upload.is_valid():
+            raise UploadRefused(upload.errors)
+        signed_in = request.user.is_authenticated
+        diagnosis = services.create_diagnosis(
+            selfie=upload.validated_data["image"],
+            user=request.user if signed_in else None,
+            guest_token="" if signed_in else session.guest_token(request, create=True),
+            client_address=session.client_address(request),
+        )
+        data = self.get_serializer(diagnosis).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        summary="Delete one of your diagnoses",
+        description="The diagnosis, its selfie and its heatmap are deleted for good.",
+        responses={
+            204: None,
+            403: OpenApiResponse(description="Staff may see but not delete a shopper's."),
+            404: _NOT_FOUND,
+        },
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        diagnosis = self.get_object()
+        if not self.get_queryset().filter(pk=diagnosis.pk).exists():
+            # Only staff with the permission get this far with someone else's diagnosis.
+            raise PermissionDenied("Only its owner can delete a diagnosis.")
+        services.delete_diagnoses([diagnosis])
+        return Response(status=status.HTTP_204_NO_CONTENT)
