@@ -1,0 +1,267 @@
+"""What an uploaded selfie must be: each refused kind says why and queues nothing; what passes
+is stored upright and without any metadata."""
+
+import io
+import random
+import struct
+import zlib
+from unittest import mock
+
+import pillow_heif
+import pytest
+from django.core.cache import cache
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import ExifTags, Image
+from rest_framework.test import APIClient
+
+from diagnosis import services
+from diagnosis.models import Diagnosis
+from tests.diagnosis.conftest import selfie_bytes
+from tests.diagnosis.test_api import post_selfie
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client() -> APIClient:
+    """An anonymous browser: its session owns what it uploads."""
+    cache.clear()  # no upload counted by an earlier test
+    return APIClient()
+
+
+@pytest.fixture
+def sent():
+    """``services.enqueue`` replaced: what would have gone to the broker."""
+    with mock.patch.object(services, "enqueue", return_value=True) as enqueue:
+        yield enqueue
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A few dozen bytes of 1-bit PNG whose header claims a ``width``×``height`` canvas."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def stored_names(path: str = "diagnoses") -> list[str]:
+    storage = storages["private"]
+    try:
+        folders, files = storage.listdir(path)
+    except FileNotFoundError:
+        return []
+    return [f"{path}/{f}" for f in files] + [
+        name for folder in folders for name in stored_names(f"{path}/{folder}")
+    ]
+
+
+def jpeg(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, "image/jpeg")
+
+
+SVG = b"""<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512">
+  <script>alert(document.cookie)</script><circle cx="256" cy="256" r="200"/>
+</svg>"""
+HTML = b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>"
+
+
+def _rejected_kinds():
+    """(test id, upload or None for no field, setting overrides, code, words of the message)."""
+    return [
+        (
+            "random bytes",
+            jpeg("selfie.jpg", random.Random(0).randbytes(4096)),
+            {},
+            "not_an_image",
+            "not a photo we can read",
+        ),
+        (
+            "truncated jpeg",
+            jpeg("selfie.jpg", selfie_bytes()[:6000]),
+            {},
+            "damaged",
+            "damaged or incomplete",
+        ),
+        ("svg named .jpg", jpeg("selfie.jpg", SVG), {}, "not_an_image", "not a photo"),
+        ("html named .jpg", jpeg("selfie.jpg", HTML), {}, "not_an_image", "not a photo"),
+        (
+            "too many bytes",
+            jpeg("selfie.jpg", selfie_bytes()),
+            {"DIAGNOSIS_MAX_UPLOAD_BYTES": 10_000},
+            "too_large",
+            "too large",
+        ),
+        (
+            "a small png claiming 8000x8000",
+            SimpleUploadedFile("bomb.png", png_claiming(8000, 8000), "image/png"),
+            {},
+            "too_many_pixels",
+            "too many pixels (8000×8000)",
+        ),
+        (
+            "a png past pillow's own bomb limit",
+            SimpleUploadedFile("bomb.png", png_claiming(30000, 30000), "image/png"),
+            {},
+            "too_many_pixels",
+            "too many pixels",
+        ),
+        (
+            "more pixels than the setting allows",
+            jpeg("selfie.jpg", selfie_bytes(size=600)),
+            {"DIAGNOSIS_MAX_PIXELS": 300_000},
+            "too_many_pixels",
+            "too many pixels (600×600)",
+        ),
+        (
+            "too small",
+            jpeg("selfie.jpg", selfie_bytes(size=100)),
+            {},
+            "too_small",
+            "too small (100×100",
+        ),
+        ("empty file", jpeg("selfie.jpg", b""), {}, "empty", "The file is empty"),
+        ("no image field", None, {}, "required", "multipart field `image`"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "upload, overrides, code, words",
+    [kind[1:] for kind in _rejected_kinds()],
+    ids=[kind[0] for kind in _rejected_kinds()],
+)
+def test_each_refused_kind_says_why_and_queues_nothing(
+    upload, overrides, code, words, client, settings, sent, django_capture_on_commit_callbacks
+):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_selfie(client, upload)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert words in body["message"]
+    assert body["errors"]["image"] == [body["message"].removeprefix("image: ")]
+    assert not Diagnosis.objects.exists()
+    assert stored_names() == []
+    assert callbacks == []
+    sent.assert_not_called()
+
+
+def test_each_refused_kind_has_a_message_of_its_own(client, settings):
+    settings.DIAGNOSIS_MAX_UPLOAD_BYTES = 10_000
+    uploads = {
+        "not_an_image": jpeg("a.jpg", HTML),
+        "damaged": jpeg("a.jpg", selfie_bytes()[:6000]),
+        "too_large": jpeg("a.jpg", random.Random(1).randbytes(20_000)),
+        "too_many_pixels": SimpleUploadedFile("a.png", png_claiming(8000, 8000)),
+        "too_small": jpeg("a.jpg", selfie_bytes(size=100)),
+        "empty": jpeg("a.jpg", b""),
+        "required": None,
+    }
+
+    messages = {code: post_selfie(client, upload).json() for code, upload in uploads.items()}
+
+    assert {code: body["code"] for code, body in messages.items()} == {c: c for c in uploads}
+    assert len({body["message"] for body in messages.values()}) == len(uploads)
+
+
+def _heif(size: int = 512) -> bytes:
+    picture = Image.open(io.BytesIO(selfie_bytes(size=size)))
+    out = io.BytesIO()
+    pillow_heif.from_pillow(picture).save(out, format="HEIF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("selfie.jpg", lambda: selfie_bytes(fmt="JPEG")),
+        ("selfie.png", lambda: selfie_bytes(fmt="PNG")),
+        ("selfie.webp", lambda: selfie_bytes(fmt="WEBP")),
+        ("IMG_0001.HEIC", _heif),
+    ],
+    ids=["jpeg", "png", "webp", "heic"],
+)
+def test_phone_and_browser_formats_are_accepted_and_stored_as_jpeg(name, data, client, sent):
+    content = data()
+
+    response = post_selfie(client, SimpleUploadedFile(name, content, "application/octet-stream"))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    with diagnosis.selfie.open("rb") as handle, Image.open(handle) as stored:
+        assert stored.format == "JPEG" and stored.mode == "RGB"
+        assert stored.size == (512, 512) == (diagnosis.selfie_width, diagnosis.selfie_height)
+
+
+def test_heic_test_data_really_is_heif():
+    # The HEIC case above proves something only if pillow-heif can encode here.
+    assert _heif()[4:12] == b"ftypheic"
+
+
+def _phone_photo_with_gps_lying_on_its_side() -> bytes:
+    """A 400×300 JPEG as a phone stores a portrait selfie: the pixels sideways, EXIF
+    orientation 6 ("rotate 90° clockwise to show"), and where it was taken."""
+    picture = Image.new("RGB", (400, 300), (200, 170, 150))
+    picture.paste((255, 0, 0), (0, 0, 60, 60))  # top-left as stored: top-right once upright
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (2.0, 21.0, 3.0)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", exif=exif, quality=95)
+    return out.getvalue()
+
+
+def test_the_stored_selfie_is_upright_and_carries_no_exif_at_all(client, sent):
+    original = _phone_photo_with_gps_lying_on_its_side()
+    with Image.open(io.BytesIO(original)) as sent_photo:  # the test photo has what we strip
+        assert sent_photo.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef]
+
+    response = post_selfie(client, jpeg("selfie.jpg", original))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    with diagnosis.selfie.open("rb") as handle:
+        stored_bytes = handle.read()
+    with Image.open(io.BytesIO(stored_bytes)) as stored:
+        assert stored.size == (300, 400) == (diagnosis.selfie_width, diagnosis.selfie_height)
+        assert not stored.getexif() and "exif" not in stored.info
+        red, green, _ = stored.getpixel((270, 30))
+        assert red > 200 and green < 60  # the marker turned with the picture
+        assert stored.getpixel((30, 30))[1] > 120
+    assert b"Exif" not in stored_bytes and b"PhoneMaker" not in stored_bytes
+
+
+def test_a_photo_without_a_face_is_accepted_then_fails_with_its_reason(
+    client, sent, analyzer, django_capture_on_commit_callbacks
+):
+    wall = io.BytesIO()
+    Image.new("RGB", (600, 600), (120, 160, 200)).save(wall, format="JPEG")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_selfie(client, jpeg("wall.jpg", wall.getvalue()))
+
+    assert response.status_code == 201 and response.json()["status"] == "queued"
+    sent.assert_called_once()
+    services.run_analysis(response.json()["id"], analyzer=analyzer)
+    body = client.get(response["Location"]).json()
+    assert body["status"] == "failed" and body["failure_code"] == "no_face"
+    assert "No face" in body["failure_reason"]
+    assert body["grade"] is None and body["heatmap_url"] is None
