@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("accounts/", include("accounts.urls")),
     path("routine/", include("recommendations.urls")),
+    path("diagnosis/", include("diagnosis.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

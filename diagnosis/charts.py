@@ -1,0 +1,126 @@
+"""What the result and history pages draw: plain values for templates, no Django, no JS library.
+
+The scale (grade labels) comes from each diagnosis' own ``scale``, the one its model graded on.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ProbabilityBar:
+    grade: int
+    label: str
+    percent: float  # 0..100
+    is_result: bool
+
+
+def probability_bars(
+    probabilities: Sequence[float], labels: Sequence[str], grade: int | None
+) -> list[ProbabilityBar]:
+    """One bar per grade of the scale, the diagnosed grade marked."""
+    return [
+        ProbabilityBar(
+            grade=index,
+            label=labels[index] if index < len(labels) else str(index),
+            percent=round(float(p) * 100, 1),
+            is_result=index == grade,
+        )
+        for index, p in enumerate(probabilities)
+    ]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    x: float
+    y: float
+    when: datetime
+    score: float
+    grade: int | None
+    label: str
+
+
+@dataclass(frozen=True)
+class TrendTick:
+    position: float  # x or y in the chart's coordinates
+    text: str
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """An inline-SVG line chart of the severity score over time (coordinates in its viewBox)."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    points: list[TrendPoint]
+    y_ticks: list[TrendTick]
+    x_ticks: list[TrendTick]
+    scale_name: str
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+    @property
+    def first(self) -> TrendPoint:
+        return self.points[0]
+
+    @property
+    def last(self) -> TrendPoint:
+        return self.points[-1]
+
+
+# The viewBox is narrow so that the axis labels stay readable when a phone scales it down.
+WIDTH, HEIGHT = 400, 240
+LEFT, RIGHT, TOP, BOTTOM = 88, 384, 16, 204
+
+
+def trend_chart(
+    results: Sequence[tuple[datetime, float, int | None, str]],
+    labels: Sequence[str],
+    *,
+    scale_name: str = "",
+    date_format=lambda when: when.strftime("%d %b %Y"),
+) -> TrendChart | None:
+    """The score over time of ``results`` (when, score, grade, label), oldest first; None
+    without any. Time runs to scale on the x axis; one result sits in the middle."""
+    if not results or not labels:
+        return None
+    top_grade = max(len(labels) - 1, 1)
+    first, last = results[0][0], results[-1][0]
+    span = (last - first).total_seconds()
+
+    def x_of(when: datetime) -> float:
+        if span <= 0:
+            return (LEFT + RIGHT) / 2
+        return LEFT + (RIGHT - LEFT) * (when - first).total_seconds() / span
+
+    def y_of(score: float) -> float:
+        clamped = min(max(float(score), 0.0), float(top_grade))
+        return BOTTOM - (BOTTOM - TOP) * clamped / top_grade
+
+    points = [
+        TrendPoint(x=x_of(when), y=y_of(score), when=when, score=score, grade=grade, label=label)
+        for when, score, grade, label in results
+    ]
+    y_ticks = [TrendTick(position=y_of(g), text=labels[g]) for g in range(len(labels))]
+    x_ticks = [TrendTick(position=points[0].x, text=date_format(first))]
+    if span > 0:
+        x_ticks.append(TrendTick(position=points[-1].x, text=date_format(last)))
+    return TrendChart(
+        width=WIDTH,
+        height=HEIGHT,
+        left=LEFT,
+        right=RIGHT,
+        top=TOP,
+        bottom=BOTTOM,
+        points=points,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        scale_name=scale_name,
+    )

@@ -1,0 +1,202 @@
+"""Shop pages of the selfie diagnosis: upload, result, history, media and deletion (thin).
+
+Who may see what is decided in one place, ``selectors.visible_diagnosis``: every page, file and
+JSON answer of one diagnosis goes through it and answers 404 to anyone else, so an id is never
+confirmed to a stranger. Deleting is for the owner only.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from diagnosis import charts, selectors, services, session
+from diagnosis.forms import SelfieUploadForm
+from diagnosis.models import Diagnosis
+from recommendations import services as recommendation_services
+
+HISTORY_PAGE_SIZE = 20
+# Used when no skin condition says from which grade to refer (the GEA "severe").
+REFER_FROM_GRADE = 4
+
+
+def _owned(request: HttpRequest) -> QuerySet[Diagnosis]:
+    return selectors.owned_diagnoses(user=request.user, guest_token=session.guest_token(request))
+
+
+def _visible(request: HttpRequest, pk) -> Diagnosis:
+    diagnosis = selectors.visible_diagnosis(
+        pk, user=request.user, guest_token=session.guest_token(request)
+    )
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
+    return diagnosis
+
+
+def _owned_one(request: HttpRequest, pk) -> Diagnosis:
+    diagnosis = _owned(request).filter(pk=pk).first()
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
+    return diagnosis
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # A selfie, or anything about it, must not stay in a shared or back-button cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = SelfieUploadForm()
+    context = {"form": form, "has_history": _owned(request).exists()}
+    if request.method == "POST":
+        try:
+            # Counted before the file is looked at: a flood of bad files is limited too.
+            services.check_upload_rate(
+                owner_key=session.owner_key(request), address=session.client_address(request)
+            )
+        except services.RateLimited as limited:
+            context["rate_limited"] = limited.message
+            return render(request, "diagnosis/upload.html", context, status=429)
+        form = context["form"] = SelfieUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            user = request.user if request.user.is_authenticated else None
+            diagnosis = services.create_diagnosis(
+                selfie=form.cleaned_data["image"],
+                user=user,
+                guest_token="" if user else session.guest_token(request, create=True),
+                client_address=session.client_address(request),
+            )
+            return redirect("diagnosis:detail", pk=diagnosis.pk)
+    return render(request, "diagnosis/upload.html", context)
+
+
+def _recommendation(grade: int | None):
+    """The routine for the grade; None when the shop has none for it (no condition set up,
+    or a model graded on a scale the shop does not know)."""
+    if grade is None:
+        return None
+    try:
+        return recommendation_services.recommend(grade=grade)
+    except ValidationError:
+        return None
+
+
+@require_GET
+def detail(request: HttpRequest, pk) -> HttpResponse:
+    diagnosis = _visible(request, pk)
+    context = {
+        "diagnosis": diagnosis,
+        "is_owner": _owned(request).filter(pk=diagnosis.pk).exists(),
+        "labels": diagnosis.scale.get("labels", []),
+    }
+    if diagnosis.status == Diagnosis.Status.DONE:
+        recommendation = _recommendation(diagnosis.grade)
+        refer_from = (recommendation and recommendation.condition.refer_from_grade) or (
+            REFER_FROM_GRADE
+        )
+        context.update(
+            recommendation=recommendation,
+            see_dermatologist=diagnosis.grade is not None and diagnosis.grade >= refer_from,
+            bars=charts.probability_bars(
+                diagnosis.probabilities, context["labels"], diagnosis.grade
+            ),
+        )
+    return _private(render(request, "diagnosis/detail.html", context))
+
+
+@require_GET
+def status_json(request: HttpRequest, pk) -> HttpResponse:
+    """The result page polls this while the photo is analysed (works without the API)."""
+    diagnosis = _visible(request, pk)
+    return _private(
+        JsonResponse(
+            {
+                "id": str(diagnosis.pk),
+                "status": diagnosis.status,
+                "status_display": diagnosis.get_status_display(),
+                "is_finished": diagnosis.is_finished,
+                "grade": diagnosis.grade,
+                "label": diagnosis.label,
+                "score": diagnosis.score,
+                "probabilities": diagnosis.probabilities,
+                "failure_reason": diagnosis.failure_reason,
+            }
+        )
+    )
+
+
+def _stream(field, content_type: str) -> HttpResponse:
+    if not field:
+        raise Http404("No such file.")
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("No such file.") from missing
+    return _private(FileResponse(handle, content_type=content_type))
+
+
+@require_GET
+def selfie(request: HttpRequest, pk) -> HttpResponse:
+    return _stream(_visible(request, pk).selfie, "image/jpeg")
+
+
+@require_GET
+def heatmap(request: HttpRequest, pk) -> HttpResponse:
+    return _stream(_visible(request, pk).heatmap, "image/png")
+
+
+def _local_date(when) -> str:
+    return formats.date_format(timezone.localtime(when), "j M Y")
+
+
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    owned = _owned(request).order_by("-created_at")
+    page = Paginator(owned, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    done = list(
+        owned.filter(status=Diagnosis.Status.DONE, score__isnull=False)
+        .order_by("created_at")
+        .values_list("created_at", "score", "grade", "label", "scale")
+    )
+    # The axis follows the newest model's scale; the shop grades on one scale at a time.
+    scale = done[-1][4] if done else {}
+    chart = charts.trend_chart(
+        [row[:4] for row in done],
+        scale.get("labels", []),
+        scale_name=scale.get("name", ""),
+        date_format=_local_date,
+    )
+    context = {"page_obj": page, "diagnoses": page.object_list, "chart": chart}
+    return _private(render(request, "diagnosis/history.html", context))
+
+
+@require_POST
+def delete(request: HttpRequest, pk) -> HttpResponse:
+    services.delete_diagnoses([_owned_one(request, pk)])
+    messages.success(request, "The diagnosis and its photos are deleted.")
+    return redirect("diagnosis:history")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete_all(request: HttpRequest) -> HttpResponse:
+    """GET asks to confirm (works without JavaScript); POST deletes every own diagnosis."""
+    owned = _owned(request)
+    if request.method == "POST":
+        count = services.delete_diagnoses(owned)
+        if count:
+            messages.success(
+                request,
+                f"Deleted {count} diagnos{'i' if count == 1 else 'e'}s and their photos.",
+            )
+        else:
+            messages.info(request, "You had no diagnoses to delete.")
+        return redirect("diagnosis:history")
+    return render(request, "diagnosis/delete_all.html", {"count": owned.count()})

@@ -1,0 +1,125 @@
+// Selfie diagnosis pages: photo preview, waiting for the result, heatmap controls, confirmations.
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // --- Upload: preview the chosen photo before it is sent ---------------------------------------
+  function initPreview(form) {
+    var input = form.querySelector('input[type="file"]');
+    var box = form.querySelector("[data-selfie-preview]");
+    var image = form.querySelector("[data-selfie-preview-image]");
+    var note = form.querySelector("[data-selfie-preview-note]");
+    if (!input || !box || !image || !window.URL || !URL.createObjectURL) return;
+    var current = null;
+
+    input.addEventListener("change", function () {
+      if (current) URL.revokeObjectURL(current);
+      current = null;
+      var file = input.files && input.files[0];
+      if (!file) {
+        box.hidden = true;
+        return;
+      }
+      var megabytes = file.size / (1024 * 1024);
+      note.textContent = file.name + " · " + megabytes.toFixed(1) + " MB";
+      if (megabytes > 15) note.textContent += " — too large, choose a photo under 15 MB.";
+      current = URL.createObjectURL(file);
+      image.hidden = false;
+      image.src = current;
+      box.hidden = false;
+    });
+    // HEIC and some other formats cannot be shown by every browser; they are still analysed.
+    image.addEventListener("error", function () {
+      if (!current) return;
+      image.hidden = true;
+      note.textContent += " (this browser cannot preview the photo; it will still be analysed)";
+    });
+  }
+
+  // --- Result: wait for the analysis, then reload to show it ------------------------------------
+  var TEXTS = {
+    queued: "Your photo is in the queue…",
+    processing: "Analysing your photo…",
+    done: "Done! Loading your result…",
+    failed: "The analysis has finished. Loading…",
+  };
+  var STEPS = { queued: 1, processing: 2, done: 3, failed: 3 };
+
+  function initPolling(section) {
+    var url = section.getAttribute("data-status-url");
+    var text = section.querySelector("[data-progress-text]");
+    var bar = section.querySelector("[data-progress-bar]");
+    var started = Date.now();
+    var last = null;
+
+    function show(status) {
+      if (status === last) return;
+      last = status;
+      if (text && TEXTS[status]) text.textContent = TEXTS[status];
+      if (bar && STEPS[status]) bar.value = STEPS[status];
+    }
+
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
+        .then(function (response) {
+          // Deleted meanwhile (or the session ended): the reloaded page says so.
+          if (response.status === 404) return { status: "failed" };
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          show(data.status);
+          if (data.status === "done" || data.status === "failed") {
+            window.location.reload();
+          } else {
+            next();
+          }
+        })
+        .catch(next);
+    }
+
+    function next() {
+      // Every 1.5 s for the first two minutes, then gently: a stuck photo is failed by the
+      // server's sweep and this page picks that up too.
+      var delay = Date.now() - started < 120000 ? 1500 : 5000;
+      window.setTimeout(poll, delay);
+    }
+
+    next();
+  }
+
+  // --- Result: heatmap on/off and its opacity ---------------------------------------------------
+  function initHeatmap(controls) {
+    var layer = document.querySelector("[data-heatmap-layer]");
+    var toggle = controls.querySelector("[data-heatmap-toggle]");
+    var opacity = controls.querySelector("[data-heatmap-opacity]");
+    if (!layer || !toggle || !opacity) return;
+
+    function apply() {
+      layer.style.opacity = toggle.checked ? String(opacity.value / 100) : "0";
+      opacity.disabled = !toggle.checked;
+      opacity.setAttribute("aria-valuetext", opacity.value + "%");
+    }
+
+    toggle.addEventListener("change", apply);
+    opacity.addEventListener("input", apply);
+    controls.hidden = false;
+    apply();
+  }
+
+  // --- Deletions: ask first -----------------------------------------------------------------------
+  function initConfirm(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  }
+
+  function each(selector, init) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), init);
+  }
+
+  each("[data-selfie-form]", initPreview);
+  each("[data-diagnosis-poll]", initPolling);
+  each("[data-heatmap-controls]", initHeatmap);
+  each("form[data-confirm]", initConfirm);
+})();
