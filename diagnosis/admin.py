@@ -1,0 +1,147 @@
+"""Staff view of diagnoses: status, results, model and timings; read-only.
+
+Selfies and heatmaps are shoppers' faces: they are shown (through the same permission-checked
+media views the shop uses) only to staff holding ``diagnosis.view_selfie``, and the file fields
+themselves are never rendered, since a storage URL would bypass that check.
+"""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from diagnosis import services
+from diagnosis.models import Diagnosis
+from diagnosis.selectors import VIEW_SELFIE_PERMISSION
+
+RESULT_FIELDS = [
+    "id",
+    "status",
+    "failure_code",
+    "failure_reason",
+    "attempts",
+    "grade",
+    "label",
+    "score",
+    "probabilities",
+    "scale",
+    "face_box",
+    "notes",
+    "heatmap_coverage",
+    "model_name",
+    "model_version",
+    "timings",
+    "selfie_width",
+    "selfie_height",
+]
+OWNER_FIELDS = ["user", "guest_token", "client_address"]
+TIME_FIELDS = ["created_at", "enqueued_at", "started_at", "finished_at"]
+MEDIA_FIELDS = ["selfie_preview"]
+
+
+def _seconds(value) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+@admin.register(Diagnosis)
+class DiagnosisAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_id",
+        "created_at",
+        "owner",
+        "status",
+        "grade_display",
+        "model_display",
+        "attempts",
+        "total_time",
+        "wall_time",
+    ]
+    list_filter = ["status", "grade", "model_version"]
+    search_fields = ["id", "user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a diagnosis comes only from a shopper's upload
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # results are the model's: staff read them, never edit them
+
+    def _may_see_selfies(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(VIEW_SELFIE_PERMISSION)
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = [
+            ("Result", {"fields": RESULT_FIELDS}),
+            ("Owner", {"fields": OWNER_FIELDS}),
+            ("Times", {"fields": [*TIME_FIELDS, "total_time", "wall_time"]}),
+        ]
+        if self._may_see_selfies(request):
+            fieldsets.insert(0, ("Selfie and heatmap", {"fields": MEDIA_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = [*RESULT_FIELDS, *OWNER_FIELDS, *TIME_FIELDS, "total_time", "wall_time"]
+        if self._may_see_selfies(request):
+            fields += MEDIA_FIELDS
+        return fields
+
+    # --- Columns -------------------------------------------------------------------------------
+    @admin.display(description="id")
+    def short_id(self, obj: Diagnosis) -> str:
+        return str(obj.pk)[:8]
+
+    @admin.display(description="owner", ordering="user__email")
+    def owner(self, obj: Diagnosis) -> str:
+        if obj.user_id:
+            return obj.user.email or obj.user.get_username()
+        return "guest"
+
+    @admin.display(description="grade", ordering="grade")
+    def grade_display(self, obj: Diagnosis) -> str:
+        return "–" if obj.grade is None else f"{obj.grade} {obj.label}"
+
+    @admin.display(description="model", ordering="model_version")
+    def model_display(self, obj: Diagnosis) -> str:
+        return " ".join(part for part in (obj.model_name, obj.model_version) if part) or "–"
+
+    @admin.display(description="analysis time")
+    def total_time(self, obj: Diagnosis) -> str:
+        return _seconds((obj.timings or {}).get("total"))
+
+    @admin.display(description="upload to result")
+    def wall_time(self, obj: Diagnosis) -> str:
+        return _seconds(obj.wall_seconds)
+
+    @admin.display(description="selfie and heatmap")
+    def selfie_preview(self, obj: Diagnosis) -> str:
+        selfie = reverse("diagnosis:selfie", args=[obj.pk])
+        if not obj.heatmap:
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">'
+                '<img src="{}" alt="Selfie" width="240" style="border-radius: 8px"></a>',
+                selfie,
+                selfie,
+            )
+        heatmap = reverse("diagnosis:heatmap", args=[obj.pk])
+        # The heatmap is a transparent layer of the selfie's size: stacked, they line up.
+        return format_html(
+            '<div style="position: relative; width: 240px">'
+            '<img src="{}" alt="Selfie" width="240" style="display: block; border-radius: 8px">'
+            '<img src="{}" alt="Heatmap" width="240" '
+            'style="position: absolute; inset: 0; opacity: .7; border-radius: 8px"></div>'
+            '<p><a href="{}" target="_blank" rel="noopener">Selfie</a> · '
+            '<a href="{}" target="_blank" rel="noopener">Heatmap layer</a></p>',
+            selfie,
+            heatmap,
+            selfie,
+            heatmap,
+        )
+
+    # --- Deletion: Django's own (with its confirmation page), the files go too -----------------
+    def delete_model(self, request: HttpRequest, obj: Diagnosis) -> None:
+        services.delete_diagnoses([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        services.delete_diagnoses(queryset)
