@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from orders.selectors import percent_text
 from recommendations import selectors, services
 from recommendations.forms import PreviewForm
 from recommendations.models import (
@@ -83,6 +84,7 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
         "valid_from",
         "valid_until",
         "plan",
+        "kit_discount",
         "overlaps",
     ]
     list_filter = ["condition", "is_active", "skin_type", "plan", "min_grade", "max_grade"]
@@ -92,7 +94,8 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["plan_steps", "overlap_warning"]
     fieldsets = [
-        (None, {"fields": ["condition", "name", "slug", "kit_name", "is_active", "priority"]}),
+        (None, {"fields": ["condition", "name", "slug", "is_active", "priority"]}),
+        ("Kit", {"fields": ["kit_name", "kit_discount_percent"]}),
         ("Who it applies to", {"fields": ["min_grade", "max_grade", "skin_type"]}),
         ("When", {"fields": ["valid_from", "valid_until"]}),
         ("Plan", {"fields": ["plan", "plan_steps"]}),
@@ -104,6 +107,11 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
     @admin.display(description="Grades", ordering="min_grade")
     def grade_range(self, rule: RecommendationRule) -> str:
         return rule.grade_range_display
+
+    @admin.display(description="Kit discount", ordering="kit_discount_percent")
+    def kit_discount(self, rule: RecommendationRule) -> str:
+        percent = rule.kit_discount_percent
+        return f"{percent_text(percent)} %" if percent else "—"
 
     @admin.display(description="Overlaps with")
     def overlaps(self, rule: RecommendationRule) -> str:

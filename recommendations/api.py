@@ -65,7 +65,9 @@ class CartKitsView(APIView):
     @extend_schema(
         summary="Add a whole kit to the cart",
         description="One transaction. Every product of the kit is added up to what stock "
-        "allows; `problems` names what could not be added. 400 when nothing could be added.",
+        "allows; `problems` names what could not be added. 400 when nothing could be added. "
+        "A discounted kit is recorded on the cart: its discount comes off (`cart.kits`) while "
+        "the cart holds the whole kit, once per kit however often it is added.",
         request=KitRequestSerializer,
         responses={201: KitAddResultSerializer, 400: _INVALID, 404: _NOT_FOUND},
     )
@@ -92,6 +94,7 @@ class CartKitsView(APIView):
         payload = {
             "added": [{"product": p, "quantity": q} for p, q in result.added],
             "problems": result.problems,
+            "notes": result.notes,
             "cart": cart_summary(cart=cart),
         }
         return Response(KitAddResultSerializer(payload).data, status=status.HTTP_201_CREATED)

@@ -7,6 +7,7 @@ retinoid with benzoyl peroxide; 4-5 a gentle routine and a firm referral to a de
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 CONDITION_SLUG = "acne-vulgaris"
 
@@ -40,6 +41,7 @@ class DemoRule:
     items: tuple[DemoItem, ...]
     skin_type: str = ""
     priority: int = 0
+    kit_discount_percent: Decimal = Decimal("0")  # 0: no discount
 
 
 PLANS: tuple[DemoPlan, ...] = (
@@ -165,6 +167,7 @@ RULES: tuple[DemoRule, ...] = (
         min_grade=2,
         max_grade=2,
         plan="mild-acne-bpo-bha",
+        kit_discount_percent=Decimal("10"),
         items=(
             DemoItem("salicylic-acid-2-cleanser", "both", "Massage in for 30 seconds, rinse."),
             DemoItem("benzoyl-peroxide-2-5-gel", "evening", "Thin layer on the affected areas."),
@@ -179,6 +182,7 @@ RULES: tuple[DemoRule, ...] = (
         min_grade=3,
         max_grade=3,
         plan="moderate-acne-retinoid-bpo",
+        kit_discount_percent=Decimal("10"),
         items=(
             DemoItem("gentle-hydrating-cleanser", "both", "Morning and evening."),
             DemoItem("benzoyl-peroxide-2-5-gel", "morning", "Thin layer on the affected areas."),

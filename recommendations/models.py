@@ -3,9 +3,12 @@
 A ``SkinCondition`` carries its grading scale as data (name, top grade, a label per grade), so
 rules are validated against rows rather than constants, and the diagnosis app never has to be
 imported here. A ``RecommendationRule`` matches a grade range of one condition; its items are
-the products of the routine and, bought together, its kit. Its ``TreatmentPlan`` may be shared
-by several rules (e.g. the same plan for oily and for dry skin with different products).
+the products of the routine and, bought together, its kit, optionally at a kit discount. Its
+``TreatmentPlan`` may be shared by several rules (e.g. the same plan for oily and for dry skin
+with different products).
 """
+
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -133,6 +136,13 @@ class PlanWarning(models.Model):
         return self.text[:60]
 
 
+# Staff may discount a kit by up to this many percent.
+KIT_DISCOUNT_MAX = Decimal("50")
+KIT_DISCOUNT_MESSAGE = (
+    f"A kit discount is a percentage from 0 to {KIT_DISCOUNT_MAX:.0f} (0 or empty: no discount)."
+)
+
+
 class RecommendationRule(models.Model):
     """Grades ``min_grade..max_grade`` of ``condition`` get ``plan`` and the rule's items.
 
@@ -154,6 +164,19 @@ class RecommendationRule(models.Model):
     valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="rules")
     kit_name = models.CharField(max_length=150, blank=True, help_text="Empty: the rule's name.")
+    kit_discount_percent = models.DecimalField(
+        "kit discount (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal("0"), message=KIT_DISCOUNT_MESSAGE),
+            MaxValueValidator(KIT_DISCOUNT_MAX, message=KIT_DISCOUNT_MESSAGE),
+        ],
+        help_text=f"Percent off the kit's price when the whole kit is bought at once "
+        f"(0–{KIT_DISCOUNT_MAX:.0f}; 0 or empty: no discount).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -169,6 +192,11 @@ class RecommendationRule(models.Model):
                 | Q(valid_from__lte=F("valid_until")),
                 name="rule_valid_from_lte_valid_until",
             ),
+            models.CheckConstraint(
+                condition=Q(kit_discount_percent__gte=0)
+                & Q(kit_discount_percent__lte=KIT_DISCOUNT_MAX),
+                name="rule_kit_discount_percent_0_50",
+            ),
         ]
         indexes = [models.Index(fields=["condition", "is_active", "min_grade", "max_grade"])]
 
@@ -177,6 +205,9 @@ class RecommendationRule(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        if self.kit_discount_percent is None:
+            # An emptied admin field means "no discount", stored as 0 (one way to say none).
+            self.kit_discount_percent = Decimal("0")
         if self.min_grade is not None and self.max_grade is not None:
             if self.min_grade > self.max_grade:
                 errors["max_grade"] = "The highest grade must not be below the lowest grade."

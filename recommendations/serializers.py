@@ -111,7 +111,30 @@ class _KitSerializer(serializers.Serializer):
         help_text="Post it to /cart/kits/; null: default routine.",
     )
     title = serializers.CharField(source="kit_title")
-    total = serializers.DecimalField(source="kit_total", max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(
+        source="kit_total",
+        max_digits=10,
+        decimal_places=2,
+        help_text="The kit's full price: its products at their own prices.",
+    )
+    discount_percent = serializers.DecimalField(
+        source="kit_discount_percent",
+        max_digits=5,
+        decimal_places=2,
+        help_text="Percent off when the whole kit is bought at once; 0: no discount.",
+    )
+    discount = serializers.DecimalField(
+        source="kit_discount",
+        max_digits=10,
+        decimal_places=2,
+        help_text="What the discount takes off `total`.",
+    )
+    discounted_total = serializers.DecimalField(
+        source="kit_discounted_total",
+        max_digits=10,
+        decimal_places=2,
+        help_text="What the whole kit costs in the cart.",
+    )
     currency = serializers.SerializerMethodField()
     product_count = serializers.SerializerMethodField()
 
@@ -145,5 +168,9 @@ class KitAddResultSerializer(serializers.Serializer):
     added = _AddedSerializer(many=True)
     problems = serializers.ListField(
         child=serializers.CharField(), help_text="What could not be added, and why."
+    )
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="About the kit discount, e.g. that it applies once.",
     )
     cart = CartSerializer()

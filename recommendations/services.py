@@ -18,6 +18,7 @@ from catalog.models import Product, ProductRole
 from catalog.selectors import product_list
 from orders import services as order_services
 from orders.models import Cart, CartLine
+from orders.selectors import kit_discount
 from recommendations import demo_data, selectors
 from recommendations.models import (
     PlanStep,
@@ -137,7 +138,22 @@ class Recommendation:
 
     @property
     def kit_total(self) -> Decimal:
+        """The kit's full price: every product of the kit at its own price."""
         return sum((line.line_total for line in self.kit_lines), Decimal("0.00"))
+
+    @property
+    def kit_discount_percent(self) -> Decimal:
+        """Percent off when the whole kit is bought at once; 0 for the default routine."""
+        return self.rule.kit_discount_percent if self.rule else Decimal("0")
+
+    @property
+    def kit_discount(self) -> Decimal:
+        """What the discount takes off, rounded the way the cart and the order round it."""
+        return kit_discount(full_price=self.kit_total, percent=self.kit_discount_percent)
+
+    @property
+    def kit_discounted_total(self) -> Decimal:
+        return self.kit_total - self.kit_discount
 
     @property
     def refer_to_dermatologist(self) -> bool:
@@ -359,11 +375,18 @@ def kit_recommendation(
 # ------------------------------------------------------------------------------------------
 
 
+def kit_source(rule: RecommendationRule) -> str:
+    """How a rule's kit is named on a cart (``orders.CartKit.source``)."""
+    return f"recommendation-rule:{rule.pk}"
+
+
 @dataclass
 class KitAddResult:
     added: list[tuple[Product, int]] = field(default_factory=list)
     # One sentence per product that could not be added in full, for the shopper.
     problems: list[str] = field(default_factory=list)
+    # About the kit discount (e.g. that it applies once per kit), for the shopper.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def units_added(self) -> int:
@@ -377,6 +400,11 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
     A product is added up to what stock allows next to what the cart already holds; what could
     not be added (out of stock, not enough left) is described in ``problems``. Nothing is
     added if the kit has no product that can be bought.
+
+    A discounted kit is also recorded on the cart (its rule, percent, products and
+    quantities): the cart takes the discount off while it holds the whole kit. Adding the
+    same kit again keeps one record, so the discount applies once, to one kit's quantities;
+    ``notes`` tells the shopper so.
     """
     result = KitAddResult()
     for line in recommendation.unavailable_lines:
@@ -401,6 +429,19 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
         if quantity < line.quantity:
             result.problems.append(
                 f"{product}: only {quantity} of {line.quantity} added, the rest is not in stock."
+            )
+    if result.added and recommendation.kit_discount_percent > 0:
+        _, again = order_services.cart_kit_record(
+            cart=cart,
+            source=kit_source(recommendation.rule),
+            name=recommendation.kit_title,
+            discount_percent=recommendation.kit_discount_percent,
+            items=[(line.product.pk, line.quantity) for line in recommendation.kit_lines],
+        )
+        if again:
+            result.notes.append(
+                f"The {recommendation.kit_title} was already in your cart: its discount "
+                "applies once, so the extra products are at full price."
             )
     return result
 
@@ -494,6 +535,7 @@ def seed_demo_rules(
                 "condition": condition,
                 "name": r.name,
                 "kit_name": r.kit_name,
+                "kit_discount_percent": r.kit_discount_percent,
                 "min_grade": r.min_grade,
                 "max_grade": r.max_grade,
                 "skin_type": r.skin_type,

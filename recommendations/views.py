@@ -64,4 +64,6 @@ def kit_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing from this kit could be added to your cart.")
     for problem in result.problems:
         messages.warning(request, problem)
+    for note in result.notes:
+        messages.info(request, note)
     return redirect("orders:cart_detail")

@@ -10,7 +10,7 @@ from factory.django import DjangoModelFactory
 
 from orders import services
 from orders.models import Cart, CartLine, Order
-from orders.payments import Card
+from orders.payments import Card, TestGateway
 from tests.catalog.factories import ProductFactory
 
 APPROVED = "4242424242424242"
@@ -30,6 +30,29 @@ class CartLineFactory(DjangoModelFactory):
     cart = factory.SubFactory(CartFactory)
     product = factory.SubFactory(ProductFactory)
     quantity = 1
+
+
+class RecordingGateway(TestGateway):
+    """The test gateway, remembering every amount it charged and refunded. Use it with
+    ``recording_gateway(settings)``."""
+
+    charged: list[Decimal] = []
+    refunded: list[Decimal] = []
+
+    def charge(self, *, amount, **kwargs):
+        type(self).charged.append(amount)
+        return super().charge(amount=amount, **kwargs)
+
+    def refund(self, *, amount, **kwargs):
+        type(self).refunded.append(amount)
+        return super().refund(amount=amount, **kwargs)
+
+
+def recording_gateway(settings) -> type[RecordingGateway]:
+    """Make ``RecordingGateway`` the shop's gateway (pytest-django's ``settings``), emptied."""
+    settings.PAYMENT_GATEWAY = f"{__name__}.RecordingGateway"
+    RecordingGateway.charged, RecordingGateway.refunded = [], []
+    return RecordingGateway
 
 
 def card(number: str = APPROVED, *, cvc: str = "123") -> Card:

@@ -12,37 +12,19 @@ from rest_framework.test import APIClient
 
 from orders import selectors, services
 from orders.models import CartKit, Order, OrderDiscount, PaymentKind
-from orders.payments import TestGateway
 from orders.session import CART_SESSION_KEY
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, CartFactory, card
+from tests.orders.factories import ADDRESS, CartFactory, card, recording_gateway
 from tests.orders.test_api import checkout_body
 from tests.orders.test_views import checkout_data
 
 pytestmark = pytest.mark.django_db
 
 
-class RecordingGateway(TestGateway):
-    """The test gateway, remembering every amount it charged and refunded."""
-
-    charged: list[Decimal] = []
-    refunded: list[Decimal] = []
-
-    def charge(self, *, amount, **kwargs):
-        type(self).charged.append(amount)
-        return super().charge(amount=amount, **kwargs)
-
-    def refund(self, *, amount, **kwargs):
-        type(self).refunded.append(amount)
-        return super().refund(amount=amount, **kwargs)
-
-
 @pytest.fixture
 def gateway(settings):
-    settings.PAYMENT_GATEWAY = f"{__name__}.RecordingGateway"
-    RecordingGateway.charged, RecordingGateway.refunded = [], []
-    return RecordingGateway
+    return recording_gateway(settings)
 
 
 @pytest.fixture

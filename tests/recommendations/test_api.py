@@ -86,6 +86,9 @@ def test_a_recommendation_has_the_plan_the_lines_and_the_kit(api, mild_rule):
         "rule": mild_rule.pk,
         "title": "Mild acne kit",
         "total": "19.80",
+        "discount_percent": "0.00",
+        "discount": "0.00",
+        "discounted_total": "19.80",
         "currency": "EUR",
         "product_count": 1,
     }
