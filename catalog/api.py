@@ -24,7 +24,11 @@ _BAD_FILTER = OpenApiResponse(description="A query parameter is invalid; see `me
         description="Active products, filtered by `category`, searched with `search` (name, "
         "brand, description, key ingredient) and sorted by `ordering`; paginated.",
         parameters=[ProductFilterSerializer],
-        responses={200: ProductListSerializer(many=True), 400: _BAD_FILTER},
+        responses={
+            200: ProductListSerializer(many=True),
+            400: _BAD_FILTER,
+            404: OpenApiResponse(description="No such page."),
+        },
     ),
     retrieve=extend_schema(
         summary="Show a product", responses={200: ProductDetailSerializer, 404: _NOT_FOUND}

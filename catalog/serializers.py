@@ -91,6 +91,17 @@ class ProductFilterSerializer(serializers.Serializer):
         required=False, choices=[option.key for option in SORT_OPTIONS]
     )
 
+    def to_internal_value(self, data):
+        # DRF reads an empty query parameter of an optional field as "not given", while the
+        # schema (and a client) take `?search=` for a value, one it forbids. Refuse it, as
+        # `?search=%20` already is and as the orders API refuses an empty `?page=`.
+        blank = {
+            name: ["This field may not be blank."] for name in self.fields if data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
     def validate_category(self, slug: str) -> str:
         if not Category.objects.filter(slug=slug).exists():
             raise serializers.ValidationError(f"There is no category {slug!r}.")

@@ -57,6 +57,10 @@ def test_product_list_filters_searches_and_orders(api):
     [
         ({"ordering": "colour"}, "ordering:"),
         ({"category": "no-such"}, "There is no category 'no-such'."),
+        # Empty values are values (found by tests/skinshop/test_api_fuzz.py).
+        ({"search": ""}, "search: This field may not be blank."),
+        ({"category": ""}, "category: This field may not be blank."),
+        ({"ordering": ""}, "ordering: This field may not be blank."),
     ],
 )
 def test_bad_filters_are_a_400_with_a_readable_message(api, params, message):
