@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from diagnosis.models import Diagnosis
+from diagnosis.session import guest_token
 
 VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
 
@@ -33,3 +34,16 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return queryset.filter(pk=pk).first()
     except (ValidationError, ValueError):  # a malformed id is simply "not found"
         return None
+
+
+def grade_for_request(request, pk) -> int | None:
+    """For the recommendations API (RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP): the grade of a
+    diagnosis the caller may see; None if they may not; ValueError while it has no grade."""
+    diagnosis = visible_diagnosis(pk, user=request.user, guest_token=guest_token(request))
+    if diagnosis is None:
+        return None
+    if diagnosis.status == Diagnosis.Status.FAILED:
+        raise ValueError(f"This diagnosis has no grade: {diagnosis.failure_reason}")
+    if diagnosis.grade is None:
+        raise ValueError("This diagnosis is not finished yet; try again in a moment.")
+    return diagnosis.grade

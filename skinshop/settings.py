@@ -214,6 +214,8 @@ DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
 DIAGNOSIS_PROCESSING_DEADLINE = env.int("DIAGNOSIS_PROCESSING_DEADLINE", default=900)
 DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
 DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
+# recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
+RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
