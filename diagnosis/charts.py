@@ -77,7 +77,8 @@ class TrendChart:
 
 # The viewBox is narrow so that the axis labels stay readable when a phone scales it down.
 WIDTH, HEIGHT = 400, 240
-LEFT, RIGHT, TOP, BOTTOM = 88, 384, 16, 204
+LEFT, RIGHT, TOP, BOTTOM = 96, 388, 16, 204
+INSET = 12  # keeps the first and last points clear of the axis labels
 
 
 def trend_chart(
@@ -98,7 +99,7 @@ def trend_chart(
     def x_of(when: datetime) -> float:
         if span <= 0:
             return (LEFT + RIGHT) / 2
-        return LEFT + (RIGHT - LEFT) * (when - first).total_seconds() / span
+        return LEFT + INSET + (RIGHT - LEFT - 2 * INSET) * (when - first).total_seconds() / span
 
     def y_of(score: float) -> float:
         clamped = min(max(float(score), 0.0), float(top_grade))

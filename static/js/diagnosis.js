@@ -21,7 +21,8 @@
         return;
       }
       var megabytes = file.size / (1024 * 1024);
-      note.textContent = file.name + " · " + megabytes.toFixed(1) + " MB";
+      var size = megabytes >= 1 ? megabytes.toFixed(1) + " MB" : Math.ceil(file.size / 1024) + " KB";
+      note.textContent = file.name + " · " + size;
       if (megabytes > 15) note.textContent += " — too large, choose a photo under 15 MB.";
       current = URL.createObjectURL(file);
       image.hidden = false;
