@@ -10,6 +10,9 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.support.storage import use_private_storage
+from tests.support.worker import CeleryWorker, database_url, sending_to, unique_queue
+
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -33,22 +36,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _media_in_tmp(settings, tmp_path, monkeypatch):
     """Each test writes its uploaded files, public and private, into its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    if settings.STORAGES["private"]["BACKEND"].endswith("FileSystemStorage"):
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "private": {
-                **settings.STORAGES["private"],
-                "OPTIONS": {"location": tmp_path / "private"},
-            },
-        }
-    # A FileField resolves its storage callable once, when the model class is built: point the
-    # private fields at the storage the test's settings just made.
-    from django.core.files.storage import storages
-
-    from diagnosis.models import Diagnosis
-
-    for name in ("selfie", "heatmap"):
-        monkeypatch.setattr(Diagnosis._meta.get_field(name), "storage", storages["private"])
+    private = settings.STORAGES["private"]
+    if private["BACKEND"].endswith("FileSystemStorage"):
+        private = {**private, "OPTIONS": {"location": tmp_path / "private"}}
+    use_private_storage(settings, monkeypatch, private)
 
 
 @pytest.fixture
@@ -63,3 +54,66 @@ def wsgi_calls_keep_the_test_transaction():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+# --- A real Celery worker (tests/support/worker.py) ----------------------------------------
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """A real Celery worker (prefork, one pool process) for the whole session, on Redis, the
+    test database and a private media folder of its own, consuming a queue no other run uses.
+
+    Tests use it through ``celery_worker``, which wires the test process to it.
+    """
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    _require("Redis", bool(redis_url))
+    db = settings.DATABASES["default"]
+    _require("PostgreSQL", db["ENGINE"] == "django.db.backends.postgresql")
+    folder = tmp_path_factory.mktemp("celery-worker")
+    worker = CeleryWorker(
+        queue=unique_queue(),
+        broker_url=redis_url,
+        database_url=database_url(db),  # the test database pytest-django created
+        private_root=folder / "private",
+        log_path=folder / "worker.log",
+    )
+    with worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process, request, settings, monkeypatch):
+    """The session's worker, with this test wired to it: the test process sends the analysis
+    to the worker's queue on Redis, and both share one private media folder.
+
+    The worker reads committed rows only: the test needs
+    ``@pytest.mark.django_db(transaction=True)`` (or ``live_server``). On a failure the tail of
+    the worker's log is printed.
+    """
+    from skinshop.celery import app
+
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    if not (transactional or "live_server" in request.fixturenames):
+        pytest.fail(
+            "celery_worker needs @pytest.mark.django_db(transaction=True): "
+            "a worker cannot see rows the test has not committed"
+        )
+    worker = celery_worker_process
+    use_private_storage(
+        settings,
+        monkeypatch,
+        {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": worker.private_root},
+        },
+    )
+    failed_before = request.session.testsfailed
+    with sending_to(app, broker_url=worker.broker_url, queue=worker.queue):
+        yield worker
+    if request.session.testsfailed > failed_before:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("-", f"celery worker log ({worker.log_path}), last lines")
+            reporter.write_line(worker.log_tail())

@@ -1,0 +1,132 @@
+"""The diagnosis pipeline through a real Celery worker process on Redis (no eager mode).
+
+The worker (tests/support/worker.py) runs the prefork pool against the test database; the
+test process uploads through the services, as the web side does, and watches the row.
+"""
+
+import io
+import os
+import signal
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from diagnosis import services
+from diagnosis.models import Diagnosis
+from diagnosis.uploads import clean_selfie
+from skinshop.celery import app as celery_app
+from tests.accounts.factories import UserFactory
+from tests.support.worker import sending_to
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+Status = Diagnosis.Status
+# A broker nobody listens on: the connection is refused.
+DEAD_BROKER = "redis://127.0.0.1:1/0"
+
+
+def _upload(upload, **owner) -> Diagnosis:
+    return services.create_diagnosis(
+        selfie=clean_selfie(upload), **(owner or {"guest_token": "guest-worker"})
+    )
+
+
+def _wait_for(worker, diagnosis: Diagnosis, *statuses: str, timeout: float = 90) -> Diagnosis:
+    def reached():
+        diagnosis.refresh_from_db()
+        return diagnosis.status in statuses
+
+    worker.wait_until(reached, timeout=timeout, what=f"{diagnosis} to be {' or '.join(statuses)}")
+    return diagnosis
+
+
+def test_an_uploaded_selfie_reaches_done_with_a_grade_and_a_heatmap(celery_worker, selfie_upload):
+    diagnosis = _upload(selfie_upload(grade=4), user=UserFactory())
+    assert diagnosis.status == Status.QUEUED
+
+    _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
+
+    assert diagnosis.status == Status.DONE, diagnosis.failure_reason
+    assert diagnosis.enqueued_at is not None and diagnosis.attempts == 1
+    assert diagnosis.grade in range(6) and diagnosis.label
+    assert abs(sum(diagnosis.probabilities) - 1) < 1e-3
+    assert diagnosis.model_name and diagnosis.timings["total"] > 0
+    # The worker wrote the heatmap into the private storage the web side reads.
+    with diagnosis.heatmap.open("rb") as handle, Image.open(handle) as layer:
+        assert layer.mode == "RGBA"
+        assert layer.size == (diagnosis.selfie_width, diagnosis.selfie_height)
+
+
+def test_a_photo_without_a_face_ends_failed_with_its_reason(celery_worker):
+    wall = io.BytesIO()
+    Image.new("RGB", (600, 600), (120, 160, 200)).save(wall, format="JPEG")
+    diagnosis = _upload(SimpleUploadedFile("wall.jpg", wall.getvalue(), "image/jpeg"))
+
+    _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
+
+    assert diagnosis.status == Status.FAILED
+    assert diagnosis.failure_code == "no_face"
+    assert "No face" in diagnosis.failure_reason
+    assert diagnosis.grade is None and not diagnosis.heatmap
+
+
+def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
+    celery_worker, selfie_upload
+):
+    with mock.patch.object(services, "enqueue"):  # sent below, once the trap is set
+        diagnosis = _upload(selfie_upload(grade=2))
+    # The stored selfie becomes a named pipe: the pool process that opens it blocks until it is
+    # killed, so the kill lands inside the task every time, without slowing the real code.
+    selfie = diagnosis.selfie.path
+    original = f"{selfie}.original"
+    os.replace(selfie, original)
+    os.mkfifo(selfie)
+    [doomed] = celery_worker.pool_pids()
+
+    assert services.enqueue(diagnosis.pk)
+    _wait_for(celery_worker, diagnosis, Status.PROCESSING, timeout=60)
+    time.sleep(0.5)  # from the claim to the blocking open() of the pipe
+    assert diagnosis.attempts == 1
+    os.replace(original, selfie)  # the next attempt reads the real photo
+    os.kill(doomed, signal.SIGKILL)
+
+    _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
+
+    assert diagnosis.status == Status.DONE, diagnosis.failure_reason
+    assert diagnosis.attempts == 2  # the task was redelivered, not lost with its process
+    assert diagnosis.grade is not None and diagnosis.heatmap
+    assert f"pid:{doomed} exited with 'signal 9 (SIGKILL)'" in celery_worker.log()
+    assert doomed not in celery_worker.pool_pids()
+
+
+def test_an_upload_while_the_broker_is_down_is_kept_and_processed_once_it_is_back(
+    celery_worker, selfie_upload
+):
+    with sending_to(celery_app, broker_url=DEAD_BROKER, queue=celery_worker.queue):
+        started = time.monotonic()
+        diagnosis = _upload(selfie_upload(grade=3))
+        took = time.monotonic() - started
+    print(f"upload with the broker down answered in {took:.2f} s")
+    assert took < 15, "the upload hung on the dead broker"  # a hang guard, not a speed test
+
+    diagnosis.refresh_from_db()
+    assert diagnosis.status == Status.QUEUED and diagnosis.enqueued_at is None
+    assert diagnosis.selfie.storage.exists(diagnosis.selfie.name)
+
+    # The broker is back; the periodic sweep finds the upload it never received.
+    later = timezone.now() + timedelta(seconds=settings.DIAGNOSIS_RESEND_AFTER + 1)
+    assert services.sweep(now=later).resent == 1
+
+    _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
+    assert diagnosis.status == Status.DONE, diagnosis.failure_reason
+    assert diagnosis.attempts == 1 and diagnosis.grade is not None
