@@ -57,6 +57,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
         "wall_time",
     ]
     list_filter = ["status", "grade", "model_version"]
+    actions = ["requeue_failed"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
@@ -138,6 +139,11 @@ class DiagnosisAdmin(admin.ModelAdmin):
             selfie,
             heatmap,
         )
+
+    @admin.action(description="Analyse the selected failed diagnoses again")
+    def requeue_failed(self, request: HttpRequest, queryset) -> None:
+        count = services.requeue_failed(queryset)
+        self.message_user(request, f"{count} failed diagnoses sent for analysis again.")
 
     # --- Deletion: Django's own (with its confirmation page), the files go too -----------------
     def delete_model(self, request: HttpRequest, obj: Diagnosis) -> None:

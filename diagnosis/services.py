@@ -247,6 +247,25 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     return SweepReport(resent=resent, timed_out=timed_out)
 
 
+def requeue_failed(diagnoses) -> int:
+    """Staff's second chance for failed analyses (e.g. after a model or worker fix): back to
+    queued with fresh attempts, sent once committed. Other statuses are left alone."""
+    ids = [d.pk for d in diagnoses if d.status == Status.FAILED]
+    with transaction.atomic():
+        count = Diagnosis.objects.filter(pk__in=ids, status=Status.FAILED).update(
+            status=Status.QUEUED,
+            attempts=0,
+            failure_code="",
+            failure_reason="",
+            started_at=None,
+            finished_at=None,
+            enqueued_at=None,
+        )
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: enqueue(pk))
+    return count
+
+
 # --- Owners and deletion --------------------------------------------------------------------
 def attach_guest_diagnoses(*, user, guest_token: str) -> int:
     """At log-in: the anonymous session's diagnoses become the account's."""

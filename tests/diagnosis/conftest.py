@@ -1,11 +1,14 @@
 """Selfies for diagnosis tests: synthetic faces from the engine's generator, no real photo."""
 
 import io
+from unittest import mock
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from diagnosis import services
 from diagnosis.ml.synth import render_selfie
 
 
@@ -34,3 +37,18 @@ def analyzer():
     from diagnosis.ml.inference import Analyzer
 
     return Analyzer.load()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # The hourly upload counters live in the cache, which outlives a test's transaction.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sent():
+    """``services.enqueue`` replaced: what would have gone to the broker."""
+    with mock.patch.object(services, "enqueue", return_value=True) as enqueue:
+        yield enqueue

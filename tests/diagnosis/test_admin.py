@@ -109,3 +109,15 @@ def test_merchandisers_hold_no_diagnosis_permission(client, done):
     client.force_login(merchandiser)
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(reverse("diagnosis:selfie", args=[done.pk])).status_code == 404
+
+
+def test_staff_can_send_failed_diagnoses_for_analysis_again(admin_client, done, sent):
+    Diagnosis.objects.filter(pk=done.pk).update(status=Diagnosis.Status.FAILED, attempts=3)
+
+    response = admin_client.post(
+        CHANGELIST, {"action": "requeue_failed", "_selected_action": [done.pk]}, follow=True
+    )
+
+    assert "1 failed diagnoses sent for analysis again." in response.content.decode()
+    done.refresh_from_db()
+    assert done.status == Diagnosis.Status.QUEUED and done.attempts == 0

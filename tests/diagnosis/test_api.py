@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -27,21 +26,6 @@ def post_selfie(client: APIClient, upload, *, consent="true", **extra):
     if upload is not None:
         data["image"] = upload
     return client.post(DIAGNOSES, data, format="multipart", **extra)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The hourly upload counters live in the cache, which outlives a test's transaction.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def sent():
-    """``services.enqueue`` replaced: what would have gone to the broker."""
-    with mock.patch.object(services, "enqueue", return_value=True) as enqueue:
-        yield enqueue
 
 
 @pytest.fixture

@@ -2,37 +2,19 @@
 
 import io
 import json
-from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
 from catalog.models import ProductRole
-from diagnosis import services
 from diagnosis.models import Diagnosis
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.diagnosis.web import UPLOAD_URL, make_diagnosis, post_selfie
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The hourly upload counters live in the cache, which outlives a test's transaction.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def sent():
-    """``services.enqueue`` replaced: what would have gone to the broker."""
-    with mock.patch.object(services, "enqueue", return_value=True) as enqueue:
-        yield enqueue
 
 
 def jpeg(width: int, height: int) -> SimpleUploadedFile:

@@ -135,3 +135,27 @@ def test_deleting_a_diagnosis_removes_its_files(
 
     assert not Diagnosis.objects.filter(pk=diagnosis.pk).exists()
     assert not any(storage.exists(n) for n in names)
+
+
+def test_requeue_gives_a_failed_diagnosis_a_fresh_start(
+    selfie_upload, analyzer, django_capture_on_commit_callbacks
+):
+    failed = _create(selfie_upload(seed=4))
+    done = _create(selfie_upload(seed=5))
+    Diagnosis.objects.filter(pk=failed.pk).update(
+        status=Diagnosis.Status.FAILED, attempts=3, failure_code="crashed", failure_reason="x"
+    )
+    Diagnosis.objects.filter(pk=done.pk).update(status=Diagnosis.Status.DONE)
+
+    with mock.patch.object(services, "enqueue", return_value=True) as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            count = services.requeue_failed(Diagnosis.objects.all())
+
+    assert count == 1
+    send.assert_called_once_with(failed.pk)
+    failed.refresh_from_db()
+    assert failed.status == Diagnosis.Status.QUEUED
+    assert failed.attempts == 0 and not failed.failure_code and not failed.failure_reason
+    services.run_analysis(failed.pk, analyzer=analyzer)
+    failed.refresh_from_db()
+    assert failed.status == Diagnosis.Status.DONE
