@@ -11,9 +11,11 @@ mkdir -p var
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
-# The worker (with the periodic sweep, -B) lives as long as the web server.
+# The worker consumes the queue the shop sends analyses to (DIAGNOSIS_QUEUE, from the
+# environment or .env), and lives, with the periodic sweep (-B), as long as the web server.
+QUEUE=$($PY manage.py shell -v 0 -c "from django.conf import settings; print(settings.DIAGNOSIS_QUEUE)")
 .venv/bin/celery -A skinshop worker -B -l info --concurrency 1 \
-    -Q celery,diagnosis --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+    -Q "celery,$QUEUE" --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 
