@@ -15,10 +15,12 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"  # runtime state of the embedded defaults; ignored by git
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, for local overrides
+# Runtime state of the embedded defaults (SQLite file, broker folders, media); ignored by git.
+# VAR_DIR moves all of it, e.g. to a throwaway folder for a benchmark.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="production")
 if DJANGO_ENV not in {"local", "test", "production"}:
