@@ -31,20 +31,8 @@ fi
 
 # The browser tests (tests/e2e) drive Debian's Chromium; Playwright never downloads a browser.
 CHROMIUM=/usr/bin/chromium
-install_chromium() {
-    local as_root=()
-    if [[ "$(id -u)" -ne 0 ]]; then
-        command -v sudo >/dev/null || return 1
-        as_root=(sudo)
-    fi
-    # Through env: sudo would drop DEBIAN_FRONTEND from the environment.
-    local apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
-    echo "Installing Debian's chromium for the browser tests"
-    # A fresh machine may have no package lists yet: update once and try again.
-    "${apt[@]}" install --no-install-recommends chromium \
-        || { "${apt[@]}" update && "${apt[@]}" install --no-install-recommends chromium; }
-}
-if [[ ! -x "$CHROMIUM" ]] && ! install_chromium; then
+source scripts/debian_package.sh
+if [[ ! -x "$CHROMIUM" ]] && ! debian_package chromium; then
     if [[ "${CI:-}" == "true" ]]; then
         echo "FAIL: $CHROMIUM is required under CI=true and could not be installed"
         exit 1
