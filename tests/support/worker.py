@@ -212,7 +212,12 @@ class CeleryWorker:
         return "\n".join(self.log().splitlines()[-lines:])
 
     def wait_until(
-        self, condition: Callable[[], object], *, timeout: float = 60, what: str = "a condition"
+        self,
+        condition: Callable[[], object],
+        *,
+        timeout: float = 60,
+        what: str = "a condition",
+        poll: float = 0.05,
     ) -> object:
         """Polls ``condition`` until it returns something true, which is returned. Raises
         WorkerError with the worker's log when the worker dies or the time runs out."""
@@ -231,7 +236,7 @@ class CeleryWorker:
                     f"waited {timeout:.0f} s for {what}; worker log {self.log_path}:\n"
                     f"{self.log_tail()}"
                 )
-            time.sleep(0.05)
+            time.sleep(poll)
 
 
 # --- the sending side -------------------------------------------------------------------------
