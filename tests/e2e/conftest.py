@@ -3,15 +3,17 @@ server (which serves static files and media too).
 
 Fixtures for every journey:
 
-- ``browser``: headless Chromium, one per test session;
+- ``browser``: headless Chromium, shared by this package's tests and closed after them;
 - ``page`` (a desktop window, 1280×800) and ``phone_page`` (390×844, touch, mobile): a fresh
   browser context each, so no cookie leaks between tests; relative URLs go to the live server;
 - ``screenshot(page, "step")``: writes ``artifacts/e2e/<test name>/NN-step.png`` (a failed
   test gets one more, ``NN-failed.png``, of every page still open);
 - ``assert_no_horizontal_scroll(page)``: the page fits the viewport's width.
 
-`make test` installs Chromium when it is missing (scripts/test.sh). Without it these tests skip
-on a developer's machine and fail under CI=true, like the tests that need PostgreSQL or Redis.
+Every test here starts with the rows the data migrations write (``data_migration_rows``),
+whatever the transactional tests before it flushed. `make test` installs Chromium when it is
+missing (scripts/test.sh). Without it these tests skip on a developer's machine and fail under
+CI=true, like the tests that need PostgreSQL or Redis.
 """
 
 import itertools
@@ -22,12 +24,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an asyncio event loop in the test's thread, so Django's guard
-# refuses every ORM call made there ("You cannot call this from an async context") although
-# the test itself is synchronous and no coroutine touches the database. Switched off for this
-# test process only; never set it for the shop itself.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import RunPython
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -49,7 +48,47 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package", autouse=True)
+def _sync_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an asyncio event loop in the test's thread, so Django's guard
+    refuses every ORM call made there ("You cannot call this from an async context") although
+    the tests are synchronous and no coroutine touches the database. The guard is off while
+    this package's tests run, in this process (and the workers it starts) only: never in the
+    shop's environment, where `check --deploy` rightly refuses it. The browser closes with the
+    package, so the tests after it get both the guard and a thread without a loop back."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    yield
+    patch.undo()
+
+
+# Rows the shop's data migrations write and every page may need: the acne scale, the
+# Merchandiser group.
+DATA_MIGRATIONS = [
+    ("recommendations", "0002_acne_gea_condition"),
+    ("recommendations", "0003_merchandiser_group"),
+]
+
+
+@pytest.fixture(autouse=True)
+def data_migration_rows(transactional_db) -> None:
+    """Writes again what the data migrations wrote (their own code, idempotent).
+
+    The flush after every transactional test (these, and any before them) empties all tables,
+    the migrations' rows too. Serialized rollback cannot put them back here: once Playwright's
+    sync API has started, Django hands this thread other connection objects than the one
+    pytest-django serialized the database on.
+    """
+    loader = MigrationLoader(connection)
+    with connection.schema_editor() as editor:
+        for key in DATA_MIGRATIONS:
+            state = loader.project_state(key, at_end=False)  # as the migration saw it
+            for operation in loader.get_migration(*key).operations:
+                if isinstance(operation, RunPython):
+                    operation.code(state.apps, editor)
+
+
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
