@@ -91,6 +91,8 @@ def step(screenshot, assert_no_horizontal_scroll) -> Callable[[Page, str], None]
     """``step(page, "cart")``: photographs the page and checks it fits the screen's width."""
 
     def take(page: Page, name: str) -> None:
+        # From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
+        page.evaluate("window.scrollTo(0, 0)")
         screenshot(page, name)
         assert_no_horizontal_scroll(page)
 
