@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -132,17 +131,6 @@ _IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-class OrderPagination(PageNumberPagination):
-    """DRF's pages, except that an empty ``?page=`` is an invalid page (404) like ``?page=x``,
-    instead of quietly meaning page 1."""
-
-    def get_page_number(self, request, paginator):
-        value = request.query_params.get(self.page_query_param)
-        if value is not None and value.strip() == "":
-            raise NotFound(self.invalid_page_message.format(page_number="", message="empty"))
-        return super().get_page_number(request, paginator)
-
-
 class OrderViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -152,7 +140,6 @@ class OrderViewSet(
     """The caller's own orders; anyone else's are 404."""
 
     permission_classes = [IsAuthenticated]
-    pagination_class = OrderPagination
     lookup_field = "number"
 
     def get_queryset(self) -> QuerySet[Order]:

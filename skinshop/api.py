@@ -1,6 +1,31 @@
-"""Shared pieces of the REST API: errors as JSON a person can read."""
+"""Shared pieces of the REST API: errors as JSON a person can read, and pagination."""
 
+import logging
+
+from django.db import DatabaseError, DataError, IntegrityError
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    """DRF's pages, except that an empty ``?page=`` is an invalid page (404) like ``?page=x``,
+    instead of quietly meaning page 1."""
+
+    def get_page_number(self, request, paginator):
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and value.strip() == "":
+            raise NotFound(self.invalid_page_message.format(page_number="", message="empty"))
+        return super().get_page_number(request, paginator)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The shop could not reach its database. Nothing was saved; please try again."
+    default_code = "service_unavailable"
 
 
 def _first_message(detail) -> str:
@@ -19,6 +44,11 @@ def exception_handler(exc, context):
 
     The field-by-field ``errors`` stay for clients that highlight form fields.
     """
+    if isinstance(exc, DatabaseError) and not _is_data_error(exc):
+        # A dropped connection or a database that is down: the transaction was rolled back, so
+        # the client may simply retry (with its Idempotency-Key for an order).
+        logger.exception("Database unavailable during an API request")
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -28,3 +58,8 @@ def exception_handler(exc, context):
         body["errors"] = data
     response.data = body
     return response
+
+
+def _is_data_error(exc: DatabaseError) -> bool:
+    # Constraint violations and bad values are bugs to see as 500s, not outages.
+    return isinstance(exc, (DataError, IntegrityError))

@@ -7,13 +7,17 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, connections
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from catalog.models import Stock
 from orders import services
 from orders.models import Cart, CartLine, Order, OrderLine, Payment
 from orders.payments import TestGateway
+from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, card
+from tests.orders.test_api import checkout_body
 from tests.orders.test_views import checkout_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -124,3 +128,25 @@ def test_the_shopper_is_told_and_can_pay_again_once_the_database_is_back(client,
     assert order.total == Decimal("30.00") + order.shipping
     assert shelf(product) == [(4, 2)]
     assert lines_of(cart) == []
+
+
+def test_the_api_answers_503_in_json_and_the_same_key_pays_once_the_database_is_back(
+    dropping_gateway,
+):
+    product = ProductFactory(price=Decimal("15.00"), stock=4)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory()).key}")
+    api.post("/api/v1/cart/lines/", {"product_id": product.pk, "quantity": 2}, format="json")
+    key = str(uuid.uuid4())
+
+    response = api.post("/api/v1/orders/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert len(dropping_gateway.terminated) == 1
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert "Nothing was saved" in response.json()["message"]
+    assert nothing_was_ordered() and shelf(product) == [(4, 0)]
+
+    retry = api.post("/api/v1/orders/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert retry.status_code == 201 and Order.objects.count() == 1

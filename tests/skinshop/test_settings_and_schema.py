@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +53,30 @@ def test_static_files_are_served_without_collectstatic_outside_production(client
     response = client.get("/static/css/site.css")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).strip()
+
+
+def test_in_production_the_health_check_answers_plain_http_while_pages_redirect():
+    probe = (
+        "from django.test import Client; c = Client(); "
+        "print(c.get('/healthz').status_code, c.get('/').status_code)"
+    )
+    result = _manage(
+        "shell",
+        "-c",
+        probe,
+        DJANGO_ENV="production",
+        SECRET_KEY="a-long-random-production-key-" + "x" * 40,
+        ALLOWED_HOSTS="testserver",
+    )
+    assert result.returncode == 0, result.stderr
+    # (the shell first says how many objects it imported)
+    assert result.stdout.strip().splitlines()[-1].split() == ["200", "301"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/products/", "/api/v1/orders/", "/api/v1/diagnoses/"])
+def test_an_empty_page_number_is_not_found_on_every_list(admin_client, url):
+    response = admin_client.get(url, {"page": ""})
+
+    assert response.status_code == 404
+    assert "Invalid page" in response.json()["message"]
