@@ -19,9 +19,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.operations import RunPython
 from playwright.sync_api import Locator, Page, expect
 
 from recommendations.models import TreatmentPlan
@@ -42,36 +39,11 @@ RESULT_TIMEOUT_MS = 90_000
 CARD = "4242 4242 4242 4242"  # orders.payments.TestGateway approves it
 
 
-# The data migrations whose rows the journeys need: the acne scale, the Merchandiser group.
-DATA_MIGRATIONS = [
-    ("recommendations", "0002_acne_gea_condition"),
-    ("recommendations", "0003_merchandiser_group"),
-]
-
-
 # --- Fixtures ---------------------------------------------------------------------------------
-def rerun_data_migrations() -> None:
-    """Writes again what the data migrations wrote (their own code, idempotent).
-
-    The flush after every transactional test empties all tables, rows from migrations too.
-    Serialized rollback cannot put them back here: once Playwright's sync API has started, an
-    event loop is marked running in the test's thread, and Django hands this thread other
-    connection objects than the one pytest-django serialized the database on.
-    """
-    loader = MigrationLoader(connection)
-    with connection.schema_editor() as editor:
-        for key in DATA_MIGRATIONS:
-            state = loader.project_state(key, at_end=False)  # as the migration saw it
-            for operation in loader.get_migration(*key).operations:
-                if isinstance(operation, RunPython):
-                    operation.code(state.apps, editor)
-
-
 @pytest.fixture
 def shop(celery_worker):
     """The demo catalog and rules, the worker ready, and fresh upload limits (they live in the
     process' cache, which every earlier test's uploads from 127.0.0.1 counted against)."""
-    rerun_data_migrations()
     cache.clear()
     call_command("seed_demo", stdout=io.StringIO())
     return celery_worker
