@@ -1,7 +1,8 @@
 """The diagnosis pipeline through a real Celery worker process on Redis (no eager mode).
 
 The worker (tests/support/worker.py) runs the prefork pool against the test database; the
-test process uploads through the services, as the web side does, and watches the row.
+test process uploads through the API (or the services), as the web side does, and watches the
+result.
 """
 
 import io
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
+from rest_framework.test import APIClient
 
 from diagnosis import services
 from diagnosis.models import Diagnosis
@@ -31,8 +33,13 @@ pytestmark = [
 ]
 
 Status = Diagnosis.Status
+DIAGNOSES = "/api/v1/diagnoses/"
 # A broker nobody listens on: the connection is refused.
 DEAD_BROKER = "redis://127.0.0.1:1/0"
+
+
+def _post_selfie(client: APIClient, upload):
+    return client.post(DIAGNOSES, {"image": upload, "consent": "true"}, format="multipart")
 
 
 def _upload(upload, **owner) -> Diagnosis:
@@ -51,20 +58,32 @@ def _wait_for(worker, diagnosis: Diagnosis, *statuses: str, timeout: float = 90)
 
 
 def test_an_uploaded_selfie_reaches_done_with_a_grade_and_a_heatmap(celery_worker, selfie_upload):
-    diagnosis = _upload(selfie_upload(grade=4), user=UserFactory())
-    assert diagnosis.status == Status.QUEUED
+    client = APIClient()
+    client.force_login(UserFactory())
 
-    _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
+    response = _post_selfie(client, selfie_upload(grade=4))
 
-    assert diagnosis.status == Status.DONE, diagnosis.failure_reason
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == Status.QUEUED
+    url = response["Location"]
+
+    def finished():  # as the result page polls
+        body = client.get(url).json()
+        return body if body["status"] in (Status.DONE, Status.FAILED) else None
+
+    body = celery_worker.wait_until(finished, timeout=90, what="the diagnosis to finish")
+    assert body["status"] == Status.DONE, body["failure_reason"]
+    assert body["grade"] in range(6) and body["label"]
+    assert abs(sum(body["probabilities"]) - 1) < 1e-3
+    assert body["model"]["name"] and body["timings"]["total"] > 0
+    diagnosis = Diagnosis.objects.get(pk=body["id"])
     assert diagnosis.enqueued_at is not None and diagnosis.attempts == 1
-    assert diagnosis.grade in range(6) and diagnosis.label
-    assert abs(sum(diagnosis.probabilities) - 1) < 1e-3
-    assert diagnosis.model_name and diagnosis.timings["total"] > 0
-    # The worker wrote the heatmap into the private storage the web side reads.
-    with diagnosis.heatmap.open("rb") as handle, Image.open(handle) as layer:
+    # The heatmap the worker wrote, served to its owner by the web side.
+    heatmap = client.get(body["heatmap_url"])
+    assert heatmap.status_code == 200
+    with Image.open(io.BytesIO(b"".join(heatmap.streaming_content))) as layer:
         assert layer.mode == "RGBA"
-        assert layer.size == (diagnosis.selfie_width, diagnosis.selfie_height)
+        assert layer.size == (body["selfie_width"], body["selfie_height"])
 
 
 def test_a_photo_without_a_face_ends_failed_with_its_reason(celery_worker):
@@ -112,15 +131,19 @@ def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
 def test_an_upload_while_the_broker_is_down_is_kept_and_processed_once_it_is_back(
     celery_worker, selfie_upload
 ):
+    client = APIClient()
+    client.force_login(UserFactory())
     with sending_to(celery_app, broker_url=DEAD_BROKER, queue=celery_worker.queue):
         started = time.monotonic()
-        diagnosis = _upload(selfie_upload(grade=3))
+        response = _post_selfie(client, selfie_upload(grade=3))
         took = time.monotonic() - started
     print(f"upload with the broker down answered in {took:.2f} s")
     assert took < 15, "the upload hung on the dead broker"  # a hang guard, not a speed test
 
-    diagnosis.refresh_from_db()
-    assert diagnosis.status == Status.QUEUED and diagnosis.enqueued_at is None
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == Status.QUEUED
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    assert diagnosis.enqueued_at is None  # never reached the broker
     assert diagnosis.selfie.storage.exists(diagnosis.selfie.name)
 
     # The broker is back; the periodic sweep finds the upload it never received.
@@ -130,3 +153,4 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_processed_once_it_is_bac
     _wait_for(celery_worker, diagnosis, Status.DONE, Status.FAILED)
     assert diagnosis.status == Status.DONE, diagnosis.failure_reason
     assert diagnosis.attempts == 1 and diagnosis.grade is not None
+    assert client.get(response["Location"]).json()["status"] == Status.DONE
