@@ -47,7 +47,8 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
     inlines = [PlanStepInline, PlanWarningInline]
 
 
-class RuleItemInline(admin.TabularInline):
+class RuleItemInline(admin.StackedInline):
+    # Stacked: six columns with a "how to use" text did not fit a laptop's width as a table.
     model = RuleItem
     extra = 0
     min_num = 1
