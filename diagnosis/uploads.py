@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import pillow_heif
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from diagnosis.ml.face import upright_rgb
 
 pillow_heif.register_heif_opener()
 
@@ -55,7 +57,7 @@ def clean_selfie(upload) -> CleanSelfie:
         with Image.open(upload, formats=ACCEPTED_FORMATS) as img:
             _check_dimensions(img.width, img.height)
             img.load()
-            picture = _upright_rgb(img)
+            picture = upright_rgb(img)
     except UploadRejected:
         raise
     except Image.DecompressionBombError as exc:
@@ -95,15 +97,6 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Upl
         "too_many_pixels",
         f"The photo has too many pixels{what}; send one under {limit} megapixels.",
     )
-
-
-def _upright_rgb(img: Image.Image) -> Image.Image:
-    upright = ImageOps.exif_transpose(img)
-    if upright.mode in ("RGBA", "LA") or (upright.mode == "P" and "transparency" in upright.info):
-        rgba = upright.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return upright.convert("RGB")
 
 
 def _encode(picture: Image.Image) -> CleanSelfie:

@@ -66,13 +66,7 @@ def load_image(
                     f"send one under {max_pixels // 1_000_000} megapixels."
                 )
             img.load()
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-                # Transparent areas become white, not black (black would look like a dark photo).
-                rgba = img.convert("RGBA")
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return Image.alpha_composite(background, rgba).convert("RGB")
-            return img.convert("RGB")
+            return upright_rgb(img)
     except FileNotFoundError:
         raise
     except InvalidImage:
@@ -82,6 +76,17 @@ def load_image(
     except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError) as exc:
         # OSError covers truncated data ("image file is truncated") and unknown formats.
         raise InvalidImage() from exc
+
+
+def upright_rgb(img: Image.Image) -> Image.Image:
+    """A decoded image turned by its EXIF orientation, as RGB."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        # Transparent areas become white, not black (black would look like a dark photo).
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
 
 
 @cache
