@@ -55,4 +55,4 @@ def test_unknown_aux_labels_do_not_change_the_total():
     total_unknown, _ = combined_loss(outputs, all_unknown)
     total_none, _ = combined_loss(outputs, no_aux)
     assert torch.isfinite(total_unknown)
-    assert math.isclose(float(total_unknown), float(total_none), rel_tol=1e-6)
+    assert math.isclose(float(total_unknown.detach()), float(total_none.detach()), rel_tol=1e-6)
