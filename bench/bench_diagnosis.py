@@ -9,9 +9,9 @@
    the 1st, 10th and 50th, and the slope over the 10th..50th (target: no growth, <= 16 KiB per
    diagnosis, i.e. under about 0.6 MiB over those 40).
 3. Diagnoses per minute, bursts of uploads sent at once, through one worker process and
-   through two (--concurrency 2; and two with one torch thread each), on this machine's cores;
-   the configurations take turns, round after round, so that load from other processes hits
-   them alike.
+   through two (--concurrency 2, the cores split between them; and two that each run a torch
+   thread per core, as before the split), on this machine's cores; the configurations take
+   turns, round after round, so that load from other processes hits them alike.
 
 Each configuration runs in a child process with its own settings (Django reads them once), in
 a throwaway folder (VAR_DIR) and, for PostgreSQL, a throwaway database: nothing lands in var/.
@@ -196,10 +196,12 @@ def run_child(name: str, folder: Path, args: argparse.Namespace) -> dict:
         print(f"  [{name}] {args.rss_tasks} diagnoses, RSS after each", flush=True)
         result["memory"] = scenario.memory(worker, args.rss_tasks)
         two = scenario.worker(concurrency=2, queue=unique_queue("bench-diagnosis"))
-        two_single = scenario.worker(
-            concurrency=2, queue=unique_queue("bench-diagnosis"), OMP_NUM_THREADS="1"
+        # What the worker did before it split the cores between its pool processes.
+        cores = str(len(os.sched_getaffinity(0)))
+        oversubscribed = scenario.worker(
+            concurrency=2, queue=unique_queue("bench-diagnosis"), OMP_NUM_THREADS=cores
         )
-        with two, two_single:
+        with two, oversubscribed:
             print(
                 f"  [{name}] {args.rounds} rounds of bursts of {args.burst} through 1 and 2 "
                 "worker processes",
@@ -209,7 +211,7 @@ def run_child(name: str, folder: Path, args: argparse.Namespace) -> dict:
                 {
                     "1 worker process": worker,
                     "2 worker processes": two,
-                    "2 worker processes, 1 torch thread each": two_single,
+                    f"2 worker processes, {cores} torch threads each": oversubscribed,
                 },
                 args.burst,
                 args.rounds,
