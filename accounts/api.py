@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.selectors import login_username
+from skinshop.ratelimit import client_address
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -36,18 +37,23 @@ class ObtainTokenView(APIView):
             200: TokenSerializer,
             400: OpenApiResponse(description="A field is missing."),
             401: OpenApiResponse(description="Wrong username/e-mail or password."),
+            429: OpenApiResponse(description="Too many failed attempts; wait 15 minutes."),
             415: OpenApiResponse(description="The request body could not be parsed."),
         },
     )
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        typed, address = data.validated_data["username"], client_address(request)
+        if services.login_throttled(username=typed, address=address):
+            raise Throttled(detail=services.LOGIN_THROTTLED_MESSAGE)
         user = authenticate(
             request,
-            username=login_username(data.validated_data["username"]),
+            username=login_username(typed),
             password=data.validated_data["password"],
         )
         if user is None:
+            services.record_failed_login(username=typed, address=address)
             raise AuthenticationFailed("Wrong username/e-mail or password.")
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})

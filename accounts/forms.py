@@ -2,7 +2,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from accounts import services
 from accounts.selectors import login_username
+from skinshop.ratelimit import client_address
 
 
 class SignupForm(UserCreationForm):
@@ -37,6 +39,15 @@ class LoginForm(AuthenticationForm):
         )
 
     def clean(self):
-        if self.cleaned_data.get("username"):
-            self.cleaned_data["username"] = login_username(self.cleaned_data["username"])
-        return super().clean()
+        typed = self.cleaned_data.get("username") or ""
+        address = client_address(self.request) if self.request else None
+        if typed and services.login_throttled(username=typed, address=address):
+            raise forms.ValidationError(services.LOGIN_THROTTLED_MESSAGE, code="throttled")
+        if typed:
+            self.cleaned_data["username"] = login_username(typed)
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if typed and self.cleaned_data.get("password"):
+                services.record_failed_login(username=typed, address=address)
+            raise

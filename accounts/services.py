@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from skinshop import ratelimit
+
 
 @transaction.atomic
 def user_create(*, username: str, email: str, password: str):
@@ -24,3 +26,35 @@ def token_get_or_create(*, user) -> Token:
     """The user's API token (one per user, kept until revoked in admin)."""
     token, _ = Token.objects.get_or_create(user=user)
     return token
+
+
+# --- Failed log-ins -------------------------------------------------------------------------
+LOGIN_WINDOW_SECONDS = 15 * 60
+# Per account name and address: stops guessing one account's password without letting a
+# stranger lock its owner out (a different address still gets in). Per address alone: stops
+# one machine trying many accounts.
+LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 5
+LOGIN_FAILURES_PER_ADDRESS = 30
+LOGIN_THROTTLED_MESSAGE = "Too many failed log-ins. Please wait 15 minutes, or reset your password."
+
+
+def _login_counters(username: str, address: str | None) -> list[tuple[str, int]]:
+    counters = [
+        (f"login:{username.strip().lower()}:{address}", LOGIN_FAILURES_PER_NAME_AND_ADDRESS)
+    ]
+    if address:
+        counters.append((f"login-addr:{address}", LOGIN_FAILURES_PER_ADDRESS))
+    return counters
+
+
+def login_throttled(*, username: str, address: str | None) -> bool:
+    """Whether log-ins for this name from this address are paused after repeated failures."""
+    return any(
+        ratelimit.count(name, window_seconds=LOGIN_WINDOW_SECONDS) >= limit
+        for name, limit in _login_counters(username, address)
+    )
+
+
+def record_failed_login(*, username: str, address: str | None) -> None:
+    for name, _ in _login_counters(username, address):
+        ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS)

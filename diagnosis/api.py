@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from diagnosis import selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
+from skinshop.ratelimit import client_address
 
 _NOT_FOUND = OpenApiResponse(description="No such diagnosis, or not yours.")
 _REJECTED = OpenApiResponse(
@@ -132,7 +133,7 @@ class DiagnosisViewSet(
         # Counted before the file is looked at, so floods of bad files are limited too.
         try:
             services.check_upload_rate(
-                owner_key=session.owner_key(request), address=session.client_address(request)
+                owner_key=session.owner_key(request), address=client_address(request)
             )
         except services.RateLimited as limited:
             raise UploadRateLimited(limited.message) from limited
@@ -144,7 +145,7 @@ class DiagnosisViewSet(
             selfie=upload.validated_data["image"],
             user=request.user if signed_in else None,
             guest_token="" if signed_in else session.guest_token(request, create=True),
-            client_address=session.client_address(request),
+            client_address=client_address(request),
         )
         data = self.get_serializer(diagnosis).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from diagnosis.models import Diagnosis, private_storage
 from diagnosis.uploads import CleanSelfie
+from skinshop import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +43,14 @@ class RateLimited(Exception):
 def check_upload_rate(*, owner_key: str, address: str | None) -> None:
     """Counts this upload against the hourly limits; RateLimited when one is used up.
 
-    Fixed one-hour windows in the cache (shared by all web processes when CACHE_URL points at
-    Redis). Counted before the upload is checked, so floods of bad files are limited too.
+    Fixed one-hour windows (skinshop.ratelimit). Counted before the upload is checked, so
+    floods of bad files are limited too.
     """
-    window = int(timezone.now().timestamp() // 3600)
-    limits = [(f"owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
+    limits = [(f"diagnosis-owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
     if address:
-        limits.append((f"addr:{address}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
-    for key, limit in limits:
-        cache_key = f"diagnosis-rate:{key}:{window}"
-        cache.add(cache_key, 0, timeout=3600)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=3600)
-            count = 1
+        limits.append((f"diagnosis-addr:{address}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
+    for name, limit in limits:
+        count = ratelimit.hit(name, window_seconds=3600)
         if count > limit:
             raise RateLimited(
                 f"You have sent {limit} photos this hour, the most we analyse in an hour. "

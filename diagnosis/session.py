@@ -2,7 +2,6 @@
 
 import secrets
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from diagnosis import services
@@ -20,19 +19,6 @@ def guest_token(request: HttpRequest, *, create: bool = False) -> str:
     token = secrets.token_urlsafe(32)
     request.session[GUEST_TOKEN_SESSION_KEY] = token
     return token
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The shopper's address for the per-address limit. Behind NUM_PROXIES trusted proxies it
-    is the entry they appended to X-Forwarded-For; entries before it are the client's word and
-    would let anyone dodge the limit."""
-    proxies = settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-min(proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def owner_key(request: HttpRequest) -> str:

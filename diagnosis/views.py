@@ -19,6 +19,7 @@ from diagnosis import charts, selectors, services, session
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis
 from recommendations import services as recommendation_services
+from skinshop.ratelimit import client_address
 
 HISTORY_PAGE_SIZE = 20
 # Used when no skin condition says from which grade to refer (the GEA "severe").
@@ -59,7 +60,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         try:
             # Counted before the file is looked at: a flood of bad files is limited too.
             services.check_upload_rate(
-                owner_key=session.owner_key(request), address=session.client_address(request)
+                owner_key=session.owner_key(request), address=client_address(request)
             )
         except services.RateLimited as limited:
             context["rate_limited"] = limited.message
@@ -71,7 +72,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 selfie=form.cleaned_data["image"],
                 user=user,
                 guest_token="" if user else session.guest_token(request, create=True),
-                client_address=session.client_address(request),
+                client_address=client_address(request),
             )
             return redirect("diagnosis:detail", pk=diagnosis.pk)
     return render(request, "diagnosis/upload.html", context)

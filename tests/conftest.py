@@ -33,6 +33,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters (uploads, failed log-ins) live in the cache, which outlives a test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path, monkeypatch):
     """Each test writes its uploaded files, public and private, into its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

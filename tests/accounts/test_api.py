@@ -40,6 +40,18 @@ def test_wrong_credentials_are_401_with_a_message():
     assert response.json()["message"] == "Wrong username/e-mail or password."
 
 
+def test_repeated_wrong_passwords_are_429_for_a_while():
+    UserFactory(username="sam")
+    api = APIClient()
+    for _ in range(5):
+        assert api.post(TOKEN_URL, {"username": "sam", "password": "wrong"}).status_code == 401
+
+    response = api.post(TOKEN_URL, {"username": "sam", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.json()["message"]
+
+
 def test_a_missing_field_is_400():
     response = APIClient().post(TOKEN_URL, {"username": "sam"})
     assert response.status_code == 400 and response.json()["message"].startswith("password:")

@@ -61,6 +61,23 @@ def test_wrong_password_says_so_and_logs_nobody_in(client):
     assert not response.context["user"].is_authenticated
 
 
+def test_repeated_wrong_passwords_pause_log_ins_from_that_address_only(client):
+    UserFactory(username="sam")
+    login = reverse("accounts:login")
+    for _ in range(5):
+        client.post(login, {"username": "sam", "password": "nope"})
+
+    # Even the right password waits now, from this address...
+    paused = client.post(login, {"username": "sam", "password": PASSWORD})
+    assert "Too many failed log-ins" in paused.content.decode()
+    assert not paused.context["user"].is_authenticated
+    # ...while the owner, elsewhere, is not locked out by a stranger's guesses.
+    elsewhere = client.post(
+        login, {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9", follow=True
+    )
+    assert elsewhere.context["user"].is_authenticated
+
+
 def test_log_out_is_post_only(client):
     client.force_login(UserFactory())
     assert client.get(reverse("accounts:logout")).status_code == 405

@@ -5,7 +5,6 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from diagnosis import services
@@ -37,14 +36,6 @@ def analyzer():
     from diagnosis.ml.inference import Analyzer
 
     return Analyzer.load()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # The hourly upload counters live in the cache, which outlives a test's transaction.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

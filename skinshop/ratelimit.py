@@ -1,0 +1,44 @@
+"""Fixed-window counters in the cache, for limits that must hold across web processes.
+
+With CACHE_URL pointing at Redis every process counts in the same place; the default
+per-process memory cache is right for one process (`make run`) and tests.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+def _key(name: str, window_seconds: int) -> str:
+    window = int(timezone.now().timestamp() // window_seconds)
+    return f"ratelimit:{name}:{window_seconds}:{window}"
+
+
+def hit(name: str, *, window_seconds: int) -> int:
+    """Counts one event for ``name`` in the current window; returns the window's count."""
+    key = _key(name, window_seconds)
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window_seconds)
+        return 1
+
+
+def count(name: str, *, window_seconds: int) -> int:
+    """The current window's count for ``name``, without counting."""
+    return int(cache.get(_key(name, window_seconds), 0))
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address for per-address limits. Behind NUM_PROXIES trusted proxies it is
+    the entry they appended to X-Forwarded-For; entries before it are the client's word and
+    would let anyone dodge a limit."""
+    proxies = settings.NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR") or None
