@@ -4,6 +4,8 @@ With CACHE_URL pointing at Redis every process counts in the same place; the def
 per-process memory cache is right for one process (`make run`) and tests.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -12,7 +14,9 @@ from django.utils import timezone
 
 def _key(name: str, window_seconds: int) -> str:
     window = int(timezone.now().timestamp() // window_seconds)
-    return f"ratelimit:{name}:{window_seconds}:{window}"
+    # Names carry what clients typed (any length, any character): hashed into a safe key.
+    digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+    return f"ratelimit:{digest}:{window_seconds}:{window}"
 
 
 def hit(name: str, *, window_seconds: int) -> int:
