@@ -276,6 +276,10 @@ def _report(results: dict, args: argparse.Namespace) -> None:
     for n in sorted({n for n in (1, 10, len(rss)) if n <= len(rss)}):
         print(f"  after diagnosis {n:>3}: {rss[n - 1] / 1024:8.1f} MiB")
     print(
+        f"  between diagnoses 10 and {len(rss)}: {min(tail) / 1024:.1f} to "
+        f"{max(tail) / 1024:.1f} MiB"
+    )
+    print(
         f"  slope over diagnoses 10..{len(rss)}: {slope:+.1f} KiB per diagnosis "
         f"(target <= {RSS_SLOPE_TARGET_KIB:.0f}) {verdict}; pool processes seen: "
         f"{redis['memory']['pool_pids']}"
