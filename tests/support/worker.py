@@ -154,6 +154,7 @@ class CeleryWorker:
             self.wait_until(self._ready, timeout=timeout, what="the worker to be ready")
         except BaseException:
             self.kill()
+            forget_queue(self.broker_url, self.queue)
             raise
         return self
 
