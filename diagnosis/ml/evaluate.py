@@ -133,12 +133,21 @@ def full_report(
     per_group: dict[str, Any] = {}
     if groups is not None:
         groups = np.asarray(groups)
+        hits = pred == true
         for group in sorted({g for g in groups if g}):
             sel = groups == group
             per_group[group] = summary(pred[sel], true[sel], probs[sel], num_grades)
+            # How far this group falls below everyone else pooled (the fairness target's reading);
+            # the max-min gap below is the stricter figure.
+            rest = hits[(groups != group) & (groups != "")]
+            if len(rest):
+                per_group[group]["below_rest"] = float(rest.mean() - hits[sel].mean())
         accs = [m["accuracy"] for m in per_group.values()]
         if accs:
             report["group_accuracy_gap"] = float(max(accs) - min(accs))
+        shortfalls = [m["below_rest"] for m in per_group.values() if "below_rest" in m]
+        if shortfalls:
+            report["group_largest_shortfall"] = float(max(shortfalls))
     report["per_group"] = per_group
     return report
 

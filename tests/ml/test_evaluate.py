@@ -78,8 +78,30 @@ def test_report_has_per_group_metrics_and_the_accuracy_gap():
     assert report["per_group"]["I"]["accuracy"] == 1.0
     assert report["per_group"]["VI"]["accuracy"] == 0.5
     assert report["group_accuracy_gap"] == 0.5
+    # VI (0.5) falls 0.5 below the rest (I: 1.0); I is 0.5 above VI.
+    assert report["per_group"]["VI"]["below_rest"] == 0.5
+    assert report["per_group"]["I"]["below_rest"] == -0.5
+    assert report["group_largest_shortfall"] == 0.5
     assert set(report["rules"]) == {"round", "argmax", "expectation"}
     json.dumps(report)  # the report is JSON-able as it is
+
+
+def test_a_group_is_compared_with_all_the_others_pooled():
+    # I: 4/4 right, II: 2/4, VI: 3/4. VI is 0.25 below the best group but only 0.0 below the
+    # pooled rest (6/8); II is 0.375 below its rest (7/8).
+    true = np.zeros(12, dtype=int)
+    pred = np.array([0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1])
+    report = full_report(
+        regression=pred.astype(float),
+        probs=np.eye(2)[pred],
+        true=true,
+        rule="argmax",
+        groups=["I"] * 4 + ["II"] * 4 + ["VI"] * 4,
+    )
+    assert report["group_accuracy_gap"] == 0.5
+    assert report["per_group"]["VI"]["below_rest"] == pytest.approx(0.0)
+    assert report["per_group"]["II"]["below_rest"] == pytest.approx(0.375)
+    assert report["group_largest_shortfall"] == pytest.approx(0.375)
 
 
 def test_confusion_png_is_written(tmp_path):
