@@ -249,6 +249,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": True,
         # Where fanout exchanges are recorded; the default is the working directory.
         "control_folder": str(BROKER_DIR / "control"),
+        # kombu lists the folder once a second by default: up to a second of a shopper's wait.
+        "polling_interval": 0.2,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A message held by a worker that died comes back after this many seconds.
