@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.selectors import login_username
-from skinshop.ratelimit import client_address
+from skinshop.ratelimit import client_address, seconds_left
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -46,7 +46,10 @@ class ObtainTokenView(APIView):
         data.is_valid(raise_exception=True)
         typed, address = data.validated_data["username"], client_address(request)
         if services.login_throttled(username=typed, address=address):
-            raise Throttled(detail=services.LOGIN_THROTTLED_MESSAGE)
+            raise Throttled(
+                wait=seconds_left(services.LOGIN_WINDOW_SECONDS),
+                detail=services.LOGIN_THROTTLED_MESSAGE,
+            )
         user = authenticate(
             request,
             username=login_username(typed),

@@ -136,7 +136,9 @@ class DiagnosisViewSet(
                 owner_key=session.owner_key(request), address=client_address(request)
             )
         except services.RateLimited as limited:
-            raise UploadRateLimited(limited.message) from limited
+            error = UploadRateLimited(limited.message)
+            error.wait = limited.retry_after  # DRF's handler turns it into Retry-After
+            raise error from limited
         upload = DiagnosisUploadSerializer(data=request.data)
         if not upload.is_valid():
             raise UploadRefused(upload.errors)

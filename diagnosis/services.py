@@ -34,9 +34,10 @@ CRASH_REASON = (
 
 
 class RateLimited(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after  # seconds until the limit resets
 
 
 # --- Intake ---------------------------------------------------------------------------------
@@ -54,7 +55,8 @@ def check_upload_rate(*, owner_key: str, address: str | None) -> None:
         if count > limit:
             raise RateLimited(
                 f"You have sent {limit} photos this hour, the most we analyse in an hour. "
-                "Please try again later."
+                "Please try again later.",
+                retry_after=ratelimit.seconds_left(3600),
             )
 
 

@@ -64,7 +64,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             )
         except services.RateLimited as limited:
             context["rate_limited"] = limited.message
-            return render(request, "diagnosis/upload.html", context, status=429)
+            response = render(request, "diagnosis/upload.html", context, status=429)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
         form = context["form"] = SelfieUploadForm(request.POST, request.FILES)
         if form.is_valid():
             user = request.user if request.user.is_authenticated else None

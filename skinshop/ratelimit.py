@@ -30,6 +30,11 @@ def hit(name: str, *, window_seconds: int) -> int:
         return 1
 
 
+def seconds_left(window_seconds: int) -> int:
+    """Seconds until the current window ends and its counts start again (for Retry-After)."""
+    return max(1, window_seconds - int(timezone.now().timestamp()) % window_seconds)
+
+
 def count(name: str, *, window_seconds: int) -> int:
     """The current window's count for ``name``, without counting."""
     return int(cache.get(_key(name, window_seconds), 0))

@@ -50,6 +50,7 @@ def test_repeated_wrong_passwords_are_429_for_a_while():
 
     assert response.status_code == 429
     assert "Too many failed log-ins" in response.json()["message"]
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
 
 
 def test_a_missing_field_is_400():

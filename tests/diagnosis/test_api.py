@@ -211,6 +211,7 @@ def test_uploads_past_the_hourly_limit_are_refused_with_429(
     assert response.status_code == 429
     assert "2 photos this hour" in response.json()["message"]
     assert response.json()["code"] == "rate_limited"
+    assert 0 < int(response["Retry-After"]) <= 3600  # when the hour's window ends
     assert Diagnosis.objects.count() == 2
     # Another shopper is not held back by this one.
     assert post_selfie(client_of(UserFactory()), selfie_upload(seed=4)).status_code == 201
