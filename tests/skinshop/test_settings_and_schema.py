@@ -18,6 +18,16 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     assert (tmp_path / "s.yml").read_text().startswith("openapi:")
 
 
+def test_the_api_docs_page_loads_its_scripts_from_the_shop_not_a_cdn(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/api/v1/docs/").content.decode()
+
+    assert "cdn.jsdelivr" not in page and "unpkg" not in page
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG"}}
     return subprocess.run(
