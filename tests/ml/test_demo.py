@@ -75,3 +75,5 @@ def test_the_card_lists_each_skin_tone_group_against_the_others():
     assert "| heldout | best minus worst group | | 0.500 | largest: 0.375 | | |" in card
     assert "| heldout | 12 | 0 |" in card
     assert "| validation | 0.100 | 0.200 | 0.150 |" in card
+    assert "- 4 held-out images per skin-tone group" in card
+    assert "  heldout: 2 mild (0.75); shifted: 2 mild (1.00)." in card
