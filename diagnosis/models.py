@@ -17,6 +17,10 @@ def _selfie_path(instance: "Diagnosis", filename: str) -> str:
     return f"diagnoses/{instance.pk}/selfie.jpg"
 
 
+def _thumbnail_path(instance: "Diagnosis", filename: str) -> str:
+    return f"diagnoses/{instance.pk}/thumb.jpg"
+
+
 def _heatmap_path(instance: "Diagnosis", filename: str) -> str:
     return f"diagnoses/{instance.pk}/heatmap.png"
 
@@ -43,6 +47,8 @@ class Diagnosis(models.Model):
     selfie = models.ImageField(upload_to=_selfie_path, storage=private_storage)
     selfie_width = models.PositiveIntegerField(default=0)
     selfie_height = models.PositiveIntegerField(default=0)
+    # A small square of the selfie for lists; empty on rows stored before thumbnails existed.
+    thumbnail = models.ImageField(upload_to=_thumbnail_path, storage=private_storage, blank=True)
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True

@@ -67,7 +67,8 @@ def create_diagnosis(
     guest_token: str = "",
     client_address: str | None = None,
 ) -> Diagnosis:
-    """Stores the selfie, commits the row, then (on commit) sends it to the worker."""
+    """Stores the selfie and its thumbnail, commits the row, then (on commit) sends it to the
+    worker."""
     if not (user and user.is_authenticated) and not guest_token:
         raise ValueError("A diagnosis needs an owner: a user or a guest token.")
     diagnosis = Diagnosis(
@@ -78,13 +79,14 @@ def create_diagnosis(
         selfie_width=selfie.width,
         selfie_height=selfie.height,
     )
-    diagnosis.selfie.save("selfie.jpg", ContentFile(selfie.content), save=False)
     try:
+        diagnosis.selfie.save("selfie.jpg", ContentFile(selfie.content), save=False)
+        diagnosis.thumbnail.save("thumb.jpg", ContentFile(selfie.thumbnail), save=False)
         with transaction.atomic():
             diagnosis.save(force_insert=True)
             transaction.on_commit(lambda: enqueue(diagnosis.pk))
     except Exception:
-        private_storage().delete(diagnosis.selfie.name)
+        _delete_files(_file_names(diagnosis))  # no file without its row
         raise
     return diagnosis
 
@@ -272,13 +274,18 @@ def attach_guest_diagnoses(*, user, guest_token: str) -> int:
 
 
 def delete_diagnoses(diagnoses) -> int:
-    """Deletes rows and, once the deletion is committed, their selfie and heatmap files."""
+    """Deletes rows and, once the deletion is committed, their files."""
     rows = list(diagnoses)
-    names = [f.name for d in rows for f in (d.selfie, d.heatmap) if f]
+    names = [name for d in rows for name in _file_names(d)]
     with transaction.atomic():
         Diagnosis.objects.filter(pk__in=[d.pk for d in rows]).delete()
         transaction.on_commit(lambda: _delete_files(names))
     return len(rows)
+
+
+def _file_names(diagnosis: Diagnosis) -> list[str]:
+    """Every file stored for a diagnosis."""
+    return [f.name for f in (diagnosis.selfie, diagnosis.thumbnail, diagnosis.heatmap) if f]
 
 
 def _delete_files(names: list[str]) -> None:

@@ -2,7 +2,8 @@
 
 Every rejected kind has its own code and a message a shopper can act on. What passes is decoded,
 turned upright by its EXIF orientation, downscaled and re-encoded as a JPEG without any metadata
-(GPS, camera, time): the original bytes are never stored.
+(GPS, camera, time): the original bytes are never stored. A small square thumbnail for lists is
+cut from the same picture.
 """
 
 import io
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 import pillow_heif
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from diagnosis.ml.face import upright_rgb
 
@@ -21,6 +22,9 @@ pillow_heif.register_heif_opener()
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 ACCEPTED_HUMAN = "JPEG, PNG, WebP or HEIC"
 STORED_QUALITY = 90
+# The history page shows 64 px squares: twice that stays sharp on phone screens.
+THUMBNAIL_SIDE = 128
+THUMBNAIL_QUALITY = 80
 
 
 class UploadRejected(Exception):
@@ -35,6 +39,7 @@ class CleanSelfie:
     content: bytes  # JPEG, no metadata
     width: int
     height: int
+    thumbnail: bytes  # JPEG, THUMBNAIL_SIDE square from the centre, no metadata
 
 
 def _megabytes(size: int) -> str:
@@ -104,7 +109,21 @@ def _encode(picture: Image.Image) -> CleanSelfie:
     if max(picture.size) > longest:
         picture = picture.copy()
         picture.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    # The centred square of the stored picture (already upright and downscaled, so cheap to
+    # shrink), as the page's object-fit: cover would have cropped the full selfie.
+    square = ImageOps.fit(
+        picture, (THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS, centering=(0.5, 0.5)
+    )
+    return CleanSelfie(
+        content=_jpeg(picture, STORED_QUALITY),
+        width=picture.width,
+        height=picture.height,
+        thumbnail=_jpeg(square, THUMBNAIL_QUALITY),
+    )
+
+
+def _jpeg(picture: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     # A fresh RGB image carries no EXIF, ICC or XMP unless we pass them: nothing leaks.
-    picture.save(out, format="JPEG", quality=STORED_QUALITY, optimize=True)
-    return CleanSelfie(content=out.getvalue(), width=picture.width, height=picture.height)
+    picture.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()

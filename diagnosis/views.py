@@ -151,6 +151,13 @@ def selfie(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_GET
+def thumbnail(request: HttpRequest, pk) -> HttpResponse:
+    diagnosis = _visible(request, pk)
+    # Rows stored before thumbnails existed have none: their selfie stands in.
+    return _stream(diagnosis.thumbnail or diagnosis.selfie, "image/jpeg")
+
+
+@require_GET
 def heatmap(request: HttpRequest, pk) -> HttpResponse:
     return _stream(_visible(request, pk).heatmap, "image/png")
 

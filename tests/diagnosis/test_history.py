@@ -57,8 +57,11 @@ def test_the_history_lists_only_ones_own_diagnoses_newest_first(client, shopper,
     links = re.findall(r'href="/diagnosis/([0-9a-f-]{36})/"', html)
     assert links == [str(newer.pk), str(older.pk)]
     assert str(someone_elses.pk) not in html and str(guests.pk) not in html
-    # Thumbnails through the permission-checked media view, never a storage path.
-    assert reverse("diagnosis:selfie", args=[older.pk]) in html
+    # Small thumbnails through the permission-checked media view, never a storage path, and
+    # never the full selfie for a 64 px square.
+    assert reverse("diagnosis:thumbnail", args=[older.pk]) in html
+    assert reverse("diagnosis:selfie", args=[older.pk]) not in html
+    assert older.thumbnail.name not in html
     assert "Grade 3 · Moderate" in html and "Being analysed" in html
 
 
@@ -108,8 +111,8 @@ def test_delete_all_asks_first_then_removes_every_row_and_file(
     ]
     kept = make_diagnosis(selfie_upload(seed=6), user=UserFactory())
     storage = kept.selfie.storage
-    names = [f.name for d in mine for f in (d.selfie, d.heatmap) if f]
-    assert len(names) == 3 and all(storage.exists(n) for n in names)
+    names = [f.name for d in mine for f in (d.selfie, d.thumbnail, d.heatmap) if f]
+    assert len(names) == 5 and all(storage.exists(n) for n in names)
 
     confirm = client.get(DELETE_ALL)
     assert confirm.status_code == 200 and "your 2 skin analyses" in confirm.content.decode()

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.utils import timezone
 from PIL import Image
 
@@ -13,6 +14,7 @@ from diagnosis import services
 from diagnosis.models import Diagnosis
 from diagnosis.uploads import clean_selfie
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.test_uploads import stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +129,7 @@ def test_deleting_a_diagnosis_removes_its_files(
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
     diagnosis.refresh_from_db()
     storage = diagnosis.selfie.storage
-    names = [diagnosis.selfie.name, diagnosis.heatmap.name]
+    names = [diagnosis.selfie.name, diagnosis.thumbnail.name, diagnosis.heatmap.name]
     assert all(storage.exists(n) for n in names)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -135,6 +137,15 @@ def test_deleting_a_diagnosis_removes_its_files(
 
     assert not Diagnosis.objects.filter(pk=diagnosis.pk).exists()
     assert not any(storage.exists(n) for n in names)
+
+
+def test_a_diagnosis_whose_row_cannot_be_saved_leaves_no_file_behind(selfie_upload):
+    # The selfie and its thumbnail are written before the row, so they must go again.
+    with mock.patch.object(Diagnosis, "save", side_effect=DatabaseError("disk full")):
+        with pytest.raises(DatabaseError):
+            _create(selfie_upload())
+
+    assert stored_names() == []
 
 
 def test_requeue_gives_a_failed_diagnosis_a_fresh_start(

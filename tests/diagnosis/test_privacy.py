@@ -47,8 +47,12 @@ def answers(client, diagnosis) -> dict[str, int]:
     return {name: client.get(url).status_code for name, url in page_urls(diagnosis).items()}
 
 
-NOT_FOUND = dict.fromkeys(("detail", "status", "selfie", "heatmap"), 404)
-FOUND = dict.fromkeys(("detail", "status", "selfie", "heatmap"), 200)
+NOT_FOUND = dict.fromkeys(("detail", "status", "selfie", "thumbnail", "heatmap"), 404)
+FOUND = dict.fromkeys(("detail", "status", "selfie", "thumbnail", "heatmap"), 200)
+
+
+def served(response) -> bytes:
+    return b"".join(response.streaming_content)
 
 
 def test_the_owner_sees_the_page_the_status_the_selfie_and_the_heatmap(client, owner, done):
@@ -56,11 +60,38 @@ def test_the_owner_sees_the_page_the_status_the_selfie_and_the_heatmap(client, o
 
     assert answers(client, done) == FOUND
     selfie = client.get(page_urls(done)["selfie"])
+    thumbnail = client.get(page_urls(done)["thumbnail"])
     heatmap = client.get(page_urls(done)["heatmap"])
-    assert selfie["Content-Type"] == "image/jpeg" and heatmap["Content-Type"] == "image/png"
-    assert selfie["Cache-Control"] == heatmap["Cache-Control"] == "private, no-store"
+    assert selfie["Content-Type"] == thumbnail["Content-Type"] == "image/jpeg"
+    assert heatmap["Content-Type"] == "image/png"
+    assert (
+        selfie["Cache-Control"]
+        == thumbnail["Cache-Control"]
+        == heatmap["Cache-Control"]
+        == "private, no-store"
+    )
     with done.selfie.open("rb") as stored:
-        assert b"".join(selfie.streaming_content) == stored.read()
+        assert served(selfie) == stored.read()
+    with done.thumbnail.open("rb") as stored:
+        assert served(thumbnail) == stored.read()
+
+
+def test_a_diagnosis_stored_before_thumbnails_shows_its_selfie_as_thumbnail(
+    client, owner, selfie_upload
+):
+    old = make_diagnosis(selfie_upload(), user=owner)
+    old.thumbnail.delete(save=False)
+    Diagnosis.objects.filter(pk=old.pk).update(thumbnail="")  # as the migration left old rows
+    signed_in(client, owner)
+
+    response = client.get(page_urls(old)["thumbnail"])
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "private, no-store"
+    with old.selfie.open("rb") as stored:
+        assert served(response) == stored.read()
+    client.logout()
+    assert client.get(page_urls(old)["thumbnail"]).status_code == 404  # still the owner's only
 
 
 def test_another_shopper_gets_404_for_everything_and_cannot_delete(client, done):

@@ -1,4 +1,4 @@
-"""Selfies and heatmaps in a private S3 bucket, against moto's S3 server on loopback.
+"""Selfies, thumbnails and heatmaps in a private S3 bucket, against moto's S3 server on loopback.
 
 The storage is built by skinshop/settings.py itself from the AWS_* variables, so these tests
 check the settings a deployment gets. moto does not verify signatures: a signed URL is only
@@ -81,7 +81,8 @@ def test_a_selfie_and_its_heatmap_live_privately_in_the_bucket_and_leave_it_on_d
             selfie=clean_selfie(selfie_upload(grade=3)), guest_token="guest-s3"
         )
     selfie_key = f"private/diagnoses/{diagnosis.pk}/selfie.jpg"
-    assert _keys(bucket) == {selfie_key}
+    thumbnail_key = f"private/diagnoses/{diagnosis.pk}/thumb.jpg"
+    assert _keys(bucket) == {selfie_key, thumbnail_key}
     stored = bucket.get_object(Bucket=BUCKET, Key=selfie_key)["Body"].read()
     assert stored[:2] == b"\xff\xd8"  # the cleaned JPEG went up as it is
 
@@ -90,9 +91,9 @@ def test_a_selfie_and_its_heatmap_live_privately_in_the_bucket_and_leave_it_on_d
     diagnosis.refresh_from_db()
     assert diagnosis.status == diagnosis.Status.DONE, diagnosis.failure_reason
     heatmap_key = f"private/diagnoses/{diagnosis.pk}/heatmap.png"
-    assert _keys(bucket) == {selfie_key, heatmap_key}
+    assert _keys(bucket) == {selfie_key, thumbnail_key, heatmap_key}
 
-    for key in (selfie_key, heatmap_key):
+    for key in (selfie_key, thumbnail_key, heatmap_key):
         assert _anonymous_get(f"{s3_endpoint}/{BUCKET}/{key}") == 403
         grants = bucket.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]
         assert [g["Grantee"]["Type"] for g in grants] == ["CanonicalUser"]  # the owner only

@@ -211,11 +211,9 @@ def test_heic_test_data_really_is_heif():
     assert _heif()[4:12] == b"ftypheic"
 
 
-def _phone_photo_with_gps_lying_on_its_side() -> bytes:
-    """A 400×300 JPEG as a phone stores a portrait selfie: the pixels sideways, EXIF
+def _as_a_phone_stores_it(upright: Image.Image) -> bytes:
+    """``upright`` as a phone stores a portrait selfie: a JPEG with the pixels sideways, EXIF
     orientation 6 ("rotate 90° clockwise to show"), and where it was taken."""
-    picture = Image.new("RGB", (400, 300), (200, 170, 150))
-    picture.paste((255, 0, 0), (0, 0, 60, 60))  # top-left as stored: top-right once upright
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
     exif[ExifTags.Base.Make] = "PhoneMaker"
@@ -225,8 +223,15 @@ def _phone_photo_with_gps_lying_on_its_side() -> bytes:
     gps[ExifTags.GPS.GPSLongitudeRef] = "E"
     gps[ExifTags.GPS.GPSLongitude] = (2.0, 21.0, 3.0)
     out = io.BytesIO()
-    picture.save(out, format="JPEG", exif=exif, quality=95)
+    upright.rotate(90, expand=True).save(out, format="JPEG", exif=exif, quality=95)
     return out.getvalue()
+
+
+def _phone_photo_with_gps_lying_on_its_side() -> bytes:
+    """A 300×400 portrait with a red marker top right, stored sideways (400×300)."""
+    picture = Image.new("RGB", (300, 400), (200, 170, 150))
+    picture.paste((255, 0, 0), (240, 0, 300, 60))
+    return _as_a_phone_stores_it(picture)
 
 
 def test_the_stored_selfie_is_upright_and_carries_no_exif_at_all(client, sent):
@@ -247,6 +252,32 @@ def test_the_stored_selfie_is_upright_and_carries_no_exif_at_all(client, sent):
         assert red > 200 and green < 60  # the marker turned with the picture
         assert stored.getpixel((30, 30))[1] > 120
     assert b"Exif" not in stored_bytes and b"PhoneMaker" not in stored_bytes
+
+
+def test_the_thumbnail_is_the_upright_centre_square_at_128_px_without_exif(client, sent):
+    # A 300×500 portrait: blue bands above and below a square, red on its left, green right.
+    picture = Image.new("RGB", (300, 500), (0, 0, 255))
+    picture.paste((255, 0, 0), (0, 100, 150, 400))
+    picture.paste((0, 255, 0), (150, 100, 300, 400))
+
+    response = post_selfie(client, jpeg("selfie.jpg", _as_a_phone_stores_it(picture)))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    assert diagnosis.thumbnail.name == f"diagnoses/{diagnosis.pk}/thumb.jpg"
+    with diagnosis.thumbnail.open("rb") as handle:
+        thumbnail_bytes = handle.read()
+    with Image.open(io.BytesIO(thumbnail_bytes)) as thumbnail:
+        assert thumbnail.format == "JPEG" and thumbnail.mode == "RGB"
+        assert thumbnail.size == (128, 128)
+        assert not thumbnail.getexif() and "exif" not in thumbnail.info
+        # Cropped to the centre square (no blue band) and upright (red left, green right),
+        # not squashed or turned.
+        for y in (8, 64, 120):
+            left, right = thumbnail.getpixel((20, y)), thumbnail.getpixel((108, y))
+            assert left[0] > 200 and left[1] < 60 and left[2] < 60
+            assert right[1] > 200 and right[0] < 60 and right[2] < 60
+    assert b"Exif" not in thumbnail_bytes and b"PhoneMaker" not in thumbnail_bytes
 
 
 def test_a_photo_without_a_face_is_accepted_then_fails_with_its_reason(

@@ -43,7 +43,7 @@ def page_urls(diagnosis: Diagnosis) -> dict[str, str]:
     """Every address that shows or serves one diagnosis."""
     return {
         name: reverse(f"diagnosis:{name}", args=[diagnosis.pk])
-        for name in ("detail", "status", "selfie", "heatmap")
+        for name in ("detail", "status", "selfie", "thumbnail", "heatmap")
     }
 
 

@@ -1,4 +1,4 @@
-"""Where a test's private media (selfies, heatmaps) go."""
+"""Where a test's private media (selfies, thumbnails, heatmaps) go."""
 
 
 def use_private_storage(settings, monkeypatch, config: dict):
@@ -9,11 +9,14 @@ def use_private_storage(settings, monkeypatch, config: dict):
     Diagnosis fields are pointed at the new storage too.
     """
     from django.core.files.storage import storages
+    from django.db.models import FileField
 
     from diagnosis.models import Diagnosis
 
     settings.STORAGES = {**settings.STORAGES, "private": config}
     storage = storages["private"]
-    for name in ("selfie", "heatmap"):
-        monkeypatch.setattr(Diagnosis._meta.get_field(name), "storage", storage)
+    # Every file field, so a new one cannot write outside the test's storage.
+    for field in Diagnosis._meta.get_fields():
+        if isinstance(field, FileField):
+            monkeypatch.setattr(field, "storage", storage)
     return storage
