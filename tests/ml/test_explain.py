@@ -117,6 +117,25 @@ def test_augmentations_are_a_mix_of_mirrors_and_random_affines():
     assert len({tuple(m.flatten().tolist()) for m in affines}) == len(affines)
 
 
+def test_random_affines_stay_within_their_ranges():
+    ranges = xai.DEFAULT_RANGES
+    matrices = xai.random_transforms(20, np.random.default_rng(5), height=48, width=80)
+    affines = [m for m in matrices if not torch.equal(m, torch.tensor([[-1.0, 0, 0], [0, 1.0, 0]]))]
+    for m in affines:
+        # Back in pixel units, rotation and shear keep the area: the determinant is zoom**2.
+        px = np.diag([40.0, 24.0]) @ m[:, :2].double().numpy() @ np.diag([1 / 40, 1 / 24])
+        assert ranges.scale[0] ** 2 - 1e-6 <= np.linalg.det(px) <= ranges.scale[1] ** 2 + 1e-6
+        assert abs(float(m[0, 2])) <= 2 * ranges.translate + 1e-6
+        assert abs(float(m[1, 2])) <= 2 * ranges.translate + 1e-6
+
+
+def test_the_sampling_grid_is_torchs_affine_grid():
+    theta = xai.random_transforms(6, np.random.default_rng(2), height=48, width=80)
+    ours = xai._affine_grid(theta, 48, 80)
+    torchs = torch.nn.functional.affine_grid(theta, [6, 1, 48, 80], align_corners=False)
+    torch.testing.assert_close(ours, torchs, atol=1e-6, rtol=0)
+
+
 def test_no_weight_receives_a_gradient(face):
     torch.manual_seed(1)
     fresh = SkinNet(arch="resnet18", num_grades=6).eval()
