@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from diagnosis.ml import checkpoint as ckpt  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
+from diagnosis.ml import faithfulness as faith  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.scale import GEA  # noqa: E402
 
@@ -123,32 +123,6 @@ def load_model(path: str | None) -> tuple[nn.Module, dict, str]:
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades).eval()
     meta = {**ckpt.DEFAULT_META, "scale": GEA.to_dict()}
     return model, meta, "UNTRAINED resnet18 (no demo checkpoint yet: faithfulness is meaningless)"
-
-
-def sample_faces(n: int, seed: int, size: int, margin: float, style: str, synth_size: int):
-    """Held-out synthetic selfies with lesions (grade >= 1), normalized, with their masks
-    warped into the normalized frame. Yields (face uint8, lesion mask bool, grade, selfie)."""
-    from diagnosis.ml import face as face_mod
-    from diagnosis.ml import synth
-
-    rng = np.random.default_rng(seed)
-    out, skipped = [], 0
-    for i in range(n):
-        grade = 1 + i % (GEA.num_grades - 1)
-        sample = synth.render_selfie(rng, grade, size=synth_size, style=style)
-        try:
-            norm = face_mod.normalize_face(sample.image, size=size, margin=margin)
-        except AnalysisError:
-            skipped += 1
-            continue
-        mask = cv2.warpAffine(
-            sample.mask, norm.matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0
-        )
-        if not (mask > 0).any():
-            skipped += 1
-            continue
-        out.append((norm.image, mask > 0, grade, sample.image))
-    return out, skipped
 
 
 def agreement(
@@ -326,14 +300,10 @@ def faithfulness(
     ks: tuple[int, ...],
     threshold: float,
 ) -> tuple[list[list[object]], dict[str, dict[str, float]]]:
-    size = faces[0][0].shape[0]
-    radius = max(1, round(size * 0.03))  # pointing-game tolerance: about 4 px at 128
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    prepared = []
-    for image, lesions, _grade, _ in faces:
-        dilated = cv2.dilate(lesions.astype(np.uint8), kernel) > 0
-        x = xai.to_tensor(image, mean=meta["mean"], std=meta["std"])
-        prepared.append((x, dilated))
+    prepared = [
+        (xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]), faith.dilate(f.lesions))
+        for f in faces
+    ]
     chance = float(np.mean([d.mean() for _, d in prepared]))
     rows, figures = [], {}
     for layer in layers:
@@ -400,25 +370,27 @@ def main(argv: list[str] | None = None) -> int:
         f"torch threads {torch.get_num_threads()}"
     )
 
-    try:
-        faces, skipped = sample_faces(
-            args.n, args.seed, size, float(meta["face_margin"]), args.style, args.synth_size
-        )
-    except ImportError as exc:  # H4's face/synth not there yet
-        print(f"note: no synthetic selfies ({exc}); agreement and speed use a random input")
-        faces, skipped = [], 0
-    if faces:
-        x = xai.to_tensor(faces[0][0], mean=meta["mean"], std=meta["std"])
-        selfie = faces[0][3]
-    else:
-        x, selfie = torch.randn(1, 3, size, size), None
+    faces, skipped = faith.lesion_faces(
+        args.n,
+        args.seed,
+        size=size,
+        margin=float(meta["face_margin"]),
+        style=args.style,
+        synth_size=args.synth_size,
+    )
+    if not faces:
+        print("no usable synthetic selfie: raise --n")
+        return 1
+    x = xai.to_tensor(faces[0].face, mean=meta["mean"], std=meta["std"])
+    selfie = faces[0].selfie
+    threshold = float(meta.get("heatmap_threshold", xai.DEFAULT_THRESHOLD))
 
     results: dict[str, object] = {"model": source, "input_size": size}
     print(
         "\n1. Agreement with pytorch-grad-cam "
         "(k=1; same model, weights, layer, inputs (up to 8 faces) and target)"
     )
-    inputs = [xai.to_tensor(f[0], mean=meta["mean"], std=meta["std"]) for f in faces[:8]] or [x]
+    inputs = [xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]) for f in faces[:8]]
     rows = agreement(model, inputs, layers)
     print(table(["layer", "min pearson r", "faces", "both flat", "max |diff|", ">= 0.99"], rows))
     results["agreement"] = {r[0]: float(r[1]) for r in rows}
@@ -444,33 +416,29 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["measure", "value", "target", ""], rows))
     results["speed"] = figures
 
-    if faces:
-        print(
-            f"\n3. Faithfulness on {len(faces)} held-out synthetic selfies (seed {args.seed}, "
-            f"style {args.style!r}, grades 1-5; {skipped} skipped: no face / no lesion in crop)"
+    print(
+        f"\n3. Faithfulness on {len(faces)} held-out synthetic selfies (seed {args.seed}, "
+        f"style {args.style!r}, grades 1-5; {skipped} skipped: no face / no lesion in crop); "
+        f"t = the checkpoint's heatmap threshold"
+    )
+    rows, figures = faithfulness(model, faces, meta, layers, (1, xai.DEFAULT_K), threshold)
+    print(
+        table(
+            [
+                "layer",
+                "k",
+                "pointing",
+                "energy in mask",
+                f"energy (t={threshold})",
+                "energy / chance",
+                "ms per map",
+            ],
+            rows,
         )
-        rows, figures = faithfulness(
-            model, faces, meta, layers, (1, xai.DEFAULT_K), xai.DEFAULT_THRESHOLD
-        )
-        print(
-            table(
-                [
-                    "layer",
-                    "k",
-                    "pointing",
-                    "energy in mask",
-                    f"energy (t={xai.DEFAULT_THRESHOLD})",
-                    "energy / chance",
-                    "ms per map",
-                ],
-                rows,
-            )
-        )
-        chance = figures["chance_area"]["dilated_mask_share"]
-        print(f"chance level (share of the face the dilated masks cover): {chance:.3f}")
-        results["faithfulness"] = figures
-    else:
-        print("\n3. Faithfulness: skipped (needs diagnosis.ml.synth and diagnosis.ml.face)")
+    )
+    chance = figures["chance_area"]["dilated_mask_share"]
+    print(f"chance level (share of the face the dilated masks cover): {chance:.3f}")
+    results["faithfulness"] = figures
 
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

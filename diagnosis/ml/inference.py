@@ -107,6 +107,10 @@ class Analyzer:
         self.decision_rule = str(meta.get("decision_rule", "round"))
         self.target_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
         self.face_margin = float(meta.get("face_margin", DEFAULT_FACE_MARGIN))
+        # Chosen for this model on calibration selfies (faithfulness.calibrate_threshold).
+        self.heatmap_threshold = xai.check_threshold(
+            meta.get("heatmap_threshold", xai.DEFAULT_THRESHOLD)
+        )
         self.model_info = {
             "name": str(meta.get("name", "unnamed")),
             # Rebuilds keep the release number; the training data's hash tells them apart.
@@ -144,7 +148,7 @@ class Analyzer:
             xai.resolve_layer(self.model, target_layer or self.target_layer)
             if not 0.0 <= alpha <= 1.0:
                 raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        threshold = xai.DEFAULT_THRESHOLD if threshold is None else xai.check_threshold(threshold)
+        threshold = self.heatmap_threshold if threshold is None else xai.check_threshold(threshold)
         timings: dict[str, float] = {}
         start = clock = time.perf_counter()
 
@@ -259,7 +263,7 @@ def _explain(args: argparse.Namespace) -> int:
     payload["heatmap"] = {"path": str(out), **payload["heatmap"]}
     payload["heatmap"]["k"] = args.k
     payload["heatmap"]["threshold"] = (
-        xai.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+        analyzer.heatmap_threshold if args.threshold is None else args.threshold
     )
     payload["heatmap"]["target_layer"] = args.target_layer or analyzer.target_layer
     _print_result(result, payload, args.json)
@@ -308,7 +312,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         "--threshold",
         type=_threshold_arg,
         default=None,
-        help=f"drop heatmap values below this, in [0, 1); default {xai.DEFAULT_THRESHOLD}",
+        help="drop heatmap values below this, in [0, 1); default: the checkpoint's "
+        f"(heatmap_threshold; {xai.DEFAULT_THRESHOLD} if it has none)",
     )
     e.add_argument("--seed", type=int, default=0, help="seed of the random augmentations")
     e.add_argument(
