@@ -39,6 +39,15 @@ def _meta() -> dict:
         "target_layer": "encoder.layer3",
         "decision_rule": "round",
         "data_hash": "0123456789abcdef",
+        "heatmap_threshold": 0.5,
+        "heatmap_calibration": {
+            "seed": 1501,
+            "n": 10,
+            "candidates": {
+                "0.3": {"coverage": 0.6, "recall": 0.9, "precision": 0.1, "f1": 0.18},
+                "0.5": {"coverage": 0.2, "recall": 0.6, "precision": 0.3, "f1": 0.4},
+            },
+        },
         "metrics": {
             "validation": {"rules": {"round": 0.1, "argmax": 0.2, "expectation": 0.15}},
             "best_epoch": 3,
@@ -75,5 +84,10 @@ def test_the_card_lists_each_skin_tone_group_against_the_others():
     assert "| heldout | best minus worst group | | 0.500 | largest: 0.375 | | |" in card
     assert "| heldout | 12 | 0 |" in card
     assert "| validation | 0.100 | 0.200 | 0.150 |" in card
+    # The heatmap threshold, with the calibration it was chosen by; the chosen row stands out.
+    assert "heatmap threshold\n  0.5 (see Heatmap below)" in card
+    assert "on 10 calibration selfies" in card
+    assert "| 0.3 | 0.600 | 0.900 | 0.100 | 0.180 |" in card
+    assert "| **0.5** | 0.200 | 0.600 | 0.300 | **0.400** |" in card
     assert "- 4 held-out images per skin-tone group" in card
     assert "  heldout: 2 mild (0.75); shifted: 2 mild (1.00)." in card
