@@ -136,7 +136,7 @@ def evaluate_demo(
     meta["metrics"].update(
         {k: {m: v for m, v in r.items() if m != "confusion"} for k, r in reports.items()}
     )
-    meta["training"]["generator"].update({key: g for key, (_, g) in held_out.items()})
+    meta["training"].setdefault("generator", {}).update({k: g for k, (_, g) in held_out.items()})
     save_checkpoint(checkpoint, model, meta, half=True)
     card = out / "MODEL_CARD.md"
     card.write_text(
