@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,19 @@ from django.views.decorators.http import require_http_methods
 from accounts import services
 from accounts.forms import SignupForm
 from orders.selectors import order_list_for_user
+from skinshop.ratelimit import seconds_left
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; a paused log-in (repeated failures) answers 429 with Retry-After,
+    as the token API does."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", "throttled"):
+            response.status_code = 429
+            response["Retry-After"] = str(seconds_left(services.LOGIN_WINDOW_SECONDS))
+        return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -70,6 +70,7 @@ def test_repeated_wrong_passwords_pause_log_ins_from_that_address_only(client):
     # Even the right password waits now, from this address...
     paused = client.post(login, {"username": "sam", "password": PASSWORD})
     assert "Too many failed log-ins" in paused.content.decode()
+    assert paused.status_code == 429 and 0 < int(paused["Retry-After"]) <= 15 * 60
     assert not paused.context["user"].is_authenticated
     # ...while the owner, elsewhere, is not locked out by a stranger's guesses.
     elsewhere = client.post(
