@@ -6,9 +6,10 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from torchvision import models
 
-ARCHS = ("resnet18", "resnet34", "resnet50")
+from .encoders import ARCHS, build_encoder
+from .encoders import load_imagenet_weights as _load_imagenet
+
 DECISION_RULES = ("round", "argmax", "expectation")
 
 
@@ -29,12 +30,8 @@ class SkinNet(nn.Module):
         self.arch = arch
         self.num_grades = num_grades
         self.aux_sizes = dict(aux_heads or {})
-        # weights=None: never download; ImageNet initialisation is an explicit local file.
-        self.encoder = getattr(models, arch)(weights=None)
-        features = self.encoder.fc.in_features
-        # The torchvision ResNet already ends in global average pooling + flatten; only its
-        # ImageNet classifier is replaced.
-        self.encoder.fc = nn.Identity()
+        # Never downloads: ImageNet initialisation is an explicit local file (load_imagenet_weights).
+        self.encoder, features = build_encoder(arch)
         self.dropout = nn.Dropout(dropout)
         self.regressor = nn.Linear(features, 1)
         self.classifier = nn.Linear(features, num_grades)
@@ -48,10 +45,13 @@ class SkinNet(nn.Module):
         nn.init.constant_(self.regressor.bias, (num_grades - 1) / 2)
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        features = self.dropout(self.encoder(x))
+        pooled = self.encoder(x)
+        features = self.dropout(pooled)
         out = {
             "regression": self.regressor(features).squeeze(1),
             "logits": self.classifier(features),
+            # What the heads read: the out-of-distribution check measures it.
+            "features": pooled,
         }
         for name, head in self.aux.items():
             out[f"aux:{name}"] = head(features)
@@ -64,23 +64,11 @@ class SkinNet(nn.Module):
         except AttributeError as exc:
             raise ValueError(f"the model has no layer named {name!r}") from exc
 
-    def load_imagenet_weights(self, path: str | Path) -> None:
-        """Initialise the encoder from a local torchvision ImageNet state dict.
-
-        On an online machine the file comes from torchvision, e.g.
-        ``torch.save(torchvision.models.resnet18(weights="IMAGENET1K_V1").state_dict(), path)``.
-        The ImageNet classifier (fc.*) is dropped: the heads are ours.
-        """
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict):
-            raise ValueError(f"{path} does not hold a state dict")
-        state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-        missing, unexpected = self.encoder.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise ValueError(
-                f"{path} does not fit {self.arch}: missing {len(missing)} keys, "
-                f"unexpected {len(unexpected)} keys"
-            )
+    def load_imagenet_weights(self, path: str | Path | None = None) -> str:
+        """Initialise the encoder from ImageNet weights (see encoders.load_imagenet_weights):
+        a local torchvision state dict for a ResNet, the bundled file for EfficientNet-Lite0.
+        The ImageNet classifier is dropped: the heads are ours. Returns the file used."""
+        return _load_imagenet(self.encoder, self.arch, path)
 
 
 def class_probabilities(outputs: dict[str, Tensor]) -> Tensor:
