@@ -1,0 +1,119 @@
+"""Normalization of real photos: side views, skin close-ups, and focus measured so that sharp
+photos of smooth skin are not refused as blurry."""
+
+import cv2
+import numpy as np
+import pytest
+
+from diagnosis.ml import face
+from diagnosis.ml.errors import NoFaceFound, TooBlurry
+from diagnosis.ml.face import normalize_face, sharpness, skin_fraction
+
+SKIN_TONES = {"light": (222, 178, 150), "medium": (190, 135, 100), "dark": (105, 68, 50)}
+
+
+def skin_close_up(tone=(205, 150, 120), *, size: int = 640, grain: float = 4.0, seed: int = 0):
+    """A sharp close-up of smooth skin: an even tone with a fine grain (pores), no face."""
+    rng = np.random.default_rng(seed)
+    grain_layer = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 0.6)
+    image = np.empty((size, size, 3), np.float32)
+    image[:] = tone
+    image += grain_layer[..., None] * grain
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def old_sharpness(image: np.ndarray) -> float:
+    """The focus measure the shop used before: the Laplacian at 128 px wide."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    scale = 128 / gray.shape[1]
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(small, cv2.CV_64F).var())
+
+
+def test_a_sharp_close_up_of_smooth_skin_is_no_longer_called_blurry():
+    photo = skin_close_up()
+    assert old_sharpness(photo) < 20  # what refused sharp clinic photos before
+
+    normalized = normalize_face(photo, size=224)
+
+    assert normalized.view == "close-up"
+    assert normalized.image.shape == (224, 224, 3)
+    assert any("close-up" in note for note in normalized.notes)
+
+
+def test_a_blurred_close_up_is_still_too_blurry():
+    with pytest.raises(TooBlurry):
+        normalize_face(cv2.GaussianBlur(skin_close_up(), (0, 0), 2.0))
+
+
+@pytest.mark.parametrize("tone", SKIN_TONES.values(), ids=SKIN_TONES.keys())
+def test_skin_is_recognized_whatever_its_tone(tone):
+    assert skin_fraction(skin_close_up(tone, size=128)) > 0.9
+
+
+def test_a_photo_with_neither_face_nor_skin_is_refused():
+    rng = np.random.default_rng(1)
+    leaves = np.zeros((400, 400, 3), np.uint8)
+    leaves[..., 1] = rng.integers(90, 200, (400, 400))  # green, textured, sharp
+    leaves[..., 2] = 40
+    assert sharpness(leaves) > 10
+    with pytest.raises(NoFaceFound):
+        normalize_face(leaves)
+
+
+def test_a_close_up_crop_is_the_centred_square_and_maps_back():
+    photo = skin_close_up(size=640)[:, :480]  # portrait 480 x 640
+    normalized = normalize_face(photo, size=120)
+
+    assert normalized.box == (0, 80, 480, 480)
+    centre = normalized.matrix @ np.array([240.0, 320.0, 1.0])
+    np.testing.assert_allclose(centre, [60.0, 60.0])
+
+
+def test_a_side_view_is_found_by_the_profile_cascade(monkeypatch):
+    photo = skin_close_up(size=512)
+    photo[:, :200] = (30, 60, 40)  # background on one side: not a close-up
+    monkeypatch.setattr(face, "_detect_faces", lambda gray, min_width: np.zeros((0, 4)))
+    monkeypatch.setattr(
+        face, "_detect_profiles", lambda gray, min_width: np.array([[220.0, 120.0, 200.0, 200.0]])
+    )
+
+    normalized = normalize_face(photo, size=128)
+
+    assert normalized.view == "profile"
+    assert normalized.box == (220, 120, 200, 200)
+    # The box's centre lands in the middle of the crop.
+    np.testing.assert_allclose(normalized.matrix @ np.array([320.0, 220.0, 1.0]), [64.0, 64.0])
+
+
+class FakeProfileCascade:
+    """Finds a 'face' only where a marker sits on the left half of what it is shown."""
+
+    def detectMultiScale(self, gray, **kwargs):  # noqa: N802 - OpenCV's name
+        left = gray[:, : gray.shape[1] // 2]
+        if (left == 255).sum() > 50:
+            return np.array([[10, 20, 60, 60]])
+        return ()
+
+
+def test_faces_turned_the_other_way_are_found_in_the_mirrored_photo(monkeypatch):
+    monkeypatch.setattr(face, "_cascade", lambda name: FakeProfileCascade())
+    gray = np.full((100, 200), 100, np.uint8)
+    gray[40:60, 150:190] = 255  # the marker on the right: only the mirror shows it on the left
+
+    boxes = face._detect_profiles(gray, min_width=40)
+
+    # Found in the mirror at x=10..70, i.e. x=130..190 in the photo.
+    np.testing.assert_allclose(boxes, [[130, 20, 60, 60]])
+
+
+def test_a_small_frontal_box_without_eyes_in_a_close_up_is_not_trusted(monkeypatch):
+    # Haar "faces" on a nose or a chin seen up close: the photo is read as a close-up instead.
+    monkeypatch.setattr(
+        face, "_detect_faces", lambda gray, min_width: np.array([[200.0, 200.0, 120.0, 120.0]])
+    )
+    monkeypatch.setattr(face, "_detect_profiles", lambda gray, min_width: np.zeros((0, 4)))
+
+    normalized = normalize_face(skin_close_up(size=512), size=128)
+
+    assert normalized.view == "close-up"
