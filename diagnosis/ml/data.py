@@ -289,3 +289,57 @@ def open_dataset(data: str | Path, *, images: str | Path | None = None, **kwargs
     if images is not None:
         return Acne04Dataset(data, images, **kwargs)
     return ManifestDataset(data, **kwargs)
+
+
+class ArrayDataset(Dataset):
+    """Faces already normalized, held in memory: what a FaceDataset holds, built from arrays
+    (mixed sources, e.g. real photographs and synthetic selfies, in one training set).
+
+    ``groups``: a group name per image for the per-group report (e.g. the source or skin tone);
+    ``aux``: per attribute, one label string per image ("" = unknown).
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        grades: Sequence[int],
+        *,
+        mean: Sequence[float] = (0.485, 0.456, 0.406),
+        std: Sequence[float] = (0.229, 0.224, 0.225),
+        groups: Sequence[str] | None = None,
+        aux: dict[str, Sequence[str]] | None = None,
+        aux_vocab: dict[str, list[str]] | None = None,
+        data_hash: str = "",
+    ) -> None:
+        if len(images) != len(grades):
+            raise ValueError("one grade per image")
+        self.images = np.ascontiguousarray(images, dtype=np.uint8)
+        self.size = int(self.images.shape[1]) if len(self.images) else 0
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+        self.grades = torch.tensor(list(grades), dtype=torch.long)
+        self.groups = list(groups) if groups is not None else [""] * len(self.images)
+        aux = dict(aux or {})
+        if aux_vocab is None:
+            aux_vocab = {n: sorted({v for v in values if v}) for n, values in aux.items()}
+            aux_vocab = {n: v for n, v in aux_vocab.items() if len(v) >= 2}
+        self.aux_vocab = aux_vocab
+        self.aux_labels = {
+            n: torch.tensor(
+                [vocab.index(v) if v in vocab else UNKNOWN for v in aux.get(n, [""] * len(self))],
+                dtype=torch.long,
+            )
+            for n, vocab in aux_vocab.items()
+        }
+        self.hash = data_hash
+        self.failures: list[tuple[Path, str]] = []
+        self.transform = None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    raw = FaceDataset.raw
+    __getitem__ = FaceDataset.__getitem__
+
+    def group_of(self, index: int, column: str = "ethnicity") -> str:
+        return self.groups[index]

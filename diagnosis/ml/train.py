@@ -41,7 +41,11 @@ class TrainConfig:
     dropout: float = 0.2
     face_margin: float = 0.4
     augment: bool = True
+    # A local ImageNet state dict, or "bundled" for EfficientNet-Lite0's packaged weights.
     imagenet_weights: str | None = None
+    # EfficientNet-Lite0 only: the stem and this many first blocks stay as ImageNet left them
+    # (their high-resolution backward is most of a training step's cost on a CPU).
+    freeze_blocks: int = 0
     max_minutes: float | None = None  # stop after the epoch that crosses this budget
     threads: int = 2
     mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -207,8 +211,12 @@ def train_model(
     model = SkinNet(
         arch=config.arch, num_grades=scale.num_grades, aux_heads=aux_heads, dropout=config.dropout
     )
+    encoder_init = "random (our initialization)"
     if config.imagenet_weights:
-        model.load_imagenet_weights(config.imagenet_weights)
+        bundled = config.imagenet_weights == "bundled"
+        used = model.load_imagenet_weights(None if bundled else config.imagenet_weights)
+        encoder_init = f"ImageNet ({Path(used).name})"
+    frozen = _freeze(model, config.freeze_blocks)
     model = model.to(memory_format=torch.channels_last)
     weights = LossWeights(mse=config.lambda_mse, ce=config.lambda_ce, aux_default=config.lambda_aux)
     generator = torch.Generator().manual_seed(config.seed)
@@ -220,7 +228,9 @@ def train_model(
         generator=generator,
     )
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        [p for p in model.parameters() if p.requires_grad],
+        lr=config.lr,
+        weight_decay=config.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=config.lr, total_steps=max(1, config.epochs * len(loader)), pct_start=0.2
@@ -235,6 +245,8 @@ def train_model(
     for epoch in range(1, config.epochs + 1):
         torch.manual_seed(config.seed * 1000 + epoch)  # dropout draws from the global generator
         model.train()
+        for module in frozen:
+            module.eval()  # frozen layers keep their ImageNet batch statistics too
         total, count = 0.0, 0
         bar = _progress(loader, quiet=quiet, desc=f"epoch {epoch}/{config.epochs}", unit="batch")
         for raw, targets in bar:
@@ -319,6 +331,7 @@ def train_model(
         },
         "training": {
             **asdict(config),
+            "encoder_init": encoder_init,
             "train_images": len(train_view),
             "val_images": len(val_view),
             "skipped_no_face": len(dataset.failures),
@@ -327,6 +340,18 @@ def train_model(
         "history": history,
     }
     return TrainResult(model=model, meta=meta, history=history)
+
+
+def _freeze(model: SkinNet, blocks: int) -> list[torch.nn.Module]:
+    """Stop training the encoder's stem and first ``blocks`` blocks; returns those modules."""
+    if blocks <= 0:
+        return []
+    if not hasattr(model.encoder, "blocks"):
+        raise ValueError(f"freeze_blocks applies to EfficientNet encoders, not {model.arch}")
+    frozen = [model.encoder.stem, *list(model.encoder.blocks)[:blocks]]
+    for module in frozen:
+        module.requires_grad_(False)
+    return frozen
 
 
 def save_curves_png(history: list[dict[str, float]], path: str | Path) -> Path:

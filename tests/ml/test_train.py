@@ -88,3 +88,25 @@ def test_batch_augmentation_keeps_shape_and_range_and_is_seeded():
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
     assert not torch.equal(a, x)
+
+
+def test_efficientnet_learns_from_arrays_with_its_stem_frozen():
+    from diagnosis.ml.data import ArrayDataset
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (24, 48, 48, 3), dtype=np.uint8)
+    grades = np.arange(24) % 6
+    aux = {"gender": ["M", "F", ""] * 8}
+    ds = ArrayDataset(images, grades, groups=["a", "b"] * 12, aux=aux)
+    config = TrainConfig(
+        arch="efficientnet_lite0", input_size=48, epochs=1, batch_size=8, val_fraction=0.25,
+        freeze_blocks=3, augment=False,
+    )
+    result = train_model(ds, config, quiet=True, log=lambda *_: None)
+
+    model = result.model
+    assert not any(p.requires_grad for p in model.encoder.stem.parameters())
+    assert all(p.requires_grad for p in model.encoder.blocks[3].parameters())
+    assert result.meta["arch"] == "efficientnet_lite0"
+    assert result.meta["training"]["encoder_init"].startswith("random")
+    assert ds.aux_vocab == {"gender": ["F", "M"]}
