@@ -13,7 +13,12 @@ from .errors import CheckpointError
 from .model import ARCHS, DECISION_RULES, SkinNet
 from .scale import Scale
 
-DEMO_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "demo.pt"
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# The models that ship: "real" (ACNE04 + synthetic; academic use only) is the default,
+# "synthetic" (the generator alone; no restriction on use) the clean alternative.
+SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "demo.pt"}
+DEFAULT_MODEL = "synthetic"
+DEMO_CHECKPOINT = SHIPPED["synthetic"]
 FORMAT = "skinnet/1"
 
 # Keys every checkpoint carries; defaults fill the ones a caller leaves out.
@@ -35,10 +40,16 @@ REQUIRED_META = ("arch", "scale", "input_size", "mean", "std", "aux_heads", "dec
 
 
 def save_checkpoint(
-    path: str | Path, model: SkinNet, meta: dict[str, Any], *, half: bool = False
+    path: str | Path,
+    model: SkinNet,
+    meta: dict[str, Any],
+    *,
+    half: bool = False,
+    extra: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write the model's weights and metadata. half=True stores floating tensors as float16
-    (they are loaded back as float32)."""
+    (they are loaded back as float32). ``extra``: tensors that are not weights but travel with
+    them (e.g. the out-of-distribution statistics), stored as float32."""
     full = {**DEFAULT_META, **meta}
     full.setdefault("created_at", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     full["arch"] = model.arch
@@ -59,14 +70,40 @@ def save_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     # Metadata as a JSON string: the weights-only unpickler accepts it, and it stays JSON-able.
     payload = {"format": FORMAT, "meta": json.dumps(full, sort_keys=True), "state_dict": state}
+    if extra:
+        payload["extra"] = {k: v.detach().cpu().float().contiguous() for k, v in extra.items()}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
     return path
 
 
+def shipped_checkpoint(name: str = DEFAULT_MODEL) -> Path:
+    """The path of a shipped model by name (``SHIPPED``)."""
+    try:
+        return SHIPPED[name]
+    except KeyError:
+        raise CheckpointError(
+            f"Unknown shipped model {name!r}; choose one of {', '.join(SHIPPED)}."
+        ) from None
+
+
+def commercial_use(meta: dict[str, Any]) -> bool:
+    """Whether every data set the model learned from may be used commercially. Checkpoints
+    that do not say are trusted as before (the synthetic demo model predates the field)."""
+    sources = meta.get("training_data") or []
+    return bool(meta.get("commercial_use", True)) and all(
+        s.get("commercial_use", False) for s in sources
+    )
+
+
 def read_meta(path: str | Path) -> dict[str, Any]:
     return _read(path)[1]
+
+
+def read_extra(path: str | Path) -> dict[str, torch.Tensor]:
+    """The checkpoint's extra tensors (empty when it has none)."""
+    return _read(path)[2]
 
 
 def _read(path: str | Path, map_location: str | torch.device = "cpu"):
@@ -86,19 +123,22 @@ def _read(path: str | Path, map_location: str | torch.device = "cpu"):
         state = payload["state_dict"]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path} has no readable metadata") from exc
+    extra = payload.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise CheckpointError(f"{path} has unreadable extra tensors")
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise CheckpointError(f"{path} lacks metadata: {', '.join(missing)}")
     if meta["arch"] not in ARCHS or meta["decision_rule"] not in DECISION_RULES:
         raise CheckpointError(f"{path} names an unknown architecture or decision rule")
-    return state, meta
+    return state, meta, extra
 
 
 def load_checkpoint(
     path: str | Path, map_location: str | torch.device = "cpu"
 ) -> tuple[SkinNet, dict[str, Any]]:
     """Rebuild the model (float32, eval mode) and return it with its metadata."""
-    state, meta = _read(path, map_location)
+    state, meta, _ = _read(path, map_location)
     try:
         scale = Scale.from_dict(meta["scale"])
         model = SkinNet(

@@ -219,14 +219,14 @@ def evaluate_checkpoint(
     batch_size: int = 64,
     progress: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Evaluate a checkpoint (default: the shipped demo model) on a manifest or ACNE04 split.
+    """Evaluate a checkpoint (default: the default shipped model) on a manifest or ACNE04 split.
 
     Returns (report, meta). Images without a usable face count as failures.
     """
-    from .checkpoint import DEMO_CHECKPOINT, load_checkpoint, scale_of
+    from .checkpoint import load_checkpoint, scale_of, shipped_checkpoint
     from .data import open_dataset
 
-    model, meta = load_checkpoint(checkpoint or DEMO_CHECKPOINT)
+    model, meta = load_checkpoint(checkpoint or shipped_checkpoint())
     dataset = open_dataset(
         data,
         images=images,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import sys
 import threading
@@ -31,6 +32,18 @@ from .scale import Scale
 
 DEFAULT_FACE_MARGIN = 0.4
 DEFAULT_ALPHA = 0.5
+# Why a grade is withheld, in words a shopper can act on.
+ABSTAIN_MESSAGES = {
+    "unfamiliar_photo": (
+        "We cannot grade this photo reliably: it looks unlike the photographs our analysis "
+        "learned from. Try a plain photo of your face (front or side) in daylight, without "
+        "filters, with your skin filling most of the frame."
+    ),
+    "uncertain_grade": (
+        "We cannot grade this photo reliably: the analysis is unsure which grade it shows. "
+        "Try another photo in even daylight, a little closer to the skin, holding the phone still."
+    ),
+}
 
 ImageSource = str | Path | bytes | BinaryIO | Image.Image | np.ndarray
 
@@ -52,6 +65,17 @@ class AnalysisResult:
     image_size: tuple[int, int] = (0, 0)  # (width, height) of the analysed picture
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    view: str = "frontal"  # how the photo was read: face.VIEWS
+    # Calibrated probability of the decided grade (temperature-scaled softmax).
+    confidence: float = 1.0
+    # Distance of the photo's features from the training photographs' (None: no statistics).
+    ood_distance: float | None = None
+    # False when the grade must not be used: the model is unsure, or the photo is unlike
+    # anything it learned from. ``abstain`` then says why, for the shopper.
+    reliable: bool = True
+    abstain: dict[str, str] = field(default_factory=dict)  # {"code", "message"}
+    # The data the model learned from, with their terms: [{"name", "licence", "commercial_use"}]
+    training_data: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: arrays and images are summarized, not embedded."""
@@ -62,9 +86,15 @@ class AnalysisResult:
             "probabilities": [round(p, 4) for p in self.probabilities],
             "face_box": list(self.face_box),
             "model": dict(self.model),
+            "training_data": list(self.training_data),
             "scale": self.scale,
             "notes": list(self.notes),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "view": self.view,
+            "confidence": round(self.confidence, 4),
+            "ood_distance": None if self.ood_distance is None else round(self.ood_distance, 4),
+            "reliable": self.reliable,
+            "abstain": dict(self.abstain),
         }
         if self.heatmap is not None:
             out["heatmap"] = xai.mask_stats(self.heatmap)
@@ -97,9 +127,24 @@ def _set_threads() -> None:
 class Analyzer:
     """A loaded model with its checkpoint's settings (scale, input size, normalization, rule)."""
 
-    def __init__(self, model: torch.nn.Module, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        meta: dict[str, Any],
+        extra: dict[str, torch.Tensor] | None = None,
+    ) -> None:
         self.model = model.eval()
         self.meta = meta
+        # Chosen on the selection photographs (see realeval): 1 / 0 / none for older models.
+        self.temperature = float(meta.get("temperature", 1.0))
+        self.confidence_threshold = float(meta.get("confidence_threshold", 0.0))
+        extra = extra or {}
+        self.ood = (
+            {k[4:]: v.double() for k, v in extra.items() if k.startswith("ood.")}
+            if "ood.mean" in extra and "ood_threshold" in meta
+            else None
+        )
+        self.ood_threshold = float(meta.get("ood_threshold", math.inf))
         self.scale = Scale.from_dict(meta["scale"])
         self.input_size = int(meta["input_size"])
         self.mean = tuple(float(v) for v in meta.get("mean", xai.IMAGENET_MEAN))
@@ -117,13 +162,19 @@ class Analyzer:
             "version": str(meta.get("version", "0"))
             + (f"+{str(meta['data_hash'])[:8]}" if meta.get("data_hash") else ""),
         }
+        # What it learned from and under which terms (shown in the result's small print).
+        self.training_data = [
+            {k: s.get(k) for k in ("name", "licence", "commercial_use")}
+            for s in meta.get("training_data") or []
+        ]
         # Grad-CAM registers a hook on the shared model for one call; one analysis at a time.
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, checkpoint: str | Path | None = None) -> Analyzer:
-        """The analyzer for a checkpoint (None: the shipped demo), loaded once per process."""
-        path = Path(checkpoint) if checkpoint is not None else Path(ckpt.DEMO_CHECKPOINT)
+        """The analyzer for a checkpoint (None: the default shipped model), loaded once per
+        process."""
+        path = Path(checkpoint) if checkpoint is not None else ckpt.shipped_checkpoint()
         path = path.expanduser().resolve()
         if not path.is_file():
             hint = " Build it with `make model`." if checkpoint is None else ""
@@ -173,6 +224,9 @@ class Analyzer:
                 grade = int(decide_grade(outputs, self.decision_rule, self.scale.num_grades)[0])
                 score = float(severity_score(outputs, self.scale.num_grades)[0])
                 probabilities = [float(p) for p in class_probabilities(outputs)[0]]
+                calibrated = torch.softmax(outputs["logits"][0].float() / self.temperature, 0)
+                confidence = float(calibrated[grade])
+                distance = self._ood_distance(outputs["features"])
             lap("predict")
             heatmap = shown = None
             if explain:
@@ -204,14 +258,36 @@ class Analyzer:
             image_size=picture.size if isinstance(picture, Image.Image) else picture.shape[1::-1],
             notes=list(face.notes),
             timings=timings,
+            view=face.view,
+            training_data=list(self.training_data),
+            confidence=confidence,
+            ood_distance=distance,
+            **self._judge(confidence, distance),
         )
+
+    def _ood_distance(self, features: torch.Tensor) -> float | None:
+        """Mahalanobis distance in the leading principal components of the training
+        photographs' features (realeval.fit_ood), per component."""
+        if self.ood is None:
+            return None
+        z = (features[0].double() - self.ood["mean"]) @ self.ood["components"].T
+        return float(torch.sqrt((z**2 / self.ood["variances"]).sum() / len(z)))
+
+    def _judge(self, confidence: float, distance: float | None) -> dict[str, Any]:
+        if distance is not None and distance > self.ood_threshold:
+            code = "unfamiliar_photo"
+        elif confidence < self.confidence_threshold:
+            code = "uncertain_grade"
+        else:
+            return {"reliable": True, "abstain": {}}
+        return {"reliable": False, "abstain": {"code": code, "message": ABSTAIN_MESSAGES[code]}}
 
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(resolved_path: str, _mtime_ns: int) -> Analyzer:
     _set_threads()
     model, meta = ckpt.load_checkpoint(resolved_path, map_location="cpu")
-    analyzer = Analyzer(model, meta)
+    analyzer = Analyzer(model, meta, ckpt.read_extra(resolved_path))
     # One throwaway forward: the first real request does not pay for the kernels' set-up.
     with torch.inference_mode():
         model(torch.zeros(1, 3, analyzer.input_size, analyzer.input_size))
@@ -229,6 +305,9 @@ def _print_result(result: AnalysisResult, payload: dict[str, Any], as_json: bool
     print(
         f"grade {result.grade} ({result.label}), score {result.score:.2f}; probabilities [{probs}]"
     )
+    print(f"view {result.view}, confidence {result.confidence:.2f}")
+    if not result.reliable:
+        print(f"not reliable: {result.abstain['message']}")
     for note in result.notes:
         print(f"note: {note}")
     if "heatmap" in payload and "path" in payload["heatmap"]:
