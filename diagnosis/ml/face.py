@@ -18,7 +18,8 @@ Acceptance rules (calibrated on the ACNE04 photographs, documented for the shop'
   10. On 200 sharp ACNE04 photographs (640 px) the lowest figure was 14 and the 1st percentile
   20; the same photographs blurred by a 2-pixel Gaussian stayed under 10 (95th percentile 9.9).
   The former rule (128 px, below 20) refused sharp photographs of smooth skin.
-- no face: neither a face nor a skin-filled photo (at least 45% skin-coloured pixels).
+- no face: neither a face nor a skin-filled photo (at least 45% skin-coloured pixels, with
+  some light and shade: a grey-level standard deviation of 6 or more).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ RETRY_TILT = 14.0  # degrees; second look for rolled faces
 PROFILE_NEIGHBOURS = 4
 # A photo with no face is a close-up when at least this share of it is skin.
 CLOSEUP_SKIN_FRACTION = 0.45
+CLOSEUP_MIN_CONTRAST = 6.0  # grey-level standard deviation of a close-up's photo
 # A frontal face box at least this share of the photo's shorter side is trusted without eyes.
 SURE_FACE_FRACTION = 0.45
 VIEWS = ("frontal", "profile", "close-up")
@@ -269,7 +271,8 @@ def normalize_face(
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     view, faces = _find_face(gray_small, min_width * detect_scale)
-    skin = skin_fraction(small)
+    # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
+    skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
     big_enough = len(faces) and faces[:, 2].max() >= min_width * detect_scale
     if not big_enough and skin >= CLOSEUP_SKIN_FRACTION:
         # No face of a usable size, but skin fills the frame: a close-up, not a distant face.
@@ -365,6 +368,10 @@ def _detect_profiles(gray: np.ndarray, min_width: float) -> np.ndarray:
                 faces[:, 0] = width - faces[:, 0] - faces[:, 2]
             found.append(faces)
     return np.concatenate(found) if found else np.zeros((0, 4))
+
+
+def _contrast(gray: np.ndarray) -> float:
+    return float(gray[::4, ::4].std())
 
 
 def skin_fraction(rgb: np.ndarray) -> float:

@@ -13,12 +13,14 @@ SKIN_TONES = {"light": (222, 178, 150), "medium": (190, 135, 100), "dark": (105,
 
 
 def skin_close_up(tone=(205, 150, 120), *, size: int = 640, grain: float = 4.0, seed: int = 0):
-    """A sharp close-up of smooth skin: an even tone with a fine grain (pores), no face."""
+    """A sharp close-up of smooth skin: light falling off across the cheek and a fine grain
+    (pores), no face."""
     rng = np.random.default_rng(seed)
     grain_layer = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 0.6)
+    light = np.linspace(1.12, 0.82, size, dtype=np.float32)[None, :, None]
     image = np.empty((size, size, 3), np.float32)
     image[:] = tone
-    image += grain_layer[..., None] * grain
+    image = image * light + grain_layer[..., None] * grain
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
@@ -49,6 +51,11 @@ def test_a_blurred_close_up_is_still_too_blurry():
 @pytest.mark.parametrize("tone", SKIN_TONES.values(), ids=SKIN_TONES.keys())
 def test_skin_is_recognized_whatever_its_tone(tone):
     assert skin_fraction(skin_close_up(tone, size=128)) > 0.9
+
+
+def test_an_even_skin_coloured_wall_is_not_a_close_up():
+    with pytest.raises(NoFaceFound):
+        normalize_face(np.full((320, 320, 3), (150, 140, 130), np.uint8))
 
 
 def test_a_photo_with_neither_face_nor_skin_is_refused():
