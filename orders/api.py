@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from orders import selectors, services
 from orders.models import Order
+from orders.payments import public_sandbox_note
 from orders.serializers import (
     CartLineAddSerializer,
     CartLineQuantitySerializer,
@@ -121,6 +122,8 @@ _CHECKOUT_STATUS = {
     services.IdempotencyKeyReused: status.HTTP_409_CONFLICT,
 }
 
+_SANDBOX = public_sandbox_note()
+
 _IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.UUID,
@@ -176,9 +179,10 @@ class OrderViewSet(
 
     @extend_schema(
         summary="Place an order from your cart (checkout)",
-        description="Pays with the card and empties the cart, all or nothing. Test cards: "
-        "4242424242424242 approves, 4000000000000002 declines, 4000000000009995 has "
-        "insufficient funds.",
+        # The sandbox's test cards outside production only: there they would be an invitation.
+        description=" ".join(
+            filter(None, ["Pays with the card and empties the cart, all or nothing.", _SANDBOX])
+        ),
         parameters=[_IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
         responses={

@@ -53,7 +53,7 @@ class CheckoutForm(forms.Form):
     card_number = forms.CharField(
         label="Card number",
         max_length=23,
-        widget=_text("cc-number", inputmode="numeric", placeholder="4242 4242 4242 4242"),
+        widget=_text("cc-number", inputmode="numeric", placeholder="1234 1234 1234 1234"),
     )
     card_expiry = forms.CharField(
         label="Expiry (MM/YY)",

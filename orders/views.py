@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders import selectors, services
 from orders.forms import CheckoutForm, QuantityForm
 from orders.models import Order
+from orders.payments import public_sandbox_note
 from orders.session import (
     existing_request_cart,
     guest_order_numbers,
@@ -146,7 +147,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if summary.is_empty and request.method == "GET":
         messages.info(request, "Your cart is empty: add a product before checking out.")
         return redirect("orders:cart_detail")
-    return render(request, "orders/checkout.html", {"form": form, "summary": summary})
+    return render(
+        request,
+        "orders/checkout.html",
+        {"form": form, "summary": summary, "sandbox_note": public_sandbox_note()},
+    )
 
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:

@@ -133,7 +133,18 @@ SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 SHOP_CURRENCY_SYMBOL = env.str("SHOP_CURRENCY_SYMBOL", default="€")
 SHOP_SHIPPING_FLAT = env.str("SHOP_SHIPPING_FLAT", default="4.90")
 SHOP_FREE_SHIPPING_FROM = env.str("SHOP_FREE_SHIPPING_FROM", default="50.00")
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
+TEST_GATEWAY = "orders.payments.TestGateway"
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default=TEST_GATEWAY)
+# The test gateway approves sandbox card numbers and takes no money: production refuses it
+# unless this says it is a staging shop.
+PAYMENT_ALLOW_TEST_GATEWAY = env.bool("PAYMENT_ALLOW_TEST_GATEWAY", default=not IS_PRODUCTION)
+if IS_PRODUCTION and PAYMENT_GATEWAY == TEST_GATEWAY and not PAYMENT_ALLOW_TEST_GATEWAY:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY must name a real payment provider in production: the test gateway "
+        "takes no money (set PAYMENT_ALLOW_TEST_GATEWAY=true only for a staging shop)."
+    )
+# The secret a provider signs its webhooks with (see orders.payments.verify_webhook_signature).
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -46,17 +46,52 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+# What production needs besides the secret key (README, "What production refuses to start
+# without"); a staging shop may run on the test gateway when it says so.
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "a-long-random-production-key-" + "x" * 40,
+    "PAYMENT_ALLOW_TEST_GATEWAY": "true",
+}
+
+
 def test_production_settings_pass_the_deploy_check():
     result = _manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_ENV="production",
-        SECRET_KEY="a-long-random-production-key-" + "x" * 40,
+        **PRODUCTION,
         ALLOWED_HOSTS="shop.example.com",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_on_the_test_gateway_unless_told_it_is_a_staging_shop():
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com"}
+    del env["PAYMENT_ALLOW_TEST_GATEWAY"]
+
+    refused = _manage("check", **env)
+    named_elsewhere = _manage(
+        "shell", "-c", "from orders.payments import get_gateway; get_gateway()",
+        **env, PAYMENT_GATEWAY="tests.orders.test_payments.RenamedTestGateway",
+    )
+
+    assert refused.returncode != 0
+    assert "PAYMENT_GATEWAY must name a real payment provider" in refused.stderr
+    assert named_elsewhere.returncode != 0
+    assert "takes no money" in named_elsewhere.stderr
+
+
+def test_the_production_api_schema_publishes_no_sandbox_card_numbers():
+    local = _manage("spectacular", "--format", "openapi-json", DJANGO_ENV="local")
+    production = _manage(
+        "spectacular", "--format", "openapi-json", **PRODUCTION, ALLOWED_HOSTS="shop.example.com"
+    )
+
+    assert production.returncode == 0, production.stderr
+    assert "4242" in local.stdout
+    assert "4242" not in production.stdout and "4000" not in production.stdout
 
 
 def test_static_files_are_served_without_collectstatic_outside_production(client):
@@ -74,8 +109,7 @@ def test_in_production_the_health_check_answers_plain_http_while_pages_redirect(
         "shell",
         "-c",
         probe,
-        DJANGO_ENV="production",
-        SECRET_KEY="a-long-random-production-key-" + "x" * 40,
+        **PRODUCTION,
         ALLOWED_HOSTS="testserver",
     )
     assert result.returncode == 0, result.stderr
