@@ -140,7 +140,12 @@ class DiagnosisAdmin(admin.ModelAdmin):
             heatmap,
         )
 
-    @admin.action(description="Analyse the selected failed diagnoses again")
+    def has_requeue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("diagnosis.requeue_diagnosis")
+
+    @admin.action(
+        description="Analyse the selected failed diagnoses again", permissions=["requeue"]
+    )
     def requeue_failed(self, request: HttpRequest, queryset) -> None:
         count = services.requeue_failed(queryset)
         self.message_user(request, f"{count} failed diagnoses sent for analysis again.")

@@ -171,6 +171,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            # Cancelling refunds the customer's money: more than editing an address.
+            ("cancel_order", "Can cancel orders and refund their payments"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(shipping__gte=0), name="order_shipping_gte_0"),
