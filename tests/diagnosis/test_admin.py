@@ -137,3 +137,14 @@ def test_requeueing_needs_its_own_permission_not_just_view_diagnosis(client, don
     operator = staff_client(client, "view_diagnosis", "requeue_diagnosis")
     operator.post(CHANGELIST, requeue, follow=True)
     assert Diagnosis.objects.get(pk=done.pk).status == Diagnosis.Status.QUEUED
+
+
+def test_the_anonymous_owners_token_is_never_shown_to_staff(admin_client, selfie_upload):
+    secret = "guest-bearer-secret-0123456789"
+    guest = make_diagnosis(selfie_upload(seed=3), guest_token=secret)
+
+    page = admin_client.get(reverse("admin:diagnosis_diagnosis_change", args=[guest.pk]))
+    listing = admin_client.get(CHANGELIST)
+
+    assert page.status_code == 200 and "a browser session" in page.content.decode()
+    assert secret not in page.content.decode() and secret not in listing.content.decode()
