@@ -230,6 +230,9 @@ DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
 DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
 # recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
 RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
+# orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
+# discount with (an expired rule's kit loses it).
+ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kit_discount_offered"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
