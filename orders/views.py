@@ -104,6 +104,7 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     """Guests may check out with an e-mail address; signed-in users get their details filled."""
+    status = 200
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         cart = request_cart(request)
@@ -120,6 +121,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except services.EmptyCart as error:
                 messages.error(request, error.message)
                 return redirect("orders:cart_detail")
+            except services.IdempotencyKeyReused as error:
+                # Someone else's key (a guest's from another session): nothing of its order.
+                form.add_error(None, error.message)
+                status = 409
             except services.CheckoutError as error:
                 form.add_error(None, error.message)
             except DatabaseError:
@@ -133,7 +138,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     "side. Please try again in a moment; submitting again never orders twice.",
                 )
             else:
-                if order.user_id is None:
+                if order.user_id is None and not order.is_replay:
+                    # Only the session that placed it; a replay was placed by this session's
+                    # cart, which remembered it then.
                     remember_guest_order(request, order.number)
                 messages.success(request, f"Thank you! Order {order.number} is placed and paid.")
                 return redirect(order)
@@ -151,6 +158,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         request,
         "orders/checkout.html",
         {"form": form, "summary": summary, "sandbox_note": public_sandbox_note()},
+        status=status,
     )
 
 

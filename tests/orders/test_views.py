@@ -207,3 +207,36 @@ def test_the_cart_badge_costs_one_query_and_creates_no_cart(client, django_asser
 def test_an_absurd_product_id_is_a_message_not_a_server_error(client):
     response = client.post(reverse("orders:cart_add", args=[2**64]), {"quantity": 1}, follow=True)
     assert "This product does not exist or is no longer sold." in messages_of(response)
+
+
+def test_a_guest_cannot_take_another_guests_order_by_replaying_its_idempotency_key(client):
+    from django.test import Client
+
+    from orders.session import GUEST_ORDERS_SESSION_KEY
+
+    key = uuid.uuid4()
+    add(client, ProductFactory(stock=5))
+    client.post(CHECKOUT_URL, checkout_data(key))
+    order = Order.objects.get()
+    stranger = Client()
+    add(stranger, ProductFactory(stock=5))
+
+    response = stranger.post(CHECKOUT_URL, checkout_data(key, email="thief@example.com"))
+
+    assert response.status_code == 409
+    assert order.number not in response.content.decode()
+    assert GUEST_ORDERS_SESSION_KEY not in stranger.session
+    assert stranger.get(order.get_absolute_url()).status_code == 404
+    assert Order.objects.count() == 1
+
+
+def test_the_guest_who_placed_an_order_gets_it_back_when_resubmitting_the_same_key(client):
+    key = uuid.uuid4()
+    add(client, ProductFactory(stock=5))
+    first = client.post(CHECKOUT_URL, checkout_data(key))
+
+    again = client.post(CHECKOUT_URL, checkout_data(key))
+
+    assert again.status_code == 302 and again.url == first.url
+    assert Order.objects.count() == 1
+    assert client.get(again.url).status_code == 200
