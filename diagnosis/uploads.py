@@ -105,6 +105,9 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Upl
 
 
 def _encode(picture: Image.Image) -> CleanSelfie:
+    # Pixels only: Pillow carries an image's ``info`` through every copy and writes some of it
+    # back when saving (a JPEG comment, a PNG text chunk named "comment"), so drop all of it.
+    picture.info = {}
     longest = settings.DIAGNOSIS_STORED_MAX_SIDE
     if max(picture.size) > longest:
         picture = picture.copy()
@@ -124,6 +127,7 @@ def _encode(picture: Image.Image) -> CleanSelfie:
 
 def _jpeg(picture: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    # A fresh RGB image carries no EXIF, ICC or XMP unless we pass them: nothing leaks.
+    # ``picture.info`` is empty (``_encode``) and no EXIF, ICC, XMP or comment is passed:
+    # nothing but the pixels leaves.
     picture.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()

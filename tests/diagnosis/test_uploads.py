@@ -296,3 +296,59 @@ def test_a_photo_without_a_face_is_accepted_then_fails_with_its_reason(
     assert body["status"] == "failed" and body["failure_code"] == "no_face"
     assert "No face" in body["failure_reason"]
     assert body["grade"] is None and body["heatmap_url"] is None
+
+
+SECRET_NOTE = "Taken at 12 Rue de la Paix by Sam"
+
+
+def _jpeg_with_comment() -> bytes:
+    return selfie_bytes(fmt="JPEG", comment=SECRET_NOTE.encode())
+
+
+def _png_with_text(kind: str) -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if kind == "tEXt":
+        info.add_text("comment", SECRET_NOTE)
+    elif kind == "zTXt":
+        info.add_text("comment", SECRET_NOTE, zip=True)
+    else:  # iTXt
+        info.add_itxt("comment", SECRET_NOTE, lang="en", tkey="comment")
+    return selfie_bytes(fmt="PNG", pnginfo=info)
+
+
+def _jpeg_with_xmp() -> bytes:
+    xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><note>{SECRET_NOTE}</note></x:xmpmeta>'
+    return selfie_bytes(fmt="JPEG", xmp=xmp.encode())
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("selfie.jpg", _jpeg_with_comment),
+        ("selfie.jpg", _jpeg_with_xmp),
+        ("selfie.png", lambda: _png_with_text("tEXt")),
+        ("selfie.png", lambda: _png_with_text("zTXt")),
+        ("selfie.png", lambda: _png_with_text("iTXt")),
+    ],
+    ids=["jpeg comment", "jpeg xmp", "png tEXt", "png zTXt", "png iTXt"],
+)
+def test_no_comment_or_text_metadata_reaches_the_stored_selfie_or_its_thumbnail(
+    name, data, client, sent
+):
+    content = data()
+    with Image.open(io.BytesIO(content)) as sent_photo:  # the test photo has what we strip
+        assert SECRET_NOTE in str(sent_photo.info) or SECRET_NOTE.encode() in content
+
+    response = post_selfie(client, SimpleUploadedFile(name, content, "image/octet-stream"))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    for stored_file in (diagnosis.selfie, diagnosis.thumbnail):
+        with stored_file.open("rb") as handle:
+            stored_bytes = handle.read()
+        with Image.open(io.BytesIO(stored_bytes)) as stored:
+            assert set(stored.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density",
+                                        "dpi", "progressive", "progression"}, stored.info
+        assert b"Rue de la Paix" not in stored_bytes
