@@ -214,7 +214,13 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")  # empty: the shipped demo
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
-DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=40_000_000)
+# Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,
+# 4032×3024) and a 20 MP camera's; only DIAGNOSIS_STORED_MAX_SIDE is kept, and every pixel
+# beyond costs the web process memory while decoding (a palette PNG decodes ~4 bytes a pixel).
+DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=24_000_000)
+# Uploads decoding at once in one web process, and how long another waits for its turn.
+DIAGNOSIS_MAX_CONCURRENT_DECODES = env.int("DIAGNOSIS_MAX_CONCURRENT_DECODES", default=2)
+DIAGNOSIS_DECODE_WAIT_SECONDS = env.float("DIAGNOSIS_DECODE_WAIT_SECONDS", default=20.0)
 DIAGNOSIS_MIN_SIDE = env.int("DIAGNOSIS_MIN_SIDE", default=256)
 # Stored selfies are downscaled to this longest side: enough for the model and the result page.
 DIAGNOSIS_STORED_MAX_SIDE = env.int("DIAGNOSIS_STORED_MAX_SIDE", default=1600)
