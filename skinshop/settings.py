@@ -234,6 +234,14 @@ DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
 DIAGNOSIS_PROCESSING_DEADLINE = env.int("DIAGNOSIS_PROCESSING_DEADLINE", default=900)
 DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
 DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
+# Retention: anonymous diagnoses (their session, hence their owner, is gone after
+# SESSION_COOKIE_AGE) and, when set, every diagnosis; beat purges them with their files.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+DIAGNOSIS_GUEST_RETENTION_DAYS = env.int(
+    "DIAGNOSIS_GUEST_RETENTION_DAYS", default=max(1, SESSION_COOKIE_AGE // 86400)
+)
+DIAGNOSIS_RETENTION_DAYS = env.int("DIAGNOSIS_RETENTION_DAYS", default=0)  # 0: the owner decides
+DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
 RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
@@ -296,7 +304,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "diagnosis.tasks.sweep_diagnoses",
         "schedule": float(DIAGNOSIS_SWEEP_EVERY),
         "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_SWEEP_EVERY},
-    }
+    },
+    "diagnosis-purge": {
+        "task": "diagnosis.tasks.purge_diagnoses",
+        "schedule": float(DIAGNOSIS_PURGE_EVERY),
+        "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_PURGE_EVERY},
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------
