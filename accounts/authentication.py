@@ -2,7 +2,8 @@
 rest_framework.views loads."""
 
 from django.conf import settings
-from rest_framework import authentication
+from django.http import HttpRequest
+from rest_framework import authentication, exceptions
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -22,3 +23,26 @@ class SessionAuthentication(authentication.SessionAuthentication):
         ):
             self.enforce_csrf(request)  # a no-op for GET, HEAD, OPTIONS
         return result
+
+
+def api_credential_user(request: HttpRequest):
+    """The user an API credential (``Authorization`` header) names, for a plain Django view
+    that serves API clients too (the diagnosis media); None without a valid one.
+
+    Uses the API's own authentication classes, sessions aside (the view has those already), so
+    a token is checked exactly as the API checks it: expiry and revocation included.
+    """
+    from rest_framework.settings import api_settings
+
+    if "HTTP_AUTHORIZATION" not in request.META:
+        return None
+    for auth_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(auth_class, authentication.SessionAuthentication):
+            continue
+        try:
+            result = auth_class().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            return None
+        if result is not None:
+            return result[0]
+    return None
