@@ -165,13 +165,18 @@ class PaymentGateway(ABC):
 # --- Card checks shared by the checkout form, the API and the test gateway -----------------
 
 
+def ascii_digits(value: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also accepts "²" or "①", which ``int`` then refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def normalize_card_number(value: str) -> str:
     """Digits only: shoppers type spaces and dashes."""
     return "".join(ch for ch in value if ch not in " -")
 
 
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
+    if not ascii_digits(number):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -196,7 +201,7 @@ def card_brand(number: str) -> str:
 
 def card_number_error(number: str) -> str | None:
     """Why ``number`` (digits only) cannot be a card number, or None."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not ascii_digits(number) or not 12 <= len(number) <= 19:
         return "Enter the card number: 12 to 19 digits."
     if not luhn_valid(number):
         return "This card number is not valid; check it for typos."
@@ -217,7 +222,7 @@ def expiry_error(exp_month: int, exp_year: int, *, today: dt.date | None = None)
 
 def cvc_error(cvc: str, number: str) -> str | None:
     length = 4 if card_brand(number) == "American Express" else 3
-    if not cvc.isdigit() or len(cvc) != length:
+    if not ascii_digits(cvc) or len(cvc) != length:
         return f"The security code (CVC) is {length} digits."
     return None
 

@@ -158,6 +158,10 @@ def test_insufficient_stock_at_checkout_names_the_product(client):
         ("card_expiry", "1230", "Enter the expiry date as MM/YY."),
         ("card_cvc", "12", "The security code (CVC) is 3 digits."),
         ("email", "not-an-email", "Enter a valid email address."),
+        # Digits str.isdigit() accepts and int() refuses: a form error, not a 500.
+        ("card_number", "4242 4242 4242 424²", "Enter the card number"),
+        ("card_expiry", "1²/3⁴", "Enter the expiry date as MM/YY."),
+        ("card_cvc", "¹²³", "The security code (CVC) is 3 digits."),
     ],
 )
 def test_checkout_form_errors_are_shown_by_their_field(client, field, value, error):
