@@ -3,14 +3,14 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.authentication import ExpiringTokenAuthentication
 from accounts.selectors import login_username
 from skinshop.ratelimit import client_address, seconds_left
 
@@ -21,14 +21,17 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    token = serializers.CharField(
+        help_text="Send as `Authorization: Token <token>`. It lasts API_TOKEN_LIFETIME (30 "
+        "days by default) and ends with a password change or reset, or a log-out everywhere."
+    )
 
 
 class ObtainTokenView(APIView):
     permission_classes = [AllowAny]
     # Credentials come in the body. No session auth here (so no CSRF); the token class only
     # makes a wrong password answer 401 with a WWW-Authenticate header rather than 403.
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication]
 
     @extend_schema(
         summary="Get an API token",
@@ -60,3 +63,20 @@ class ObtainTokenView(APIView):
             raise AuthenticationFailed("Wrong username/e-mail or password.")
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class LogOutEverywhereView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Log out on every device",
+        description="Ends the API token and every web session of the account.",
+        request=None,
+        responses={
+            204: None,
+            403: OpenApiResponse(description="Not signed in: no valid session or token."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        services.log_out_everywhere(user=request.user)
+        return Response(status=204)

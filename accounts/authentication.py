@@ -6,6 +6,22 @@ from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 
 
+class ExpiringTokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token (``Authorization: Token <key>``), valid ``API_TOKEN_LIFETIME`` seconds from
+    its creation; an expired token is deleted and refused."""
+
+    def authenticate_credentials(self, key):
+        from accounts.services import token_expired
+
+        user, token = super().authenticate_credentials(key)
+        if token_expired(token):
+            token.delete()
+            raise exceptions.AuthenticationFailed(
+                "This token has expired; get a new one from /api/v1/auth/token/."
+            )
+        return user, token
+
+
 class SessionAuthentication(authentication.SessionAuthentication):
     """DRF's, with the CSRF check extended to anonymous visitors who carry a session cookie.
 

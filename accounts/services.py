@@ -1,8 +1,13 @@
 """Writes of the accounts app."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from skinshop import ratelimit
@@ -23,9 +28,33 @@ def user_create(*, username: str, email: str, password: str):
 
 
 def token_get_or_create(*, user) -> Token:
-    """The user's API token (one per user, kept until revoked in admin)."""
-    token, _ = Token.objects.get_or_create(user=user)
+    """The user's API token: one per user, valid ``API_TOKEN_LIFETIME`` seconds from its
+    creation (an expired one is replaced), revoked by a password change or reset and by
+    logging out everywhere."""
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and token_expired(token):
+        token.delete()
+        token = Token.objects.create(user=user)
     return token
+
+
+def token_expired(token: Token) -> bool:
+    return token.created <= timezone.now() - timedelta(seconds=settings.API_TOKEN_LIFETIME)
+
+
+def api_tokens_revoke(*, user) -> int:
+    """Ends the user's API token(s): clients must log in again."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+@transaction.atomic
+def log_out_everywhere(*, user) -> None:
+    """Ends every session of the user on every device, and their API tokens."""
+    User = get_user_model()
+    User.objects.filter(pk=user.pk).update(auth_epoch=F("auth_epoch") + 1)
+    user.refresh_from_db(fields=["auth_epoch"])
+    api_tokens_revoke(user=user)
 
 
 # --- Failed log-ins -------------------------------------------------------------------------

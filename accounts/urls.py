@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     # Django's LogoutView accepts POST only: a link or a prefetch cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path(

@@ -1,12 +1,12 @@
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import SignupForm
@@ -57,3 +57,13 @@ def signup(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     orders = order_list_for_user(user=request.user)
     return render(request, "accounts/profile.html", {"orders": orders})
+
+
+@require_POST
+@login_required
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """Ends every session of the account (this one too) and its API token."""
+    services.log_out_everywhere(user=request.user)
+    logout(request)
+    messages.success(request, "You are logged out on every device.")
+    return redirect("accounts:login")

@@ -313,10 +313,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Seconds an API token lives from its creation (then the client logs in again).
+API_TOKEN_LIFETIME = env.int("API_TOKEN_LIFETIME", default=30 * 24 * 3600)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "skinshop.api.Pagination",
