@@ -48,19 +48,20 @@ class ObtainTokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         typed, address = data.validated_data["username"], client_address(request)
-        if services.login_throttled(username=typed, address=address):
+        try:
+            attempt = services.login_attempt(username=typed, address=address)
+        except services.LoginThrottled as throttled:
             raise Throttled(
-                wait=seconds_left(services.LOGIN_WINDOW_SECONDS),
-                detail=services.LOGIN_THROTTLED_MESSAGE,
-            )
+                wait=seconds_left(services.LOGIN_WINDOW_SECONDS), detail=str(throttled)
+            ) from throttled
         user = authenticate(
             request,
             username=login_username(typed),
             password=data.validated_data["password"],
         )
         if user is None:
-            services.record_failed_login(username=typed, address=address)
             raise AuthenticationFailed("Wrong username/e-mail or password.")
+        attempt.succeeded()
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})
 

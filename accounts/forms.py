@@ -40,14 +40,14 @@ class LoginForm(AuthenticationForm):
 
     def clean(self):
         typed = self.cleaned_data.get("username") or ""
+        if not (typed and self.cleaned_data.get("password")):
+            return super().clean()  # a missing field: nothing is checked, nothing counted
         address = client_address(self.request) if self.request else None
-        if typed and services.login_throttled(username=typed, address=address):
-            raise forms.ValidationError(services.LOGIN_THROTTLED_MESSAGE, code="throttled")
-        if typed:
-            self.cleaned_data["username"] = login_username(typed)
         try:
-            return super().clean()
-        except forms.ValidationError:
-            if typed and self.cleaned_data.get("password"):
-                services.record_failed_login(username=typed, address=address)
-            raise
+            attempt = services.login_attempt(username=typed, address=address)
+        except services.LoginThrottled as throttled:
+            raise forms.ValidationError(str(throttled), code="throttled") from throttled
+        self.cleaned_data["username"] = login_username(typed)
+        cleaned = super().clean()  # a wrong password raises: the attempt stays counted
+        attempt.succeeded()
+        return cleaned

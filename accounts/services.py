@@ -1,5 +1,6 @@
 """Writes of the accounts app."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts.selectors import login_username
 from skinshop import ratelimit
 
 
@@ -59,31 +61,49 @@ def log_out_everywhere(*, user) -> None:
 
 # --- Failed log-ins -------------------------------------------------------------------------
 LOGIN_WINDOW_SECONDS = 15 * 60
-# Per account name and address: stops guessing one account's password without letting a
-# stranger lock its owner out (a different address still gets in). Per address alone: stops
-# one machine trying many accounts.
+# Per account and address: stops guessing one account's password without letting a stranger
+# lock its owner out (a different address still gets in). Per address alone: stops one
+# machine trying many accounts. Addresses count per IPv6 /64 (ratelimit.address_bucket).
 LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 5
 LOGIN_FAILURES_PER_ADDRESS = 30
 LOGIN_THROTTLED_MESSAGE = "Too many failed log-ins. Please wait 15 minutes, or reset your password."
 
 
+class LoginThrottled(Exception):
+    pass
+
+
 def _login_counters(username: str, address: str | None) -> list[tuple[str, int]]:
-    counters = [
-        (f"login:{username.strip().lower()}:{address}", LOGIN_FAILURES_PER_NAME_AND_ADDRESS)
-    ]
-    if address:
-        counters.append((f"login-addr:{address}", LOGIN_FAILURES_PER_ADDRESS))
+    # The account, not what was typed: "alice" and "alice@example.com" share one counter.
+    account = login_username(username).strip().lower()
+    bucket = ratelimit.address_bucket(address)
+    counters = [(f"login:{account}:{bucket}", LOGIN_FAILURES_PER_NAME_AND_ADDRESS)]
+    if bucket:
+        counters.append((f"login-addr:{bucket}", LOGIN_FAILURES_PER_ADDRESS))
     return counters
 
 
-def login_throttled(*, username: str, address: str | None) -> bool:
-    """Whether log-ins for this name from this address are paused after repeated failures."""
-    return any(
-        ratelimit.count(name, window_seconds=LOGIN_WINDOW_SECONDS) >= limit
-        for name, limit in _login_counters(username, address)
-    )
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A log-in attempt, counted before its password is checked."""
+
+    counters: tuple[str, ...]
+
+    def succeeded(self) -> None:
+        """The password was right: the attempt is not a failure, give it back."""
+        for name in self.counters:
+            ratelimit.release(name, window_seconds=LOGIN_WINDOW_SECONDS)
 
 
-def record_failed_login(*, username: str, address: str | None) -> None:
-    for name, _ in _login_counters(username, address):
-        ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS)
+def login_attempt(*, username: str, address: str | None) -> LoginAttempt:
+    """Counts a log-in attempt against the failure limits *before* the password is checked,
+    with the cache's atomic increment, so that parallel guesses cannot all pass a check made
+    while none of them had failed yet. Raises ``LoginThrottled`` when a limit is used up
+    (the password is then not checked at all); call ``succeeded()`` on a right password.
+    """
+    counted = []
+    for name, limit in _login_counters(username, address):
+        counted.append(name)
+        if ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS) > limit:
+            raise LoginThrottled(LOGIN_THROTTLED_MESSAGE)
+    return LoginAttempt(tuple(counted))

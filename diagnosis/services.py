@@ -48,8 +48,9 @@ def check_upload_rate(*, owner_key: str, address: str | None) -> None:
     floods of bad files are limited too.
     """
     limits = [(f"diagnosis-owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
-    if address:
-        limits.append((f"diagnosis-addr:{address}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
+    bucket = ratelimit.address_bucket(address)  # an IPv6 address counts as its /64
+    if bucket:
+        limits.append((f"diagnosis-addr:{bucket}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
     for name, limit in limits:
         count = ratelimit.hit(name, window_seconds=3600)
         if count > limit:

@@ -209,6 +209,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Cache (rate limits) --------------------------------------------------------------------
 # Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    # Each process would count its own failed log-ins and uploads: N processes, N× the limit.
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by every web process in production, e.g. "
+        "redis://redis:6379/1 (the rate limits count there)."
+    )
 
 # --- Selfie diagnosis -----------------------------------------------------------------------
 DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")  # empty: the shipped demo

@@ -29,7 +29,14 @@ def test_the_api_docs_page_loads_its_scripts_from_the_shop_not_a_cdn(client):
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG"}}
+    unset = {
+        "SECRET_KEY",
+        "DJANGO_DEBUG",
+        "CACHE_URL",
+        "PAYMENT_GATEWAY",
+        "PAYMENT_ALLOW_TEST_GATEWAY",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -52,6 +59,7 @@ PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "a-long-random-production-key-" + "x" * 40,
     "PAYMENT_ALLOW_TEST_GATEWAY": "true",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",  # connected to on first use only
 }
 
 
@@ -81,6 +89,19 @@ def test_production_refuses_to_start_on_the_test_gateway_unless_told_it_is_a_sta
     assert "PAYMENT_GATEWAY must name a real payment provider" in refused.stderr
     assert named_elsewhere.returncode != 0
     assert "takes no money" in named_elsewhere.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://", "dummycache://"])
+def test_production_refuses_to_start_on_a_cache_each_process_keeps_to_itself(cache_url):
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com"}
+    del env["CACHE_URL"]
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+
+    result = _manage("check", **env)
+
+    assert result.returncode != 0
+    assert "CACHE_URL must name a cache shared by every web process" in result.stderr
 
 
 def test_the_production_api_schema_publishes_no_sandbox_card_numbers():
