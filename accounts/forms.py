@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
@@ -25,18 +26,9 @@ class SignupForm(UserCreationForm):
         return email
 
 
-class LoginForm(AuthenticationForm):
-    """Log in with the username or the e-mail address."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Username or e-mail"
-        self.fields["username"].max_length = 254
-        self.fields["username"].widget.attrs["maxlength"] = 254
-        self.error_messages["invalid_login"] = (
-            "That username or e-mail and password do not match an account. Both are "
-            "case-sensitive except the e-mail."
-        )
+class ThrottledLoginMixin:
+    """The failed log-in limits (``services.login_attempt``) around an AuthenticationForm's
+    check: the shop's log-in page and the admin's use the same counters as the token API."""
 
     def clean(self):
         typed = self.cleaned_data.get("username") or ""
@@ -51,3 +43,21 @@ class LoginForm(AuthenticationForm):
         cleaned = super().clean()  # a wrong password raises: the attempt stays counted
         attempt.succeeded()
         return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """Log in with the username or the e-mail address."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Username or e-mail"
+        self.fields["username"].max_length = 254
+        self.fields["username"].widget.attrs["maxlength"] = 254
+        self.error_messages["invalid_login"] = (
+            "That username or e-mail and password do not match an account. Both are "
+            "case-sensitive except the e-mail."
+        )
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """``/admin/login/``: staff only, as Django's, with the shop's failed log-in limits."""

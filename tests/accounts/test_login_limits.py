@@ -98,3 +98,26 @@ def test_a_right_password_does_not_count_as_a_failure(client):
 
     assert token_attempt("sam", "wrong").status_code == 401  # the 5th failure
     assert token_attempt("sam", PASSWORD).status_code == 429
+
+
+def test_the_admin_log_in_is_paused_after_repeated_failures_like_the_shops(client):
+    UserFactory(username="boss", is_staff=True, is_superuser=True)
+    admin_login = reverse("admin:login")
+    for _ in range(5):
+        response = client.post(admin_login, {"username": "boss", "password": "wrong"})
+        assert response.status_code == 200 and not response.wsgi_request.user.is_authenticated
+
+    response = client.post(admin_login, {"username": "boss", "password": PASSWORD})
+
+    assert "Too many failed log-ins" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302  # still not signed in
+    assert token_attempt("boss", PASSWORD).status_code == 429  # one counter for all doors
+
+
+def test_staff_still_log_in_to_the_admin(client):
+    UserFactory(username="boss", is_staff=True, is_superuser=True)
+
+    response = client.post(reverse("admin:login"), {"username": "boss", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
