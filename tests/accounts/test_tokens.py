@@ -64,11 +64,14 @@ def test_a_password_change_ends_the_api_token():
     assert not Token.objects.filter(user=user).exists()
 
 
-def test_a_password_reset_by_e_mail_ends_the_api_token(client, mailoutbox):
+def test_a_password_reset_by_e_mail_ends_the_api_token(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     user = UserFactory(email="sam@example.com")
     api, _ = token_client(user)
 
-    client.post(reverse("accounts:password_reset"), {"email": "sam@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": "sam@example.com"})
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
     form_page = client.get(link, follow=True)
     client.post(
