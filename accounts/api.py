@@ -1,6 +1,7 @@
 """Token authentication for API clients (apps, scripts)."""
 
 from django.contrib.auth import authenticate
+from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -81,3 +82,18 @@ class LogOutEverywhereView(APIView):
     def post(self, request: Request) -> Response:
         services.log_out_everywhere(user=request.user)
         return Response(status=204)
+
+
+class CsrfTokenSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send as the `X-CSRFToken` header.")
+
+
+class CsrfTokenView(APIView):
+    """For clients that use the API without a token (a browser's scripts): the CSRF token an
+    unsafe request needs, also set as the ``csrftoken`` cookie."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Get a CSRF token", responses={200: CsrfTokenSerializer})
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request)})

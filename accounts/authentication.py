@@ -23,21 +23,24 @@ class ExpiringTokenAuthentication(authentication.TokenAuthentication):
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
-    """DRF's, with the CSRF check extended to anonymous visitors who carry a session cookie.
+    """DRF's, with the CSRF check extended to every unsafe request that no API token vouches
+    for, not only logged-in sessions.
 
-    Their cart and selfies live in that session, so another site must not post into it; DRF
-    only checks logged-in sessions. Clients without the cookie (apps, scripts) or with an
-    Authorization header have no ambient credential to abuse and are not asked for a token.
+    Another site can make a visitor's browser send a form (urlencoded, multipart or plain
+    text) to the API: with the visitor's anonymous session cookie it would post into that
+    session, and without one it would create a session of its own, whose cart or selfie then
+    joins the victim's account at log-in. So a POST, PATCH or DELETE without an
+    ``Authorization`` header needs the CSRF token, except a JSON body from a client that holds
+    no session cookie yet: a browser sends JSON to another site only after a CORS preflight,
+    which the shop never grants, so such a request cannot come from another site.
     """
 
     def authenticate(self, request):
         result = super().authenticate(request)
-        if (
-            result is None
-            and settings.SESSION_COOKIE_NAME in request._request.COOKIES
-            and "HTTP_AUTHORIZATION" not in request._request.META
-        ):
-            self.enforce_csrf(request)  # a no-op for GET, HEAD, OPTIONS
+        if result is None and "HTTP_AUTHORIZATION" not in request._request.META:
+            has_session = settings.SESSION_COOKIE_NAME in request._request.COOKIES
+            if has_session or request._request.content_type != "application/json":
+                self.enforce_csrf(request)  # a no-op for GET, HEAD, OPTIONS
         return result
 
 

@@ -26,6 +26,7 @@ from orders.serializers import (
     OrderSerializer,
 )
 from orders.session import existing_request_cart, request_cart
+from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_IN_CART = OpenApiResponse(description="The product is not in the cart.")
@@ -59,7 +60,7 @@ class CartLinesView(APIView):
         summary="Add a product to the cart",
         description="Adds to the quantity already in the cart; the total may not exceed stock.",
         request=CartLineAddSerializer,
-        responses={201: CartSerializer, 400: _INVALID, 415: _UNREADABLE_BODY},
+        responses={201: CartSerializer, 400: _INVALID, 403: CSRF_REQUIRED, 415: _UNREADABLE_BODY},
     )
     def post(self, request: Request) -> Response:
         data = CartLineAddSerializer(data=request.data)
@@ -78,7 +79,13 @@ class CartLineView(APIView):
     @extend_schema(
         summary="Change a cart line's quantity",
         request=CartLineQuantitySerializer,
-        responses={200: CartSerializer, 400: _INVALID, 404: _NOT_IN_CART, 415: _UNREADABLE_BODY},
+        responses={
+            200: CartSerializer,
+            400: _INVALID,
+            403: CSRF_REQUIRED,
+            404: _NOT_IN_CART,
+            415: _UNREADABLE_BODY,
+        },
     )
     def patch(self, request: Request, product_id: int) -> Response:
         data = CartLineQuantitySerializer(data=request.data)
@@ -95,7 +102,8 @@ class CartLineView(APIView):
         return _cart_response(cart)
 
     @extend_schema(
-        summary="Remove a product from the cart", responses={204: None, 404: _NOT_IN_CART}
+        summary="Remove a product from the cart",
+        responses={204: None, 403: CSRF_REQUIRED, 404: _NOT_IN_CART},
     )
     def delete(self, request: Request, product_id: int) -> Response:
         cart = existing_request_cart(request)
