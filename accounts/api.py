@@ -2,6 +2,8 @@
 
 from django.contrib.auth import authenticate
 from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -28,6 +30,7 @@ class TokenSerializer(serializers.Serializer):
     )
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(APIView):
     permission_classes = [AllowAny]
     # Credentials come in the body. No session auth here (so no CSRF); the token class only

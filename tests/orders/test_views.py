@@ -244,3 +244,22 @@ def test_the_guest_who_placed_an_order_gets_it_back_when_resubmitting_the_same_k
     assert again.status_code == 302 and again.url == first.url
     assert Order.objects.count() == 1
     assert client.get(again.url).status_code == 200
+
+
+def test_card_details_never_reach_an_error_report_in_clear(client):
+    from unittest import mock
+
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from orders import services
+
+    add(client, ProductFactory())
+    client.raise_request_exception = False
+    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+        response = client.post(CHECKOUT_URL, checkout_data())
+
+    assert response.status_code == 500
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    for field in ("card_number", "card_expiry", "card_cvc"):
+        assert set(reported[field]) == {"*"}, field
+    assert reported["full_name"] == "Sam Shopper"  # the rest stays readable
