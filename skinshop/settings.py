@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "skinshop.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -349,6 +350,49 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "orders.models.OrderStatus",
         "DiagnosisStatusEnum": "diagnosis.models.Diagnosis.Status",
     },
+}
+
+# --- Content-Security-Policy (skinshop.middleware) ----------------------------------------
+# The shop's pages load scripts, styles and fonts from its own static files only; images also
+# from the media bucket (catalog images, signed selfie URLs), data: and blob: (the upload
+# preview). Inline <style> blocks and style attributes remain in a few templates and in the
+# admin, hence 'unsafe-inline' for styles only; no inline script anywhere.
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_media_origins = []
+if AWS_STORAGE_BUCKET_NAME:
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
+    if _endpoint:
+        _media_origins.append(_origin(_endpoint))
+    else:
+        _region = env.str("AWS_S3_REGION_NAME", default="")
+        for _bucket in {AWS_STORAGE_BUCKET_NAME, _private_storage["OPTIONS"]["bucket_name"]}:
+            _media_origins.append(f"https://{_bucket}.s3.amazonaws.com")
+            if _region:
+                _media_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
+                _media_origins.append(f"https://s3.{_region}.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": [
+        "'self'",
+        "data:",
+        "blob:",
+        *_media_origins,
+        *env.list("CSP_EXTRA_IMG_SRC", default=[]),
+    ],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
 }
 
 # --- Logging --------------------------------------------------------------------------------
