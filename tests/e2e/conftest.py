@@ -10,7 +10,8 @@ Fixtures for every journey:
   test gets one more, ``NN-failed.png``, of every page still open);
 - ``assert_no_horizontal_scroll(page)``: the page fits the viewport's width.
 
-A test whose pages violate the Content-Security-Policy fails.
+Every wait, ``expect`` assertions included, allows ``TIMEOUT_MS`` (a busy machine is slow, not
+broken). A test whose pages violate the Content-Security-Policy fails.
 
 Every test here starts with the rows the data migrations write (``data_migration_rows``),
 whatever the transactional tests before it flushed. `make test` installs Chromium when it is
@@ -101,8 +102,12 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's ``expect`` assertions keep their own default (5 s), which the contexts'
+    # default timeout does not reach: on a busy 2-core machine the upload preview once took
+    # longer to draw. Every wait, assertions included, allows the generous TIMEOUT_MS.
+    expect.set_options(timeout=TIMEOUT_MS)
     # Chromium's sandbox needs user namespaces that a root shell in a container lacks;
     # /dev/shm is often tiny there, too.
     args = ["--disable-dev-shm-usage"]
