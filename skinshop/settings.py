@@ -108,6 +108,24 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _ensure_folder(folder: Path, what: str) -> None:
+    """Creates a folder the embedded defaults need, or says which one cannot be made."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"The folder {folder} for {what} does not exist and cannot be created ({error}); "
+            "set VAR_DIR (or the setting naming it) to a writable folder."
+        ) from error
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_name = str(DATABASES["default"]["NAME"])
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        # SQLite creates the file, not its folder ("unable to open database file").
+        _ensure_folder(Path(_sqlite_name).parent, "the SQLite database")
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -30,6 +30,8 @@ def test_the_api_docs_page_loads_its_scripts_from_the_shop_not_a_cdn(client):
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     unset = {
+        "DATABASE_URL",  # the embedded SQLite under VAR_DIR, never the suite's database
+        "VAR_DIR",
         "SECRET_KEY",
         "DJANGO_DEBUG",
         "CACHE_URL",
@@ -145,3 +147,22 @@ def test_an_empty_page_number_is_not_found_on_every_list(admin_client, url):
 
     assert response.status_code == 404
     assert "Invalid page" in response.json()["message"]
+
+
+def test_migrate_creates_a_var_dir_that_does_not_exist_yet(tmp_path):
+    var_dir = tmp_path / "not" / "there" / "yet"
+
+    result = _manage("migrate", "--noinput", DJANGO_ENV="local", VAR_DIR=str(var_dir))
+
+    assert result.returncode == 0, result.stderr
+    assert (var_dir / "db.sqlite3").is_file()
+
+
+def test_a_var_dir_that_cannot_be_created_is_named(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    result = _manage("check", DJANGO_ENV="local", VAR_DIR=str(blocker / "var"))
+
+    assert result.returncode != 0
+    assert f"The folder {blocker / 'var'} for the SQLite database" in result.stderr
