@@ -26,10 +26,20 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-def _too_many(request: HttpRequest, template: str, context: dict, limited) -> HttpResponse:
-    response = render(request, template, context | {"rate_limited": limited.message}, status=429)
-    response["Retry-After"] = str(limited.retry_after)
-    return response
+def _over_request_limit(
+    request: HttpRequest, *, kind: str, limit: int, template: str, context
+) -> HttpResponse | None:
+    """Counts a sign-up or reset request of this address: the 429 page past ``limit`` an hour
+    (``context`` is called for the page's context only then), else None."""
+    try:
+        services.check_request_rate(kind=kind, address=client_address(request), limit=limit)
+    except services.TooManyRequests as limited:
+        response = render(
+            request, template, context() | {"rate_limited": limited.message}, status=429
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    return None
 
 
 def _safe_next(request: HttpRequest, next_url: str) -> str:
@@ -51,14 +61,15 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     context = {"form": form, "next": next_url}
     if request.method == "POST":
-        try:
-            services.check_request_rate(
-                kind="signup",
-                address=client_address(request),
-                limit=services.SIGNUPS_PER_ADDRESS,
-            )
-        except services.TooManyRequests as limited:
-            return _too_many(request, "accounts/signup.html", context, limited)
+        refused = _over_request_limit(
+            request,
+            kind="signup",
+            limit=services.SIGNUPS_PER_ADDRESS,
+            template="accounts/signup.html",
+            context=lambda: context,
+        )
+        if refused:
+            return refused
         if form.is_valid():
             services.signup_request(
                 username=form.cleaned_data["username"],
@@ -98,16 +109,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
 
     def post(self, request, *args, **kwargs):
-        try:
-            services.check_request_rate(
-                kind="password-reset",
-                address=client_address(request),
-                limit=services.PASSWORD_RESETS_PER_ADDRESS,
-            )
-        except services.TooManyRequests as limited:
-            context = self.get_context_data(form=self.get_form())
-            return _too_many(request, self.template_name, context, limited)
-        return super().post(request, *args, **kwargs)
+        refused = _over_request_limit(
+            request,
+            kind="password-reset",
+            limit=services.PASSWORD_RESETS_PER_ADDRESS,
+            template=self.template_name,
+            context=lambda: self.get_context_data(form=self.get_form()),
+        )
+        return refused or super().post(request, *args, **kwargs)
 
 
 @login_required
