@@ -407,11 +407,16 @@ def test_a_large_photo_reaches_the_colour_conversion_already_reduced(fmt, client
         assert red > 200 and green < 60
 
 
-def test_a_large_phone_photo_on_its_side_is_decoded_reduced_and_stored_upright(client, sent):
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_photo_on_its_side_is_decoded_reduced_and_stored_upright(fmt, client, sent):
     picture = Image.new("RGB", (3000, 4000), (200, 170, 150))
     picture.paste((255, 0, 0), (2400, 0, 3000, 600))  # red marker top right, upright
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # stored sideways: "turn 90° clockwise to show"
+    out = io.BytesIO()
+    picture.rotate(90, expand=True).save(out, format=fmt, exif=exif)
 
-    response = post_selfie(client, jpeg("selfie.jpg", _as_a_phone_stores_it(picture)))
+    response = post_selfie(client, SimpleUploadedFile(f"selfie.{fmt}", out.getvalue()))
 
     assert response.status_code == 201, response.json()
     diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
