@@ -315,3 +315,15 @@ def test_a_kit_whose_rule_discount_was_cut_gets_todays_lower_discount(
 
     # 5 % of 30.80 is 1.54, not the 12.5 % recorded when the kit was added.
     assert Order.objects.get().discount == Decimal("1.54")
+
+
+def test_a_kit_whose_rule_was_switched_off_loses_its_discount_at_checkout(
+    client, discounted_rule, gateway
+):
+    client.post(reverse("recommendations:kit_add"), {"rule": discounted_rule.pk, "grade": 2})
+    RecommendationRule.objects.filter(pk=discounted_rule.pk).update(is_active=False)
+
+    client.post(reverse("orders:checkout"), checkout_form())
+
+    assert gateway.charged == [Decimal("30.80") + Decimal("4.90")]
+    assert Order.objects.get().discount == Decimal("0.00")
