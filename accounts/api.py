@@ -1,16 +1,19 @@
 """Token authentication for API clients (apps, scripts)."""
 
 from django.contrib.auth import authenticate
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.authentication import ExpiringTokenAuthentication
 from accounts.selectors import login_username
 from skinshop.ratelimit import client_address, seconds_left
 
@@ -21,14 +24,18 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    token = serializers.CharField(
+        help_text="Send as `Authorization: Token <token>`. It lasts API_TOKEN_LIFETIME (30 "
+        "days by default) and ends with a password change or reset, or a log-out everywhere."
+    )
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(APIView):
     permission_classes = [AllowAny]
     # Credentials come in the body. No session auth here (so no CSRF); the token class only
     # makes a wrong password answer 401 with a WWW-Authenticate header rather than 403.
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication]
 
     @extend_schema(
         summary="Get an API token",
@@ -45,18 +52,51 @@ class ObtainTokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         typed, address = data.validated_data["username"], client_address(request)
-        if services.login_throttled(username=typed, address=address):
+        try:
+            attempt = services.login_attempt(username=typed, address=address)
+        except services.LoginThrottled as throttled:
             raise Throttled(
-                wait=seconds_left(services.LOGIN_WINDOW_SECONDS),
-                detail=services.LOGIN_THROTTLED_MESSAGE,
-            )
+                wait=seconds_left(services.LOGIN_WINDOW_SECONDS), detail=str(throttled)
+            ) from throttled
         user = authenticate(
             request,
             username=login_username(typed),
             password=data.validated_data["password"],
         )
         if user is None:
-            services.record_failed_login(username=typed, address=address)
             raise AuthenticationFailed("Wrong username/e-mail or password.")
+        attempt.succeeded()
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class LogOutEverywhereView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Log out on every device",
+        description="Ends the API token and every web session of the account.",
+        request=None,
+        responses={
+            204: None,
+            403: OpenApiResponse(description="Not signed in: no valid session or token."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        services.log_out_everywhere(user=request.user)
+        return Response(status=204)
+
+
+class CsrfTokenSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send as the `X-CSRFToken` header.")
+
+
+class CsrfTokenView(APIView):
+    """For clients that use the API without a token (a browser's scripts): the CSRF token an
+    unsafe request needs, also set as the ``csrftoken`` cookie."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Get a CSRF token", responses={200: CsrfTokenSerializer})
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request)})

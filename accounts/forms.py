@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
@@ -18,14 +20,38 @@ class SignupForm(UserCreationForm):
         self.fields["email"].required = True
         self.fields["email"].help_text = "For order confirmations and password resets."
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
-        return email
+    def validate_unique(self) -> None:
+        # Not the e-mail's uniqueness: saying "taken" would tell anyone whether an address has
+        # an account. services.signup_request answers both alike (the username still must be
+        # free: it is shown publicly anyway, on reviews and log-ins).
+        exclude = self._get_validation_exclusions()
+        exclude.add("email")
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """The failed log-in limits (``services.login_attempt``) around an AuthenticationForm's
+    check: the shop's log-in page and the admin's use the same counters as the token API."""
+
+    def clean(self):
+        typed = self.cleaned_data.get("username") or ""
+        if not (typed and self.cleaned_data.get("password")):
+            return super().clean()  # a missing field: nothing is checked, nothing counted
+        address = client_address(self.request) if self.request else None
+        try:
+            attempt = services.login_attempt(username=typed, address=address)
+        except services.LoginThrottled as throttled:
+            raise forms.ValidationError(str(throttled), code="throttled") from throttled
+        self.cleaned_data["username"] = login_username(typed)
+        cleaned = super().clean()  # a wrong password raises: the attempt stays counted
+        attempt.succeeded()
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     """Log in with the username or the e-mail address."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -38,16 +64,27 @@ class LoginForm(AuthenticationForm):
             "case-sensitive except the e-mail."
         )
 
-    def clean(self):
-        typed = self.cleaned_data.get("username") or ""
-        address = client_address(self.request) if self.request else None
-        if typed and services.login_throttled(username=typed, address=address):
-            raise forms.ValidationError(services.LOGIN_THROTTLED_MESSAGE, code="throttled")
-        if typed:
-            self.cleaned_data["username"] = login_username(typed)
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            if typed and self.cleaned_data.get("password"):
-                services.record_failed_login(username=typed, address=address)
-            raise
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """``/admin/login/``: staff only, as Django's, with the shop's failed log-in limits."""
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, with the e-mail sent by a Celery task and at most a few an hour per address
+    (``services.send_account_email``): same answer, same timing, for any address."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        services.send_account_email(
+            to=to_email,
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+        )

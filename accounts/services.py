@@ -1,60 +1,236 @@
 """Writes of the accounts app."""
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
+from accounts.selectors import login_username
 from skinshop import ratelimit
+
+logger = logging.getLogger(__name__)
+
+
+# --- Sign-up and account e-mails ------------------------------------------------------------
+REQUEST_WINDOW_SECONDS = 3600
+SIGNUPS_PER_ADDRESS = 10  # sign-up forms sent per hour from one address (IPv6: its /64)
+PASSWORD_RESETS_PER_ADDRESS = 10  # reset requests per hour from one address
+ACCOUNT_MAILS_PER_RECIPIENT = 3  # account e-mails per hour to one address: no mail flooding
+
+
+class TooManyRequests(Exception):
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def check_request_rate(*, kind: str, address: str | None, limit: int) -> None:
+    """Counts a sign-up or password-reset request of this address; ``TooManyRequests`` past
+    ``limit`` an hour. Says nothing about any account."""
+    bucket = ratelimit.address_bucket(address)
+    if bucket and ratelimit.hit(f"{kind}:{bucket}", window_seconds=REQUEST_WINDOW_SECONDS) > limit:
+        raise TooManyRequests(
+            "Too many requests from your network this hour. Please try again later.",
+            retry_after=ratelimit.seconds_left(REQUEST_WINDOW_SECONDS),
+        )
+
+
+def send_account_email(
+    *, to: str, subject_template: str, body_template: str, context: dict
+) -> bool:
+    """Renders an account e-mail now and sends it from a Celery task once the transaction
+    commits, so the answer to the request neither waits for the mail server nor tells by its
+    timing whether a mail went out. At most ACCOUNT_MAILS_PER_RECIPIENT an hour reach one
+    address; beyond, nothing is sent (and the shopper is told the same as always)."""
+    recipient = to.strip().lower()
+    count = ratelimit.hit(f"account-mail:{recipient}", window_seconds=REQUEST_WINDOW_SECONDS)
+    if count > ACCOUNT_MAILS_PER_RECIPIENT:
+        logger.info("Account e-mail to one address over the hourly limit: not sent")
+        return False
+    subject = " ".join(render_to_string(subject_template, context).split())
+    body = render_to_string(body_template, context)
+    transaction.on_commit(lambda: _dispatch_email(subject=subject, body=body, to=[to]))
+    return True
+
+
+def _dispatch_email(*, subject: str, body: str, to: list[str]) -> None:
+    from accounts.tasks import send_email  # the task module is loaded by Celery, not here
+
+    try:
+        send_email.apply_async(kwargs={"subject": subject, "body": body, "to": to}, retry=False)
+    except Exception:  # the broker is down: better a slow answer than a lost e-mail
+        logger.warning("Could not queue an account e-mail; sending it now", exc_info=True)
+        try:
+            send_email.run(subject=subject, body=body, to=to)
+        except OSError:
+            logger.exception("Could not send an account e-mail")
 
 
 @transaction.atomic
-def user_create(*, username: str, email: str, password: str):
-    """A new shopper account. The password is checked by the caller's form (validators)."""
+def signup_request(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    absolute: Callable[[str], str],
+    next_url: str = "",
+) -> None:
+    """A sign-up, answered the same whether or not the e-mail has an account (the caller
+    shows "check your inbox" either way):
+
+    - a new address gets an inactive account and a link that confirms it and logs in;
+    - an address with an account gets an e-mail saying so, with log-in and reset links;
+    - an address held by an unconfirmed sign-up: the newest sign-up replaces it (only the
+      address's owner can confirm, so no one can squat an address).
+
+    ``absolute`` turns a path into an absolute URL (``request.build_absolute_uri``). The
+    password is checked by the caller's form (validators).
+    """
     User = get_user_model()
     email = User.objects.normalize_email(email)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this e-mail address already exists."})
-    user = User(username=username, email=email)
+    existing = User.objects.select_for_update().filter(email__iexact=email).first()
+    context = {"shop_name": settings.SHOP_NAME}
+    if existing is not None and (existing.is_active or existing.last_login):
+        send_account_email(
+            to=existing.email,
+            subject_template="accounts/email/signup_exists_subject.txt",
+            body_template="accounts/email/signup_exists_body.txt",
+            context=context
+            | {
+                "user": existing,
+                "login_url": absolute(reverse("accounts:login")),
+                "reset_url": absolute(reverse("accounts:password_reset")),
+            },
+        )
+        return
+    if existing is not None:
+        existing.delete()
+    user = User(username=username, email=email, is_active=False)
     user.set_password(password)
     user.full_clean()
     user.save()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = reverse("accounts:signup_confirm", args=[uid, default_token_generator.make_token(user)])
+    if next_url:
+        link += "?" + urlencode({"next": next_url})
+    send_account_email(
+        to=user.email,
+        subject_template="accounts/email/signup_confirm_subject.txt",
+        body_template="accounts/email/signup_confirm_body.txt",
+        context=context | {"user": user, "confirm_url": absolute(link)},
+    )
+
+
+def signup_pending_user(*, uidb64: str, token: str):
+    """The unconfirmed account a confirmation link names, if the link is valid; else None."""
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        return None
+    if user.is_active or user.last_login or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def signup_confirm(*, uidb64: str, token: str):
+    """Activates the account of a valid confirmation link (once); None for an invalid one."""
+    user = signup_pending_user(uidb64=uidb64, token=token)
+    if user is not None:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
     return user
 
 
 def token_get_or_create(*, user) -> Token:
-    """The user's API token (one per user, kept until revoked in admin)."""
-    token, _ = Token.objects.get_or_create(user=user)
+    """The user's API token: one per user, valid ``API_TOKEN_LIFETIME`` seconds from its
+    creation (an expired one is replaced), revoked by a password change or reset and by
+    logging out everywhere."""
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and token_expired(token):
+        token.delete()
+        token = Token.objects.create(user=user)
     return token
+
+
+def token_expired(token: Token) -> bool:
+    return token.created <= timezone.now() - timedelta(seconds=settings.API_TOKEN_LIFETIME)
+
+
+def api_tokens_revoke(*, user) -> int:
+    """Ends the user's API token(s): clients must log in again."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+@transaction.atomic
+def log_out_everywhere(*, user) -> None:
+    """Ends every session of the user on every device, and their API tokens."""
+    User = get_user_model()
+    User.objects.filter(pk=user.pk).update(auth_epoch=F("auth_epoch") + 1)
+    user.refresh_from_db(fields=["auth_epoch"])
+    api_tokens_revoke(user=user)
 
 
 # --- Failed log-ins -------------------------------------------------------------------------
 LOGIN_WINDOW_SECONDS = 15 * 60
-# Per account name and address: stops guessing one account's password without letting a
-# stranger lock its owner out (a different address still gets in). Per address alone: stops
-# one machine trying many accounts.
+# Per account and address: stops guessing one account's password without letting a stranger
+# lock its owner out (a different address still gets in). Per address alone: stops one
+# machine trying many accounts. Addresses count per IPv6 /64 (ratelimit.address_bucket).
 LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 5
 LOGIN_FAILURES_PER_ADDRESS = 30
 LOGIN_THROTTLED_MESSAGE = "Too many failed log-ins. Please wait 15 minutes, or reset your password."
 
 
+class LoginThrottled(Exception):
+    pass
+
+
 def _login_counters(username: str, address: str | None) -> list[tuple[str, int]]:
-    counters = [
-        (f"login:{username.strip().lower()}:{address}", LOGIN_FAILURES_PER_NAME_AND_ADDRESS)
-    ]
-    if address:
-        counters.append((f"login-addr:{address}", LOGIN_FAILURES_PER_ADDRESS))
+    # The account, not what was typed: "alice" and "alice@example.com" share one counter.
+    account = login_username(username).strip().lower()
+    bucket = ratelimit.address_bucket(address)
+    counters = [(f"login:{account}:{bucket}", LOGIN_FAILURES_PER_NAME_AND_ADDRESS)]
+    if bucket:
+        counters.append((f"login-addr:{bucket}", LOGIN_FAILURES_PER_ADDRESS))
     return counters
 
 
-def login_throttled(*, username: str, address: str | None) -> bool:
-    """Whether log-ins for this name from this address are paused after repeated failures."""
-    return any(
-        ratelimit.count(name, window_seconds=LOGIN_WINDOW_SECONDS) >= limit
-        for name, limit in _login_counters(username, address)
-    )
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A log-in attempt, counted before its password is checked."""
+
+    counters: tuple[str, ...]
+
+    def succeeded(self) -> None:
+        """The password was right: the attempt is not a failure, give it back."""
+        for name in self.counters:
+            ratelimit.release(name, window_seconds=LOGIN_WINDOW_SECONDS)
 
 
-def record_failed_login(*, username: str, address: str | None) -> None:
-    for name, _ in _login_counters(username, address):
-        ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS)
+def login_attempt(*, username: str, address: str | None) -> LoginAttempt:
+    """Counts a log-in attempt against the failure limits *before* the password is checked,
+    with the cache's atomic increment, so that parallel guesses cannot all pass a check made
+    while none of them had failed yet. Raises ``LoginThrottled`` when a limit is used up
+    (the password is then not checked at all); call ``succeeded()`` on a right password.
+    """
+    counted = []
+    for name, limit in _login_counters(username, address):
+        counted.append(name)
+        if ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS) > limit:
+            raise LoginThrottled(LOGIN_THROTTLED_MESSAGE)
+    return LoginAttempt(tuple(counted))

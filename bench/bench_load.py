@@ -277,6 +277,9 @@ def main() -> None:
         "DJANGO_DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "PAYMENT_ALLOW_TEST_GATEWAY": "true",  # a benchmark takes no money
+        # Production refuses a per-process cache; a folder is shared by the gunicorn workers.
+        "CACHE_URL": f"filecache://{workdir / 'cache'}",
         "DATABASE_URL": options.database_url,
         # Plain HTTP on loopback: in production the proxy in front terminates TLS.
         "SECURE_SSL_REDIRECT": "false",

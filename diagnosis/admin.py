@@ -34,7 +34,9 @@ RESULT_FIELDS = [
     "selfie_width",
     "selfie_height",
 ]
-OWNER_FIELDS = ["user", "guest_token", "client_address"]
+# Never the guest token itself: it is the anonymous owner's bearer secret (whoever holds it
+# sees the diagnosis and its selfie), so staff see only whether there is one.
+OWNER_FIELDS = ["user", "guest_owner", "client_address"]
 TIME_FIELDS = ["created_at", "enqueued_at", "started_at", "finished_at"]
 MEDIA_FIELDS = ["selfie_preview"]
 
@@ -99,6 +101,10 @@ class DiagnosisAdmin(admin.ModelAdmin):
             return obj.user.email or obj.user.get_username()
         return "guest"
 
+    @admin.display(description="anonymous owner")
+    def guest_owner(self, obj: Diagnosis) -> str:
+        return "a browser session (its token is not shown)" if obj.guest_token else "–"
+
     @admin.display(description="grade", ordering="grade")
     def grade_display(self, obj: Diagnosis) -> str:
         return "–" if obj.grade is None else f"{obj.grade} {obj.label}"
@@ -140,7 +146,12 @@ class DiagnosisAdmin(admin.ModelAdmin):
             heatmap,
         )
 
-    @admin.action(description="Analyse the selected failed diagnoses again")
+    def has_requeue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("diagnosis.requeue_diagnosis")
+
+    @admin.action(
+        description="Analyse the selected failed diagnoses again", permissions=["requeue"]
+    )
     def requeue_failed(self, request: HttpRequest, queryset) -> None:
         count = services.requeue_failed(queryset)
         self.message_user(request, f"{count} failed diagnoses sent for analysis again.")

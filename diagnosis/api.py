@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from diagnosis import selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
+from skinshop.api import CSRF_REQUIRED
 from skinshop.ratelimit import client_address
 
 _NOT_FOUND = OpenApiResponse(description="No such diagnosis, or not yours.")
@@ -125,6 +126,7 @@ class DiagnosisViewSet(
         responses={
             201: DiagnosisSerializer,
             400: _REJECTED,
+            403: CSRF_REQUIRED,
             415: _UNREADABLE_BODY,
             429: _RATE_LIMITED,
         },

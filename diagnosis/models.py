@@ -80,6 +80,7 @@ class Diagnosis(models.Model):
         verbose_name_plural = "diagnoses"
         permissions = [
             ("view_selfie", "Can view shoppers' selfies and heatmaps"),
+            ("requeue_diagnosis", "Can send failed diagnoses for analysis again"),
         ]
         indexes = [models.Index(fields=["user", "-created_at"])]
 

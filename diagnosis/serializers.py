@@ -91,7 +91,11 @@ class DiagnosisSerializer(serializers.ModelSerializer):
         help_text="Seconds per stage of the analysis; empty until done.",
     )
     selfie_url = serializers.SerializerMethodField(
-        help_text="The stored selfie (JPEG), for its owner and permitted staff only."
+        help_text="The stored selfie (JPEG), for its owner (session or the same token) and "
+        "permitted staff only; 404 to anyone else."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="A 128 px square of the selfie's centre (JPEG), for lists; same rule."
     )
     heatmap_url = serializers.SerializerMethodField(
         help_text="The heatmap as a transparent PNG layer of the selfie's size; null without one."
@@ -117,6 +121,7 @@ class DiagnosisSerializer(serializers.ModelSerializer):
             "selfie_width",
             "selfie_height",
             "selfie_url",
+            "thumbnail_url",
             "heatmap_url",
             "created_at",
             "finished_at",
@@ -138,6 +143,10 @@ class DiagnosisSerializer(serializers.ModelSerializer):
     def get_selfie_url(self, instance: Diagnosis) -> str:
         # The media come through the permission-checked web views, never a storage URL.
         return self._link("diagnosis:selfie", instance)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, instance: Diagnosis) -> str:
+        return self._link("diagnosis:thumbnail", instance)  # the selfie stands in without one
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_heatmap_url(self, instance: Diagnosis) -> str | None:

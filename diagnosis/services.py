@@ -48,8 +48,9 @@ def check_upload_rate(*, owner_key: str, address: str | None) -> None:
     floods of bad files are limited too.
     """
     limits = [(f"diagnosis-owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
-    if address:
-        limits.append((f"diagnosis-addr:{address}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
+    bucket = ratelimit.address_bucket(address)  # an IPv6 address counts as its /64
+    if bucket:
+        limits.append((f"diagnosis-addr:{bucket}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
     for name, limit in limits:
         count = ratelimit.hit(name, window_seconds=3600)
         if count > limit:
@@ -274,13 +275,48 @@ def attach_guest_diagnoses(*, user, guest_token: str) -> int:
 
 
 def delete_diagnoses(diagnoses) -> int:
-    """Deletes rows and, once the deletion is committed, their files."""
+    """Deletes rows and, once the deletion is committed, their files (``delete_files_with``)."""
     rows = list(diagnoses)
-    names = [name for d in rows for name in _file_names(d)]
     with transaction.atomic():
         Diagnosis.objects.filter(pk__in=[d.pk for d in rows]).delete()
-        transaction.on_commit(lambda: _delete_files(names))
     return len(rows)
+
+
+def delete_files_with(sender, instance: Diagnosis, **kwargs) -> None:
+    """``post_delete`` receiver: a diagnosis' files go with its row however the row goes (a
+    shopper's delete, the admin, the purge, or the cascade of a deleted account), once the
+    deletion is committed; a rolled-back deletion keeps them."""
+    names = _file_names(instance)
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    guests: int
+    expired: int
+
+
+def purge_expired(*, now: datetime | None = None) -> PurgeReport:
+    """Deletes, with their files, what the retention settings no longer allow us to keep:
+
+    - anonymous diagnoses older than ``DIAGNOSIS_GUEST_RETENTION_DAYS``: the session that owned
+      them has expired by then, so no one can see or delete them any more;
+    - any diagnosis older than ``DIAGNOSIS_RETENTION_DAYS`` when that is set (0: an account's
+      diagnoses are kept until its owner deletes them or the account).
+    """
+    now = now or timezone.now()
+    guests_before = now - timedelta(days=settings.DIAGNOSIS_GUEST_RETENTION_DAYS)
+    guests = delete_diagnoses(
+        Diagnosis.objects.filter(user__isnull=True, created_at__lt=guests_before)
+    )
+    expired = 0
+    if settings.DIAGNOSIS_RETENTION_DAYS:
+        before = now - timedelta(days=settings.DIAGNOSIS_RETENTION_DAYS)
+        expired = delete_diagnoses(Diagnosis.objects.filter(created_at__lt=before))
+    if guests or expired:
+        logger.info("Diagnosis purge: %d anonymous, %d past retention", guests, expired)
+    return PurgeReport(guests=guests, expired=expired)
 
 
 def _file_names(diagnosis: Diagnosis) -> list[str]:

@@ -63,3 +63,9 @@ def analyze_diagnosis(self, diagnosis_id: str) -> None:
 def sweep_diagnoses() -> dict[str, int]:
     report = services.sweep()
     return {"resent": report.resent, "timed_out": report.timed_out}
+
+
+@shared_task(name="diagnosis.tasks.purge_diagnoses", ignore_result=True)
+def purge_diagnoses() -> dict[str, int]:
+    report = services.purge_expired()
+    return {"guests": report.guests, "expired": report.expired}

@@ -7,6 +7,7 @@ cut from the same picture.
 """
 
 import io
+import threading
 from dataclasses import dataclass
 
 import pillow_heif
@@ -16,6 +17,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from diagnosis.ml.face import upright_rgb
 
 pillow_heif.register_heif_opener()
+# Pillow's own decompression-bomb guard (it warns above MAX_IMAGE_PIXELS and refuses above
+# twice that), tightened from its 89 MP default to the shop's limit: a second line behind
+# ``_check_dimensions``, which refuses first (at 1×, naming the size) so that Pillow never
+# warns about a selfie we accept and refuses outright at 4× whatever opens the image.
+Image.MAX_IMAGE_PIXELS = 2 * settings.DIAGNOSIS_MAX_PIXELS
 
 # What phones and browsers send for a selfie. Anything else, SVG and HTML included, is refused
 # by what the bytes are, whatever the file is called.
@@ -42,6 +48,26 @@ class CleanSelfie:
     thumbnail: bytes  # JPEG, THUMBNAIL_SIDE square from the centre, no metadata
 
 
+class _DecodeSlots:
+    """At most ``DIAGNOSIS_MAX_CONCURRENT_DECODES`` uploads decode at once in one process (a
+    threaded server would otherwise hold that many full-size pictures in memory)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._semaphore: threading.BoundedSemaphore | None = None
+        self._size = 0
+
+    def semaphore(self) -> threading.BoundedSemaphore:
+        size = settings.DIAGNOSIS_MAX_CONCURRENT_DECODES
+        with self._lock:
+            if self._semaphore is None or self._size != size:
+                self._semaphore, self._size = threading.BoundedSemaphore(size), size
+            return self._semaphore
+
+
+_decode_slots = _DecodeSlots()
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB"
 
@@ -58,11 +84,15 @@ def clean_selfie(upload) -> CleanSelfie:
             f"The file is too large ({_megabytes(size)}); send a photo under {_megabytes(limit)}.",
         )
     upload.seek(0)
+    slots = _decode_slots.semaphore()
+    if not slots.acquire(timeout=settings.DIAGNOSIS_DECODE_WAIT_SECONDS):
+        raise UploadRejected(
+            "busy", "Many photos are being checked right now; send yours again in a minute."
+        )
     try:
         with Image.open(upload, formats=ACCEPTED_FORMATS) as img:
             _check_dimensions(img.width, img.height)
-            img.load()
-            picture = upright_rgb(img)
+            picture = upright_rgb(_decode_reduced(img))
     except UploadRejected:
         raise
     except Image.DecompressionBombError as exc:
@@ -79,7 +109,37 @@ def clean_selfie(upload) -> CleanSelfie:
             "The photo is damaged or incomplete (the upload may have been cut off). "
             "Take or choose the photo again.",
         ) from exc
+    finally:
+        slots.release()
     return _encode(picture)
+
+
+def _decode_reduced(img: Image.Image) -> Image.Image:
+    """Decode ``img`` no larger than needed: only ``DIAGNOSIS_STORED_MAX_SIDE`` is stored.
+
+    A JPEG decodes straight at 1/2, 1/4 or 1/8 scale (``draft``); other formats decode at full
+    size, then shrink by a whole factor (``reduce``: a box average, one small new picture)
+    before anything else copies them. The result keeps ``img``'s EXIF for the orientation.
+    """
+    target = settings.DIAGNOSIS_STORED_MAX_SIDE
+    if img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK"):
+        img.draft(img.mode, (target, target))  # the largest scale still >= target
+    img.load()
+    factor = min(img.width, img.height, max(img.width, img.height) // target)
+    if factor < 2:
+        return img
+    if img.mode in ("P", "1"):
+        # Box-averaging palette indices would be meaningless: pick pixels instead (the final
+        # resize to the stored size then smooths), still without a full-size RGB copy.
+        reduced = img.resize(
+            (img.width // factor, img.height // factor), Image.Resampling.NEAREST
+        )
+    else:
+        if img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        reduced = img.reduce(factor)
+    reduced.info = dict(img.info)  # the EXIF orientation, for upright_rgb
+    return reduced
 
 
 def _check_dimensions(width: int, height: int) -> None:
@@ -105,10 +165,12 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Upl
 
 
 def _encode(picture: Image.Image) -> CleanSelfie:
+    # Pixels only: Pillow carries an image's ``info`` through every copy and writes some of it
+    # back when saving (a JPEG comment, a PNG text chunk named "comment"), so drop all of it.
+    picture.info = {}
     longest = settings.DIAGNOSIS_STORED_MAX_SIDE
     if max(picture.size) > longest:
-        picture = picture.copy()
-        picture.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+        picture.thumbnail((longest, longest), Image.Resampling.LANCZOS)  # ours: no copy
     # The centred square of the stored picture (already upright and downscaled, so cheap to
     # shrink), as the page's object-fit: cover would have cropped the full selfie.
     square = ImageOps.fit(
@@ -124,6 +186,7 @@ def _encode(picture: Image.Image) -> CleanSelfie:
 
 def _jpeg(picture: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    # A fresh RGB image carries no EXIF, ICC or XMP unless we pass them: nothing leaks.
+    # ``picture.info`` is empty (``_encode``) and no EXIF, ICC, XMP or comment is passed:
+    # nothing but the pixels leaves.
     picture.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()

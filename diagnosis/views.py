@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.authentication import api_credential_user
 from diagnosis import charts, selectors, services, session
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis
@@ -33,6 +34,20 @@ def _owned(request: HttpRequest) -> QuerySet[Diagnosis]:
 def _visible(request: HttpRequest, pk) -> Diagnosis:
     diagnosis = selectors.visible_diagnosis(
         pk, user=request.user, guest_token=session.guest_token(request)
+    )
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
+    return diagnosis
+
+
+def _visible_media(request: HttpRequest, pk) -> Diagnosis:
+    """As ``_visible``, for the selfie, thumbnail and heatmap, which the API links to: an API
+    client signed in with a token (no session) sees its own too; anyone else gets 404."""
+    user = request.user
+    if not user.is_authenticated:
+        user = api_credential_user(request) or user
+    diagnosis = selectors.visible_diagnosis(
+        pk, user=user, guest_token=session.guest_token(request)
     )
     if diagnosis is None:
         raise Http404("No such diagnosis.")
@@ -147,19 +162,19 @@ def _stream(field, content_type: str) -> HttpResponse:
 
 @require_GET
 def selfie(request: HttpRequest, pk) -> HttpResponse:
-    return _stream(_visible(request, pk).selfie, "image/jpeg")
+    return _stream(_visible_media(request, pk).selfie, "image/jpeg")
 
 
 @require_GET
 def thumbnail(request: HttpRequest, pk) -> HttpResponse:
-    diagnosis = _visible(request, pk)
+    diagnosis = _visible_media(request, pk)
     # Rows stored before thumbnails existed have none: their selfie stands in.
     return _stream(diagnosis.thumbnail or diagnosis.selfie, "image/jpeg")
 
 
 @require_GET
 def heatmap(request: HttpRequest, pk) -> HttpResponse:
-    return _stream(_visible(request, pk).heatmap, "image/png")
+    return _stream(_visible_media(request, pk).heatmap, "image/png")
 
 
 def _local_date(when) -> str:

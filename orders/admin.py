@@ -125,15 +125,25 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # cancel instead: deleting would strand allocated stock
 
-    @admin.action(description="Mark selected orders shipped (takes the stock off the shelf)")
+    # Each action moves money or stock: view_order alone offers none of them.
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    @admin.action(
+        description="Mark selected orders shipped (takes the stock off the shelf)",
+        permissions=["change"],
+    )
     def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         _run_transition(request, queryset, services.order_ship, "marked shipped", self)
 
-    @admin.action(description="Mark selected orders delivered")
+    @admin.action(description="Mark selected orders delivered", permissions=["change"])
     def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         _run_transition(request, queryset, services.order_deliver, "marked delivered", self)
 
-    @admin.action(description="Cancel selected orders (releases stock, refunds payments)")
+    @admin.action(
+        description="Cancel selected orders (releases stock, refunds payments)",
+        permissions=["cancel"],
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         _run_transition(request, queryset, services.order_cancel, "cancelled", self)
 

@@ -5,6 +5,8 @@ import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 
 from orders import selectors, services
 from orders.models import Order
+from orders.payments import public_sandbox_note
 from orders.serializers import (
     CartLineAddSerializer,
     CartLineQuantitySerializer,
@@ -25,6 +28,7 @@ from orders.serializers import (
     OrderSerializer,
 )
 from orders.session import existing_request_cart, request_cart
+from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_IN_CART = OpenApiResponse(description="The product is not in the cart.")
@@ -58,7 +62,7 @@ class CartLinesView(APIView):
         summary="Add a product to the cart",
         description="Adds to the quantity already in the cart; the total may not exceed stock.",
         request=CartLineAddSerializer,
-        responses={201: CartSerializer, 400: _INVALID, 415: _UNREADABLE_BODY},
+        responses={201: CartSerializer, 400: _INVALID, 403: CSRF_REQUIRED, 415: _UNREADABLE_BODY},
     )
     def post(self, request: Request) -> Response:
         data = CartLineAddSerializer(data=request.data)
@@ -77,7 +81,13 @@ class CartLineView(APIView):
     @extend_schema(
         summary="Change a cart line's quantity",
         request=CartLineQuantitySerializer,
-        responses={200: CartSerializer, 400: _INVALID, 404: _NOT_IN_CART, 415: _UNREADABLE_BODY},
+        responses={
+            200: CartSerializer,
+            400: _INVALID,
+            403: CSRF_REQUIRED,
+            404: _NOT_IN_CART,
+            415: _UNREADABLE_BODY,
+        },
     )
     def patch(self, request: Request, product_id: int) -> Response:
         data = CartLineQuantitySerializer(data=request.data)
@@ -94,7 +104,8 @@ class CartLineView(APIView):
         return _cart_response(cart)
 
     @extend_schema(
-        summary="Remove a product from the cart", responses={204: None, 404: _NOT_IN_CART}
+        summary="Remove a product from the cart",
+        responses={204: None, 403: CSRF_REQUIRED, 404: _NOT_IN_CART},
     )
     def delete(self, request: Request, product_id: int) -> Response:
         cart = existing_request_cart(request)
@@ -121,6 +132,8 @@ _CHECKOUT_STATUS = {
     services.IdempotencyKeyReused: status.HTTP_409_CONFLICT,
 }
 
+_SANDBOX = public_sandbox_note()
+
 _IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.UUID,
@@ -131,6 +144,11 @@ _IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+# A form-encoded checkout's card details never reach an error report in clear.
+@method_decorator(
+    sensitive_post_parameters("card_number", "card_exp_month", "card_exp_year", "card_cvc"),
+    name="dispatch",
+)
 class OrderViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -176,9 +194,10 @@ class OrderViewSet(
 
     @extend_schema(
         summary="Place an order from your cart (checkout)",
-        description="Pays with the card and empties the cart, all or nothing. Test cards: "
-        "4242424242424242 approves, 4000000000000002 declines, 4000000000009995 has "
-        "insufficient funds.",
+        # The sandbox's test cards outside production only: there they would be an invitation.
+        description=" ".join(
+            filter(None, ["Pays with the card and empties the cart, all or nothing.", _SANDBOX])
+        ),
         parameters=[_IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
         responses={

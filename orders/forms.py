@@ -4,6 +4,7 @@ from django import forms
 
 from orders.payments import (
     Card,
+    ascii_digits,
     card_number_error,
     cvc_error,
     expiry_error,
@@ -53,7 +54,7 @@ class CheckoutForm(forms.Form):
     card_number = forms.CharField(
         label="Card number",
         max_length=23,
-        widget=_text("cc-number", inputmode="numeric", placeholder="4242 4242 4242 4242"),
+        widget=_text("cc-number", inputmode="numeric", placeholder="1234 1234 1234 1234"),
     )
     card_expiry = forms.CharField(
         label="Expiry (MM/YY)",
@@ -105,7 +106,7 @@ class CheckoutForm(forms.Form):
 def parse_expiry(value: str) -> tuple[int, int]:
     """``MM/YY`` or ``MM/YYYY`` (spaces allowed) as (month, four-digit year)."""
     parts = [part.strip() for part in value.replace(" ", "").split("/")]
-    if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[1]) not in (2, 4):
+    if len(parts) != 2 or not all(map(ascii_digits, parts)) or len(parts[1]) not in (2, 4):
         raise forms.ValidationError("Enter the expiry date as MM/YY.")
     month, year = int(parts[0]), int(parts[1])
     return month, (2000 + year if year < 100 else year)

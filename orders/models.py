@@ -143,6 +143,9 @@ class Order(models.Model):
     # The checkout form's hidden key or the API's Idempotency-Key header: a second submit with
     # the same key finds this order instead of placing another one.
     idempotency_key = models.UUIDField(unique=True, editable=False)
+    # The cart the order was placed from: a guest's replay of the key must come from the same
+    # cart (the same browser session), else it would hand the order to whoever knows the key.
+    checkout_cart_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     status = models.CharField(
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
     )
@@ -169,8 +172,15 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
+    # Set by ``services.order_place`` on the order an earlier submit with the key placed.
+    is_replay = False
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            # Cancelling refunds the customer's money: more than editing an address.
+            ("cancel_order", "Can cancel orders and refund their payments"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(shipping__gte=0), name="order_shipping_gte_0"),

@@ -1,20 +1,36 @@
-"""Payment gateways: a small interface and an offline test gateway.
+"""Payment gateways: the interface a provider plugs into, and an offline test gateway.
 
-``get_gateway()`` builds the gateway named by ``settings.PAYMENT_GATEWAY``. A real provider
-goes behind the same two calls (``charge``, ``refund``); the checkout never sees card details
-beyond this module.
+``get_gateway()`` builds the gateway named by ``settings.PAYMENT_GATEWAY``. The checkout never
+sees card details beyond this module. A real provider implements ``PaymentGateway``:
+
+- ``authorize`` reserves the amount on the card (a decline is a result, not an exception);
+- ``capture`` takes an authorized amount; ``charge`` (what the checkout calls) is authorize
+  then capture unless the provider does both in one call;
+- ``refund`` gives back (part of) a captured charge;
+- ``parse_webhook`` turns a provider's notification into a ``WebhookEvent`` after checking
+  its signature (``verify_webhook_signature``: HMAC-SHA256 of ``"<timestamp>.<body>"`` with
+  ``settings.PAYMENT_WEBHOOK_SECRET``, and a timestamp no older than the tolerance), raising
+  ``WebhookSignatureInvalid`` otherwise, so a forged "paid" never reaches an order.
+
+Every call passes the shop's idempotency key where the provider takes one.
 
 The test gateway behaves like a provider's sandbox: it approves or declines by the test card
-number, so the whole checkout can be tried without a network.
+number, so the whole checkout can be tried without a network. It takes no money, so production
+refuses it unless ``PAYMENT_ALLOW_TEST_GATEWAY`` says otherwise (settings and ``get_gateway``).
 """
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import secrets
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -46,21 +62,112 @@ class GatewayResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A provider's notification, once its signature is checked: e.g. ``charge.captured``."""
+
+    type: str
+    reference: str
+    data: dict
+
+
+class WebhookSignatureInvalid(Exception):
+    """The notification is not signed with the shop's webhook secret (or is too old)."""
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def sign_webhook(body: bytes, *, secret: str, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_webhook_signature(
+    body: bytes, header: str, *, secret: str, now: float | None = None
+) -> None:
+    """Check a ``t=<unix time>,v1=<hex HMAC-SHA256>`` signature header; raise if it is wrong."""
+    if not secret:
+        raise WebhookSignatureInvalid("No webhook secret is configured.")
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        raise WebhookSignatureInvalid("The signature header is malformed.") from None
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookSignatureInvalid("The notification is too old.")
+    expected = sign_webhook(body, secret=secret, timestamp=timestamp).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, parts.get("v1", "")):
+        raise WebhookSignatureInvalid("The signature does not match.")
+
+
 class PaymentGateway(ABC):
     name: str = "gateway"
+    # A sandbox takes no money: production refuses it unless explicitly allowed.
+    sandbox: bool = False
+    # What a shopper may type in a sandbox (test card numbers); never shown in production.
+    sandbox_note: str = ""
 
     @abstractmethod
-    def charge(
+    def authorize(
         self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str, description: str
     ) -> GatewayResult:
-        """Take ``amount`` from the card. A declined card is a result, not an exception."""
+        """Reserve ``amount`` on the card. A declined card is a result, not an exception."""
+
+    @abstractmethod
+    def capture(
+        self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        """Take ``amount`` of the authorization ``reference``."""
 
     @abstractmethod
     def refund(self, *, reference: str, amount: Decimal, currency: str) -> GatewayResult:
         """Give back ``amount`` of the charge ``reference``."""
 
+    def charge(
+        self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str, description: str
+    ) -> GatewayResult:
+        """Take ``amount`` from the card: authorize, then capture. A decline is a result."""
+        authorization = self.authorize(
+            amount=amount,
+            currency=currency,
+            card=card,
+            idempotency_key=idempotency_key,
+            description=description,
+        )
+        if not authorization.approved:
+            return authorization
+        return self.capture(
+            reference=authorization.reference,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+        )
+
+    def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
+        """The event a provider's notification carries, once its signature checks out.
+
+        The default reads a JSON body ``{"type": ..., "reference": ..., "data": {...}}`` signed
+        in the ``Payment-Signature`` header; a provider with its own format overrides this.
+        """
+        verify_webhook_signature(
+            body, headers.get("Payment-Signature", ""), secret=settings.PAYMENT_WEBHOOK_SECRET
+        )
+        payload = json.loads(body)
+        return WebhookEvent(
+            type=str(payload.get("type", "")),
+            reference=str(payload.get("reference", "")),
+            data=payload.get("data") or {},
+        )
+
 
 # --- Card checks shared by the checkout form, the API and the test gateway -----------------
+
+
+def ascii_digits(value: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also accepts "²" or "①", which ``int`` then refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def normalize_card_number(value: str) -> str:
@@ -69,7 +176,7 @@ def normalize_card_number(value: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
+    if not ascii_digits(number):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -94,7 +201,7 @@ def card_brand(number: str) -> str:
 
 def card_number_error(number: str) -> str | None:
     """Why ``number`` (digits only) cannot be a card number, or None."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not ascii_digits(number) or not 12 <= len(number) <= 19:
         return "Enter the card number: 12 to 19 digits."
     if not luhn_valid(number):
         return "This card number is not valid; check it for typos."
@@ -115,7 +222,7 @@ def expiry_error(exp_month: int, exp_year: int, *, today: dt.date | None = None)
 
 def cvc_error(cvc: str, number: str) -> str | None:
     length = 4 if card_brand(number) == "American Express" else 3
-    if not cvc.isdigit() or len(cvc) != length:
+    if not ascii_digits(cvc) or len(cvc) != length:
         return f"The security code (CVC) is {length} digits."
     return None
 
@@ -139,8 +246,13 @@ class TestGateway(PaymentGateway):
 
     __test__ = False  # not a pytest test class, whatever its name says
     name = "test"
+    sandbox = True
+    sandbox_note = (
+        "Test payments only: 4242 4242 4242 4242 is approved, 4000 0000 0000 0002 is declined, "
+        "4000 0000 0000 9995 has insufficient funds. Any future expiry date and any 3-digit code."
+    )
 
-    def charge(
+    def authorize(
         self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str, description: str
     ) -> GatewayResult:
         problem = (
@@ -160,7 +272,16 @@ class TestGateway(PaymentGateway):
         )
         if code:
             return GatewayResult(approved=False, decline_code=code, message=message)
-        return GatewayResult(approved=True, reference=f"test_ch_{secrets.token_hex(8)}")
+        return GatewayResult(approved=True, reference=f"test_au_{secrets.token_hex(8)}")
+
+    def capture(
+        self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        if not reference.startswith("test_au_"):
+            return GatewayResult(
+                approved=False, decline_code="unknown_authorization", message="Unknown payment."
+            )
+        return GatewayResult(approved=True, reference=f"test_ch_{reference[8:]}")
 
     def refund(self, *, reference: str, amount: Decimal, currency: str) -> GatewayResult:
         if not reference.startswith("test_ch_"):
@@ -171,4 +292,19 @@ class TestGateway(PaymentGateway):
 
 
 def get_gateway() -> PaymentGateway:
-    return import_string(settings.PAYMENT_GATEWAY)()
+    gateway = import_string(settings.PAYMENT_GATEWAY)()
+    if gateway.sandbox and not settings.PAYMENT_ALLOW_TEST_GATEWAY:
+        # The settings refuse the test gateway by name; this catches it under another name.
+        raise ImproperlyConfigured(
+            f"{settings.PAYMENT_GATEWAY} takes no money: set PAYMENT_GATEWAY to a real provider "
+            "(or PAYMENT_ALLOW_TEST_GATEWAY=true for a staging shop)."
+        )
+    return gateway
+
+
+def public_sandbox_note() -> str:
+    """The sandbox's test cards, for the checkout page and the API docs; empty in production."""
+    if settings.IS_PRODUCTION:
+        return ""
+    gateway_class = import_string(settings.PAYMENT_GATEWAY)
+    return gateway_class.sandbox_note if gateway_class.sandbox else ""

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils.module_loading import import_string
 
 from orders.models import Cart, CartKit, CartKitItem, CartLine, Order
 
@@ -174,10 +175,31 @@ def cart_lines(*, cart: Cart) -> list[CartLine]:
     return list(cart.lines.select_related("product__stock", "product__category"))
 
 
-def cart_kits(*, cart: Cart) -> QuerySet[CartKit]:
-    """The cart's kits with their items and products, for ``cart_totals``."""
+def cart_kits(*, cart: Cart) -> list[CartKit]:
+    """The cart's kits with their items and products, for ``cart_totals``, each with the
+    discount its offer gives today (``current_kit_discounts``)."""
     items = Prefetch("items", queryset=CartKitItem.objects.select_related("product"))
-    return cart.kits.prefetch_related(items)
+    return current_kit_discounts(list(cart.kits.prefetch_related(items)))
+
+
+def current_kit_discounts(kits: list[CartKit]) -> list[CartKit]:
+    """Re-validate the discounts recorded on ``kits`` (in memory, nothing is saved).
+
+    A kit keeps the percent it was added with only while the app that offered it still offers
+    it: ``settings.ORDERS_KIT_OFFER_LOOKUP`` (this app knows nothing of who offers kits) names
+    a function ``(source) -> Decimal | None``, the percent offered today for that source, 0 when
+    the offer has ended, None for a source it does not know. The discount is never more than
+    what the shopper was shown when adding the kit.
+    """
+    lookup = getattr(settings, "ORDERS_KIT_OFFER_LOOKUP", "")
+    if not lookup or not kits:
+        return kits
+    offered_today = import_string(lookup)
+    for kit in kits:
+        current = offered_today(source=kit.source)
+        if current is not None:
+            kit.discount_percent = min(kit.discount_percent, Decimal(current))
+    return kits
 
 
 def cart_summary(*, cart: Cart | None) -> CartSummary:

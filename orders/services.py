@@ -309,11 +309,18 @@ def _owner_id(user) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def _order_for_key(idempotency_key: uuid.UUID, user) -> Order | None:
-    """The order an earlier submit with this key placed, if it belongs to the same shopper."""
+def _order_for_key(idempotency_key: uuid.UUID, user, cart: Cart) -> Order | None:
+    """The order an earlier submit with this key placed, if it belongs to the same shopper:
+    the same account, or for a guest the same cart (the one their session holds)."""
     order = Order.objects.filter(idempotency_key=idempotency_key).first()
-    if order is not None and order.user_id != _owner_id(user):
+    if order is None:
+        return None
+    same_owner = order.user_id == _owner_id(user)
+    if order.user_id is None:
+        same_owner = same_owner and order.checkout_cart_id == cart.pk
+    if not same_owner:
         raise IdempotencyKeyReused("This idempotency key was already used for another order.")
+    order.is_replay = True
     return order
 
 
@@ -336,13 +343,15 @@ def order_place(
     mark the order paid and empty the cart (lines and kits). Any failure rolls all of it
     back: no order, stock and cart as they were.
 
-    A second call with the same ``idempotency_key`` returns the first order instead of
-    placing another; the unique key on Order settles the race of two simultaneous submits.
+    A second call with the same ``idempotency_key`` from the same shopper (account, or a
+    guest's cart) returns the first order, marked ``is_replay``, instead of placing another;
+    anyone else gets ``IdempotencyKeyReused``. The unique key on Order settles the race of two
+    simultaneous submits.
 
     Raises ``EmptyCart``, ``InsufficientStock`` (naming the products), ``PaymentDeclined``
     or ``IdempotencyKeyReused``.
     """
-    existing = _order_for_key(idempotency_key, user)
+    existing = _order_for_key(idempotency_key, user, cart)
     if existing is not None:
         return existing
     gateway = gateway or get_gateway()
@@ -361,7 +370,7 @@ def order_place(
             # Either a simultaneous submit with the same key won (return its order), or the
             # random order number collided (try again with a new one: nothing was charged,
             # since the order row is written before the charge).
-            existing = _order_for_key(idempotency_key, user)
+            existing = _order_for_key(idempotency_key, user, cart)
             if existing is not None:
                 return existing
             if attempt == _PLACE_ATTEMPTS:
@@ -384,7 +393,7 @@ def _place(
         if locked_cart is None:
             raise EmptyCart("Your cart is empty.")
         # A submit with the same key that held the cart lock before us has committed by now.
-        existing = _order_for_key(idempotency_key, user)
+        existing = _order_for_key(idempotency_key, user, cart)
         if existing is not None:
             return existing
         lines = list(locked_cart.lines.select_related("product").order_by("product_id"))
@@ -410,6 +419,7 @@ def _place(
             number=new_order_number(),
             user=user if _owner_id(user) else None,
             idempotency_key=idempotency_key,
+            checkout_cart_id=locked_cart.pk,
             status=OrderStatus.PENDING,
             email=email,
             full_name=address.full_name,

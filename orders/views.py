@@ -11,11 +11,13 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import selectors, services
 from orders.forms import CheckoutForm, QuantityForm
 from orders.models import Order
+from orders.payments import public_sandbox_note
 from orders.session import (
     existing_request_cart,
     guest_order_numbers,
@@ -100,9 +102,15 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     return redirect("orders:cart_detail")
 
 
+CARD_FIELDS = ("card_number", "card_expiry", "card_cvc")
+
+
+# Card details never reach an error report (Django's 500 mail or page) in clear.
+@sensitive_post_parameters(*CARD_FIELDS)
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     """Guests may check out with an e-mail address; signed-in users get their details filled."""
+    status = 200
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         cart = request_cart(request)
@@ -119,6 +127,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except services.EmptyCart as error:
                 messages.error(request, error.message)
                 return redirect("orders:cart_detail")
+            except services.IdempotencyKeyReused as error:
+                # Someone else's key (a guest's from another session): nothing of its order.
+                form.add_error(None, error.message)
+                status = 409
             except services.CheckoutError as error:
                 form.add_error(None, error.message)
             except DatabaseError:
@@ -132,7 +144,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     "side. Please try again in a moment; submitting again never orders twice.",
                 )
             else:
-                if order.user_id is None:
+                if order.user_id is None and not order.is_replay:
+                    # Only the session that placed it; a replay was placed by this session's
+                    # cart, which remembered it then.
                     remember_guest_order(request, order.number)
                 messages.success(request, f"Thank you! Order {order.number} is placed and paid.")
                 return redirect(order)
@@ -146,7 +160,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if summary.is_empty and request.method == "GET":
         messages.info(request, "Your cart is empty: add a product before checking out.")
         return redirect("orders:cart_detail")
-    return render(request, "orders/checkout.html", {"form": form, "summary": summary})
+    return render(
+        request,
+        "orders/checkout.html",
+        {"form": form, "summary": summary, "sandbox_note": public_sandbox_note()},
+        status=status,
+    )
 
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:

@@ -21,6 +21,7 @@ from recommendations.serializers import (
     RecommendationQuerySerializer,
     RecommendationSerializer,
 )
+from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_FOUND = OpenApiResponse(description="No such skin condition, or the kit is not offered.")
@@ -101,7 +102,12 @@ class CartKitsView(APIView):
         "A discounted kit is recorded on the cart: its discount comes off (`cart.kits`) while "
         "the cart holds the whole kit, once per kit however often it is added.",
         request=KitRequestSerializer,
-        responses={201: KitAddResultSerializer, 400: _INVALID, 404: _NOT_FOUND},
+        responses={
+            201: KitAddResultSerializer,
+            400: _INVALID,
+            403: CSRF_REQUIRED,
+            404: _NOT_FOUND,
+        },
     )
     def post(self, request: Request) -> Response:
         body = KitRequestSerializer(data=request.data)

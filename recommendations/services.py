@@ -375,9 +375,25 @@ def kit_recommendation(
 # ------------------------------------------------------------------------------------------
 
 
+KIT_SOURCE_PREFIX = "recommendation-rule:"
+
+
 def kit_source(rule: RecommendationRule) -> str:
     """How a rule's kit is named on a cart (``orders.CartKit.source``)."""
-    return f"recommendation-rule:{rule.pk}"
+    return f"{KIT_SOURCE_PREFIX}{rule.pk}"
+
+
+def kit_discount_offered(*, source: str, today: date | None = None) -> Decimal | None:
+    """For the cart and checkout (``ORDERS_KIT_OFFER_LOOKUP``): the discount percent the kit
+    ``source`` is offered at today, 0 once its rule is inactive or out of its date window,
+    None for a source that is not a rule's kit."""
+    if not source.startswith(KIT_SOURCE_PREFIX):
+        return None
+    rule_id = source.removeprefix(KIT_SOURCE_PREFIX)
+    if not rule_id.isascii() or not rule_id.isdigit():
+        return Decimal("0")
+    rule = selectors.rule_offered(rule_id=int(rule_id), on=today or timezone.localdate())
+    return rule.kit_discount_percent if rule is not None else Decimal("0")
 
 
 @dataclass

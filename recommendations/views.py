@@ -36,13 +36,15 @@ def routine_detail(request: HttpRequest, grade: int) -> HttpResponse:
 @require_POST
 def kit_add(request: HttpRequest) -> HttpResponse:
     form = KitAddForm(request.POST)
-    grade = request.POST.get("grade", "")
+    valid = form.is_valid()
+    # The form's cleaned grade, never the raw text: "²".isdigit() is true, int("²") fails.
+    grade = form.cleaned_data.get("grade")
     back = (
-        reverse("recommendations:routine_detail", kwargs={"grade": int(grade)})
-        if grade.isdigit()
+        reverse("recommendations:routine_detail", kwargs={"grade": grade})
+        if grade is not None
         else reverse("recommendations:routine_index")
     )
-    if not form.is_valid():
+    if not valid:
         messages.error(request, "This kit could not be found; please pick your routine again.")
         return redirect(back)
     data = form.cleaned_data

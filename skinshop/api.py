@@ -3,12 +3,20 @@
 import logging
 
 from django.db import DatabaseError, DataError, IntegrityError
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+# accounts.authentication.SessionAuthentication: what an unsafe request without a token meets.
+CSRF_REQUIRED = OpenApiResponse(
+    description="CSRF check failed: without an API token, send the `X-CSRFToken` header (from "
+    "`GET /api/v1/auth/csrf/` or the `csrftoken` cookie); only a JSON body from a client that "
+    "holds no session cookie is exempt."
+)
 
 
 class Pagination(PageNumberPagination):

@@ -5,6 +5,7 @@ per-process memory cache is right for one process (`make run`) and tests.
 """
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +31,14 @@ def hit(name: str, *, window_seconds: int) -> int:
         return 1
 
 
+def release(name: str, *, window_seconds: int) -> None:
+    """Takes back one event counted by ``hit`` (e.g. a log-in attempt that succeeded)."""
+    try:
+        cache.decr(_key(name, window_seconds))
+    except ValueError:  # the window ended meanwhile: nothing to take back
+        pass
+
+
 def seconds_left(window_seconds: int) -> int:
     """Seconds until the current window ends and its counts start again (for Retry-After)."""
     return max(1, window_seconds - int(timezone.now().timestamp()) % window_seconds)
@@ -51,3 +60,22 @@ def client_address(request: HttpRequest) -> str | None:
         if hops:
             return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def address_bucket(address: str | None) -> str | None:
+    """What a per-address limit counts against: an IPv4 address, or an IPv6 address's /64.
+
+    One IPv6 subscriber gets a whole /64 (2^64 addresses): counted per address, anyone could
+    take a fresh one for each try. An IPv4-mapped IPv6 address counts as its IPv4 address.
+    """
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "skinshop.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +108,24 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _ensure_folder(folder: Path, what: str) -> None:
+    """Creates a folder the embedded defaults need, or says which one cannot be made."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"The folder {folder} for {what} does not exist and cannot be created ({error}); "
+            "set VAR_DIR (or the setting naming it) to a writable folder."
+        ) from error
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_name = str(DATABASES["default"]["NAME"])
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        # SQLite creates the file, not its folder ("unable to open database file").
+        _ensure_folder(Path(_sqlite_name).parent, "the SQLite database")
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,7 +152,18 @@ SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 SHOP_CURRENCY_SYMBOL = env.str("SHOP_CURRENCY_SYMBOL", default="€")
 SHOP_SHIPPING_FLAT = env.str("SHOP_SHIPPING_FLAT", default="4.90")
 SHOP_FREE_SHIPPING_FROM = env.str("SHOP_FREE_SHIPPING_FROM", default="50.00")
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
+TEST_GATEWAY = "orders.payments.TestGateway"
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default=TEST_GATEWAY)
+# The test gateway approves sandbox card numbers and takes no money: production refuses it
+# unless this says it is a staging shop.
+PAYMENT_ALLOW_TEST_GATEWAY = env.bool("PAYMENT_ALLOW_TEST_GATEWAY", default=not IS_PRODUCTION)
+if IS_PRODUCTION and PAYMENT_GATEWAY == TEST_GATEWAY and not PAYMENT_ALLOW_TEST_GATEWAY:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY must name a real payment provider in production: the test gateway "
+        "takes no money (set PAYMENT_ALLOW_TEST_GATEWAY=true only for a staging shop)."
+    )
+# The secret a provider signs its webhooks with (see orders.payments.verify_webhook_signature).
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -198,12 +228,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Cache (rate limits) --------------------------------------------------------------------
 # Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    # Each process would count its own failed log-ins and uploads: N processes, N× the limit.
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by every web process in production, e.g. "
+        "redis://redis:6379/1 (the rate limits count there)."
+    )
 
 # --- Selfie diagnosis -----------------------------------------------------------------------
 DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")  # empty: the shipped demo
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
-DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=40_000_000)
+# Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,
+# 4032×3024) and a 20 MP camera's; only DIAGNOSIS_STORED_MAX_SIDE is kept, and every pixel
+# beyond costs the web process memory while decoding (a palette PNG decodes ~4 bytes a pixel).
+DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=24_000_000)
+# Uploads decoding at once in one web process, and how long another waits for its turn.
+DIAGNOSIS_MAX_CONCURRENT_DECODES = env.int("DIAGNOSIS_MAX_CONCURRENT_DECODES", default=2)
+DIAGNOSIS_DECODE_WAIT_SECONDS = env.float("DIAGNOSIS_DECODE_WAIT_SECONDS", default=20.0)
 DIAGNOSIS_MIN_SIDE = env.int("DIAGNOSIS_MIN_SIDE", default=256)
 # Stored selfies are downscaled to this longest side: enough for the model and the result page.
 DIAGNOSIS_STORED_MAX_SIDE = env.int("DIAGNOSIS_STORED_MAX_SIDE", default=1600)
@@ -217,8 +259,19 @@ DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
 DIAGNOSIS_PROCESSING_DEADLINE = env.int("DIAGNOSIS_PROCESSING_DEADLINE", default=900)
 DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
 DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
+# Retention: anonymous diagnoses (their session, hence their owner, is gone after
+# SESSION_COOKIE_AGE) and, when set, every diagnosis; beat purges them with their files.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+DIAGNOSIS_GUEST_RETENTION_DAYS = env.int(
+    "DIAGNOSIS_GUEST_RETENTION_DAYS", default=max(1, SESSION_COOKIE_AGE // 86400)
+)
+DIAGNOSIS_RETENTION_DAYS = env.int("DIAGNOSIS_RETENTION_DAYS", default=0)  # 0: the owner decides
+DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
 RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
+# orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
+# discount with (an expired rule's kit loses it).
+ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kit_discount_offered"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -276,14 +329,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "diagnosis.tasks.sweep_diagnoses",
         "schedule": float(DIAGNOSIS_SWEEP_EVERY),
         "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_SWEEP_EVERY},
-    }
+    },
+    "diagnosis-purge": {
+        "task": "diagnosis.tasks.purge_diagnoses",
+        "schedule": float(DIAGNOSIS_PURGE_EVERY),
+        "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_PURGE_EVERY},
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Seconds an API token lives from its creation (then the client logs in again).
+API_TOKEN_LIFETIME = env.int("API_TOKEN_LIFETIME", default=30 * 24 * 3600)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "skinshop.api.Pagination",
@@ -308,6 +368,49 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "orders.models.OrderStatus",
         "DiagnosisStatusEnum": "diagnosis.models.Diagnosis.Status",
     },
+}
+
+# --- Content-Security-Policy (skinshop.middleware) ----------------------------------------
+# The shop's pages load scripts, styles and fonts from its own static files only; images also
+# from the media bucket (catalog images, signed selfie URLs), data: and blob: (the upload
+# preview). Inline <style> blocks and style attributes remain in a few templates and in the
+# admin, hence 'unsafe-inline' for styles only; no inline script anywhere.
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_media_origins = []
+if AWS_STORAGE_BUCKET_NAME:
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
+    if _endpoint:
+        _media_origins.append(_origin(_endpoint))
+    else:
+        _region = env.str("AWS_S3_REGION_NAME", default="")
+        for _bucket in {AWS_STORAGE_BUCKET_NAME, _private_storage["OPTIONS"]["bucket_name"]}:
+            _media_origins.append(f"https://{_bucket}.s3.amazonaws.com")
+            if _region:
+                _media_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
+                _media_origins.append(f"https://s3.{_region}.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": [
+        "'self'",
+        "data:",
+        "blob:",
+        *_media_origins,
+        *env.list("CSP_EXTRA_IMG_SRC", default=[]),
+    ],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -52,6 +52,22 @@ def _media_in_tmp(settings, tmp_path, monkeypatch):
     use_private_storage(settings, monkeypatch, private)
 
 
+@pytest.fixture(autouse=True)
+def account_emails_sent(monkeypatch):
+    """Account e-mails go to a Celery task; here it runs in the test process as a worker would,
+    so they land in ``mailoutbox``. The list holds what was queued (kwargs of each task)."""
+    from accounts.tasks import send_email
+
+    queued = []
+
+    def apply_async(kwargs=None, **options):
+        queued.append(kwargs)
+        return send_email.apply(kwargs=kwargs)
+
+    monkeypatch.setattr(send_email, "apply_async", apply_async)
+    return queued
+
+
 @pytest.fixture
 def wsgi_calls_keep_the_test_transaction():
     """What Django's test client does: a request through the bare WSGI app (schemathesis'

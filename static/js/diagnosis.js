@@ -12,7 +12,7 @@
     if (!input || !box || !image || !window.URL || !URL.createObjectURL) return;
     var current = null;
 
-    input.addEventListener("change", function () {
+    function preview() {
       if (current) URL.revokeObjectURL(current);
       current = null;
       var file = input.files && input.files[0];
@@ -28,7 +28,11 @@
       image.hidden = false;
       image.src = current;
       box.hidden = false;
-    });
+    }
+    input.addEventListener("change", preview);
+    // A photo chosen before this script ran (a slow connection or a busy device; the back
+    // button restores the choice too) fired its "change" before anyone listened: show it now.
+    if (input.files && input.files.length) preview();
     // HEIC and some other formats cannot be shown by every browser; they are still analysed.
     image.addEventListener("error", function () {
       if (!current) return;

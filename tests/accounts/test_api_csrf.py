@@ -65,3 +65,53 @@ def test_clients_without_a_session_cookie_or_with_a_token_need_no_csrf_token(bro
         HTTP_AUTHORIZATION=f"Token {token}",
     )
     assert response.status_code in (200, 201)
+
+
+def test_another_site_cannot_plant_a_cart_through_a_cookieless_form_post():
+    from orders.models import Cart
+
+    victim = Client(enforce_csrf_checks=True)  # SameSite kept its cookie off, or it had none
+    product = ProductFactory()
+
+    for encoding in ({}, {"content_type": "text/plain"}):
+        data = f"product_id={product.pk}&quantity=1" if encoding else {"product_id": product.pk}
+        response = victim.post(LINES, data, **encoding)
+        assert response.status_code == 403 and "CSRF" in response.json()["message"]
+
+    assert not Cart.objects.exists()
+    assert "sessionid" not in victim.cookies  # no session was created to plant anything in
+
+
+def selfie_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.diagnosis.conftest import selfie_bytes
+
+    return SimpleUploadedFile("selfie.jpg", selfie_bytes(), "image/jpeg")
+
+
+def test_another_site_cannot_plant_a_selfie_through_a_cookieless_multipart_post():
+    from diagnosis.models import Diagnosis
+
+    victim = Client(enforce_csrf_checks=True)
+
+    response = victim.post("/api/v1/diagnoses/", {"image": selfie_upload(), "consent": "true"})
+
+    assert response.status_code == 403 and "CSRF" in response.json()["message"]
+    assert not Diagnosis.objects.exists() and "sessionid" not in victim.cookies
+
+
+def test_a_cookieless_browser_script_gets_the_csrf_token_from_the_api_then_uploads(monkeypatch):
+    from diagnosis import services
+
+    monkeypatch.setattr(services, "enqueue", lambda pk: True)
+    script = Client(enforce_csrf_checks=True)
+    token = script.get("/api/v1/auth/csrf/").json()["csrf_token"]
+
+    response = script.post(
+        "/api/v1/diagnoses/",
+        {"image": selfie_upload(), "consent": "true"},
+        HTTP_X_CSRFTOKEN=token,
+    )
+
+    assert response.status_code == 201

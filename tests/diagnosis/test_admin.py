@@ -121,3 +121,30 @@ def test_staff_can_send_failed_diagnoses_for_analysis_again(admin_client, done, 
     assert "1 failed diagnoses sent for analysis again." in response.content.decode()
     done.refresh_from_db()
     assert done.status == Diagnosis.Status.QUEUED and done.attempts == 0
+
+
+def test_requeueing_needs_its_own_permission_not_just_view_diagnosis(client, done, sent):
+    Diagnosis.objects.filter(pk=done.pk).update(status=Diagnosis.Status.FAILED, attempts=3)
+    requeue = {"action": "requeue_failed", "_selected_action": [done.pk]}
+
+    viewer = staff_client(client, "view_diagnosis")
+    action_form = viewer.get(CHANGELIST).context["action_form"]  # None: no action offered
+    viewer.post(CHANGELIST, requeue, follow=True)
+
+    assert action_form is None or "requeue_failed" not in dict(action_form.fields["action"].choices)
+    assert Diagnosis.objects.get(pk=done.pk).status == Diagnosis.Status.FAILED
+
+    operator = staff_client(client, "view_diagnosis", "requeue_diagnosis")
+    operator.post(CHANGELIST, requeue, follow=True)
+    assert Diagnosis.objects.get(pk=done.pk).status == Diagnosis.Status.QUEUED
+
+
+def test_the_anonymous_owners_token_is_never_shown_to_staff(admin_client, selfie_upload):
+    secret = "guest-bearer-secret-0123456789"
+    guest = make_diagnosis(selfie_upload(seed=3), guest_token=secret)
+
+    page = admin_client.get(reverse("admin:diagnosis_diagnosis_change", args=[guest.pk]))
+    listing = admin_client.get(CHANGELIST)
+
+    assert page.status_code == 200 and "a browser session" in page.content.decode()
+    assert secret not in page.content.decode() and secret not in listing.content.decode()

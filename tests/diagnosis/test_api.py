@@ -267,3 +267,33 @@ def test_a_json_body_is_refused_with_415(shopper, client_of):
     response = client_of(shopper).post(DIAGNOSES, {"consent": True}, format="json")
 
     assert response.status_code == 415 and response.json()["message"]
+
+
+def test_an_api_client_with_a_token_fetches_its_own_selfie_thumbnail_and_heatmap(
+    shopper, client_of, upload_as, analyzer
+):
+    from rest_framework.authtoken.models import Token
+
+    diagnosis = upload_as(client_of(shopper))
+    services.run_analysis(diagnosis.pk, analyzer=analyzer)
+    app = APIClient()  # a phone app: a token, no session cookie
+    app.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=shopper).key}")
+    body = app.get(detail(diagnosis.pk)).json()
+    links = {name: body[name] for name in ("selfie_url", "thumbnail_url", "heatmap_url")}
+    assert links["thumbnail_url"] == f"http://testserver/diagnosis/{diagnosis.pk}/thumb.jpg"
+
+    answers = {name: app.get(url) for name, url in links.items()}
+
+    assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(links, 200)
+    assert answers["selfie_url"]["Content-Type"] == "image/jpeg"
+    assert answers["heatmap_url"]["Content-Type"] == "image/png"
+    assert answers["selfie_url"]["Cache-Control"] == "private, no-store"
+
+    stranger = APIClient()
+    stranger.credentials(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory()).key}"
+    )
+    forged = APIClient()
+    forged.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    for client in (stranger, forged, APIClient()):
+        assert {client.get(url).status_code for url in links.values()} == {404}

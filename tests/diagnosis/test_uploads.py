@@ -296,3 +296,151 @@ def test_a_photo_without_a_face_is_accepted_then_fails_with_its_reason(
     assert body["status"] == "failed" and body["failure_code"] == "no_face"
     assert "No face" in body["failure_reason"]
     assert body["grade"] is None and body["heatmap_url"] is None
+
+
+SECRET_NOTE = "Taken at 12 Rue de la Paix by Sam"
+
+
+def _jpeg_with_comment() -> bytes:
+    return selfie_bytes(fmt="JPEG", comment=SECRET_NOTE.encode())
+
+
+def _png_with_text(kind: str) -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if kind == "tEXt":
+        info.add_text("comment", SECRET_NOTE)
+    elif kind == "zTXt":
+        info.add_text("comment", SECRET_NOTE, zip=True)
+    else:  # iTXt
+        info.add_itxt("comment", SECRET_NOTE, lang="en", tkey="comment")
+    return selfie_bytes(fmt="PNG", pnginfo=info)
+
+
+def _jpeg_with_xmp() -> bytes:
+    xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><note>{SECRET_NOTE}</note></x:xmpmeta>'
+    return selfie_bytes(fmt="JPEG", xmp=xmp.encode())
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("selfie.jpg", _jpeg_with_comment),
+        ("selfie.jpg", _jpeg_with_xmp),
+        ("selfie.png", lambda: _png_with_text("tEXt")),
+        ("selfie.png", lambda: _png_with_text("zTXt")),
+        ("selfie.png", lambda: _png_with_text("iTXt")),
+    ],
+    ids=["jpeg comment", "jpeg xmp", "png tEXt", "png zTXt", "png iTXt"],
+)
+def test_no_comment_or_text_metadata_reaches_the_stored_selfie_or_its_thumbnail(
+    name, data, client, sent
+):
+    content = data()
+    with Image.open(io.BytesIO(content)) as sent_photo:  # the test photo has what we strip
+        assert SECRET_NOTE in str(sent_photo.info) or SECRET_NOTE.encode() in content
+
+    response = post_selfie(client, SimpleUploadedFile(name, content, "image/octet-stream"))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    for stored_file in (diagnosis.selfie, diagnosis.thumbnail):
+        with stored_file.open("rb") as handle:
+            stored_bytes = handle.read()
+        with Image.open(io.BytesIO(stored_bytes)) as stored:
+            assert set(stored.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density",
+                                        "dpi", "progressive", "progression"}, stored.info
+        assert b"Rue de la Paix" not in stored_bytes
+
+
+# --- the cost of a decode -------------------------------------------------------------------
+
+
+def _palette_png(side: int) -> bytes:
+    picture = Image.new("P", (side, side), 0)
+    picture.putpalette([value for index in range(256) for value in (index, 128, 255 - index)])
+    out = io.BytesIO()
+    picture.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_a_small_palette_png_claiming_40_megapixels_is_refused_before_decoding(client, sent):
+    content = _palette_png(6300)  # ~40 KB that decoded to hundreds of MB
+    assert len(content) < 100_000
+
+    with mock.patch.object(Image.Image, "load", autospec=True) as load:
+        response = post_selfie(client, SimpleUploadedFile("p.png", content, "image/png"))
+
+    assert response.status_code == 400 and response.json()["code"] == "too_many_pixels"
+    load.assert_not_called()
+    # Pillow's own guard follows the shop's limit (its default was 89 MP, refusing at 178 MP).
+    assert Image.MAX_IMAGE_PIXELS == 2 * 24_000_000
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_photo_reaches_the_colour_conversion_already_reduced(fmt, client, sent):
+    """Only 1600 px are stored: a big photo is decoded small (JPEG draft) or reduced by a whole
+    factor before the full-size RGB copy that turning it upright would make."""
+    from diagnosis import uploads
+
+    picture = Image.new("RGB", (4800, 3600), (200, 170, 150))
+    picture.paste((255, 0, 0), (4200, 0, 4800, 600))  # a red marker top right
+    out = io.BytesIO()
+    picture.save(out, format=fmt)
+    seen = []
+
+    def spy(img):
+        seen.append(img.size)
+        return real(img)
+
+    real = uploads.upright_rgb
+    with mock.patch.object(uploads, "upright_rgb", spy):
+        response = post_selfie(client, SimpleUploadedFile(f"big.{fmt}", out.getvalue()))
+
+    assert response.status_code == 201, response.json()
+    assert max(seen[0]) <= 2 * 1600, seen
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    assert (diagnosis.selfie_width, diagnosis.selfie_height) == (1600, 1200)
+    with diagnosis.selfie.open("rb") as handle, Image.open(handle) as stored:
+        red, green, _ = stored.getpixel((1550, 50))
+        assert red > 200 and green < 60
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_photo_on_its_side_is_decoded_reduced_and_stored_upright(fmt, client, sent):
+    picture = Image.new("RGB", (3000, 4000), (200, 170, 150))
+    picture.paste((255, 0, 0), (2400, 0, 3000, 600))  # red marker top right, upright
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # stored sideways: "turn 90° clockwise to show"
+    out = io.BytesIO()
+    picture.rotate(90, expand=True).save(out, format=fmt, exif=exif)
+
+    response = post_selfie(client, SimpleUploadedFile(f"selfie.{fmt}", out.getvalue()))
+
+    assert response.status_code == 201, response.json()
+    diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
+    assert (diagnosis.selfie_width, diagnosis.selfie_height) == (1200, 1600)
+    with diagnosis.selfie.open("rb") as handle, Image.open(handle) as stored:
+        red, green, _ = stored.getpixel((1150, 50))
+        assert red > 200 and green < 60
+
+
+def test_uploads_beyond_the_concurrent_decodes_wait_then_are_told_to_come_back(
+    client, settings, sent
+):
+    from diagnosis import uploads
+
+    settings.DIAGNOSIS_MAX_CONCURRENT_DECODES = 1
+    settings.DIAGNOSIS_DECODE_WAIT_SECONDS = 0
+    slots = uploads._decode_slots.semaphore()
+    assert slots.acquire(blocking=False)  # another request is decoding
+    try:
+        busy = post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
+    finally:
+        slots.release()
+    afterwards = post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
+
+    assert busy.status_code == 400 and busy.json()["code"] == "busy"
+    assert "again in a minute" in busy.json()["message"]
+    assert afterwards.status_code == 201

@@ -10,6 +10,9 @@ Fixtures for every journey:
   test gets one more, ``NN-failed.png``, of every page still open);
 - ``assert_no_horizontal_scroll(page)``: the page fits the viewport's width.
 
+Every wait, ``expect`` assertions included, allows ``TIMEOUT_MS`` (a busy machine is slow, not
+broken). A test whose pages violate the Content-Security-Policy fails.
+
 Every test here starts with the rows the data migrations write (``data_migration_rows``),
 whatever the transactional tests before it flushed. `make test` installs Chromium when it is
 missing (scripts/test.sh). Without it these tests skip on a developer's machine and fail under
@@ -38,6 +41,10 @@ PHONE = {
     "has_touch": True,
 }
 TIMEOUT_MS = 15_000  # generous: the machine running the suite may be busy
+# The browser reports each Content-Security-Policy violation on the console.
+_CSP_REPORTER = """document.addEventListener('securitypolicyviolation', (event) =>
+  console.error('CSP violation: ' + event.violatedDirective + ' blocked ' +
+                (event.blockedURI || 'inline') + ' on ' + document.location.pathname));"""
 
 
 @pytest.hookimpl(wrapper=True)
@@ -95,8 +102,12 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's ``expect`` assertions keep their own default (5 s), which the contexts'
+    # default timeout does not reach: on a busy 2-core machine the upload preview once took
+    # longer to draw. Every wait, assertions included, allows the generous TIMEOUT_MS.
+    expect.set_options(timeout=TIMEOUT_MS)
     # Chromium's sandbox needs user namespaces that a root shell in a container lacks;
     # /dev/shm is often tiny there, too.
     args = ["--disable-dev-shm-usage"]
@@ -139,10 +150,17 @@ def new_context(browser, live_server, request, screenshot) -> Iterator[Callable]
     test failed, each open page is photographed first.
     """
     contexts = []
+    violations: list[str] = []
+
+    def record(message) -> None:
+        if "CSP violation" in message.text or "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def make(**options):
         context = browser.new_context(base_url=live_server.url, **(DESKTOP | options))
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(_CSP_REPORTER)
+        context.on("console", record)
         contexts.append(context)
         return context
 
@@ -156,6 +174,9 @@ def new_context(browser, live_server, request, screenshot) -> Iterator[Callable]
                 except Exception:  # noqa: BLE001 - a crashed page must not hide the failure
                     pass
         context.close()
+    # The shop's own pages pass its Content-Security-Policy (skinshop.middleware).
+    if violations and not (report is not None and report.failed):
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 @pytest.fixture

@@ -228,7 +228,7 @@ def check_history(page: Page, grades: list[int], step) -> None:
 # --- Journeys ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("screen", ["desktop", "phone"])
 def test_a_new_shopper_signs_up_analyses_a_selfie_buys_the_kit_and_finds_the_order(
-    request, screen, shop, selfie, step
+    request, screen, shop, selfie, step, mailoutbox
 ):
     page = request.getfixturevalue("phone_page" if screen == "phone" else "page")
     page.goto("/")
@@ -239,6 +239,11 @@ def test_a_new_shopper_signs_up_analyses_a_selfie_buys_the_kit_and_finds_the_ord
     page.get_by_label("Password confirmation").fill(PASSWORD)
     step(page, "sign up")
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    step(page, "check your inbox")
+    # The e-mailed link confirms the account and logs in.
+    page.goto(re.search(r"https?://\S+/accounts/signup/confirm/\S+", mailoutbox[-1].body)[0])
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_role("status")).to_have_text("Welcome, newshopper! Your account is ready.")
     step(page, "profile after sign-up")
 

@@ -55,3 +55,45 @@ def test_the_order_page_shows_lines_and_payments(admin_client):
     response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
     assert response.status_code == 200
     assert order.lines.get().product_name in response.content.decode()
+
+
+def staff_client(client, *codenames: str):
+    from django.contrib.auth.models import Permission
+
+    from tests.accounts.factories import UserFactory
+
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def offered_actions(client) -> set[str]:
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    form = response.context["action_form"]  # None when no action is offered
+    return set() if form is None else {name for name, _ in form.fields["action"].choices if name}
+
+
+def test_view_only_staff_are_offered_no_action_and_cannot_post_one(client):
+    order = place_order()
+    staff = staff_client(client, "view_order")
+
+    assert offered_actions(staff) == set()
+    for action in ("mark_shipped", "mark_delivered", "cancel"):
+        act(staff, action, order)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_shipping_needs_change_order_and_cancelling_needs_cancel_order(client):
+    order = place_order()
+
+    clerk = staff_client(client, "view_order", "change_order")
+    assert offered_actions(clerk) == {"mark_shipped", "mark_delivered"}
+    act(clerk, "cancel", order)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+    manager = staff_client(client, "view_order", "cancel_order")
+    assert offered_actions(manager) == {"cancel"}
+    act(manager, "cancel", order)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED

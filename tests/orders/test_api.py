@@ -158,3 +158,40 @@ def test_absurd_ids_and_pages_are_not_found_not_server_errors(api):
     )
     assert api.get(ORDERS, {"page": ""}).json()["message"].startswith("Invalid page")
     assert api.get(ORDERS, {"page": "x"}).status_code == 404
+
+
+def test_a_card_number_with_superscript_digits_is_a_400_not_a_server_error(api):
+    import uuid
+
+    product = ProductFactory(stock=5)
+    api.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json")
+
+    response = api.post(
+        "/api/v1/orders/",
+        checkout_body(card_number="424242424242424²"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+    assert response.status_code == 400
+    assert "card number" in response.json()["message"]
+
+
+def test_card_details_of_a_form_encoded_checkout_never_reach_an_error_report(api):
+    import uuid
+    from unittest import mock
+
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from orders import services
+
+    api.post(LINES, {"product_id": ProductFactory(stock=5).pk, "quantity": 1}, format="json")
+    api.raise_request_exception = False
+    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+        response = api.post(
+            "/api/v1/orders/", checkout_body(), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+        )
+
+    assert response.status_code == 500
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert set(reported["card_number"]) == set(reported["card_cvc"]) == {"*"}

@@ -33,18 +33,25 @@ def test_the_session_cart_merges_into_the_users_cart_at_log_in(client):
     assert response.context["cart_count"] == 5
 
 
-def test_signing_up_keeps_the_anonymous_cart(client):
+def test_signing_up_keeps_the_anonymous_cart(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    import re
+
     product = ProductFactory(stock=3)
     client.post(reverse("orders:cart_add", args=[product.pk]), {"quantity": 2})
 
-    client.post(
-        reverse("accounts:signup"),
-        {
-            "username": "newbie",
-            "email": "new@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("accounts:signup"),
+            {
+                "username": "newbie",
+                "email": "new@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+    # The e-mailed link confirms the account and logs in, in the same browser.
+    client.post(re.search(r"http://testserver(/\S+)", mailoutbox[0].body).group(1))
 
     assert Cart.objects.get(user__username="newbie").lines.get().quantity == 2

@@ -214,3 +214,17 @@ def test_a_mail_server_that_is_down_does_not_undo_the_order(
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
     assert f"Could not send the confirmation e-mail of order {order.number}" in caplog.text
+
+
+def test_a_guest_key_replayed_from_another_cart_is_refused_and_from_its_own_cart_replays():
+    key = uuid.uuid4()
+    first = place_order(key=key)  # a guest's cart
+    stranger_cart = CartFactory()
+    CartLineFactory(cart=stranger_cart)
+
+    with pytest.raises(services.IdempotencyKeyReused):
+        checkout(stranger_cart, user=None, key=key)
+    replay = checkout(Cart.objects.get(pk=first.checkout_cart_id), user=None, key=key)
+
+    assert replay == first and replay.is_replay
+    assert Order.objects.count() == 1 and stranger_cart.lines.count() == 1

@@ -99,3 +99,52 @@ def test_test_gateway_refunds_its_own_charges_only():
 def test_get_gateway_builds_the_configured_gateway(settings):
     settings.PAYMENT_GATEWAY = "orders.payments.TestGateway"
     assert isinstance(get_gateway(), TestGateway)
+
+
+class RenamedTestGateway(TestGateway):
+    """The sandbox under another dotted path: still refused where it is not allowed."""
+
+
+def test_a_sandbox_gateway_is_refused_when_test_gateways_are_not_allowed(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.PAYMENT_GATEWAY = "tests.orders.test_payments.RenamedTestGateway"
+    settings.PAYMENT_ALLOW_TEST_GATEWAY = False
+
+    with pytest.raises(ImproperlyConfigured, match="takes no money"):
+        get_gateway()
+
+
+def test_the_gateway_interface_authorizes_then_captures_and_refunds_the_capture():
+    gateway = TestGateway()
+    authorization = gateway.authorize(
+        amount=Decimal("10.00"), currency="EUR", card=card(), idempotency_key="k", description="t"
+    )
+    capture = gateway.capture(
+        reference=authorization.reference, amount=Decimal("10.00"), currency="EUR",
+        idempotency_key="k",
+    )
+    refund = gateway.refund(reference=capture.reference, amount=Decimal("10.00"), currency="EUR")
+
+    assert authorization.approved and capture.approved and refund.approved
+
+
+def test_a_webhook_is_read_only_with_a_valid_recent_signature(settings):
+    import json
+    import time
+
+    from orders.payments import WebhookSignatureInvalid, sign_webhook
+
+    settings.PAYMENT_WEBHOOK_SECRET = "whsec-test"
+    body = json.dumps({"type": "charge.captured", "reference": "ch_1"}).encode()
+    now = int(time.time())
+    good = {"Payment-Signature": sign_webhook(body, secret="whsec-test", timestamp=now)}
+    forged = {"Payment-Signature": sign_webhook(body, secret="guessed", timestamp=now)}
+    stale = {"Payment-Signature": sign_webhook(body, secret="whsec-test", timestamp=now - 3600)}
+
+    event = TestGateway().parse_webhook(body=body, headers=good)
+
+    assert (event.type, event.reference) == ("charge.captured", "ch_1")
+    for headers in (forged, stale, {}):
+        with pytest.raises(WebhookSignatureInvalid):
+            TestGateway().parse_webhook(body=body, headers=headers)

@@ -158,6 +158,10 @@ def test_insufficient_stock_at_checkout_names_the_product(client):
         ("card_expiry", "1230", "Enter the expiry date as MM/YY."),
         ("card_cvc", "12", "The security code (CVC) is 3 digits."),
         ("email", "not-an-email", "Enter a valid email address."),
+        # Digits str.isdigit() accepts and int() refuses: a form error, not a 500.
+        ("card_number", "4242 4242 4242 424²", "Enter the card number"),
+        ("card_expiry", "1²/3⁴", "Enter the expiry date as MM/YY."),
+        ("card_cvc", "¹²³", "The security code (CVC) is 3 digits."),
     ],
 )
 def test_checkout_form_errors_are_shown_by_their_field(client, field, value, error):
@@ -207,3 +211,55 @@ def test_the_cart_badge_costs_one_query_and_creates_no_cart(client, django_asser
 def test_an_absurd_product_id_is_a_message_not_a_server_error(client):
     response = client.post(reverse("orders:cart_add", args=[2**64]), {"quantity": 1}, follow=True)
     assert "This product does not exist or is no longer sold." in messages_of(response)
+
+
+def test_a_guest_cannot_take_another_guests_order_by_replaying_its_idempotency_key(client):
+    from django.test import Client
+
+    from orders.session import GUEST_ORDERS_SESSION_KEY
+
+    key = uuid.uuid4()
+    add(client, ProductFactory(stock=5))
+    client.post(CHECKOUT_URL, checkout_data(key))
+    order = Order.objects.get()
+    stranger = Client()
+    add(stranger, ProductFactory(stock=5))
+
+    response = stranger.post(CHECKOUT_URL, checkout_data(key, email="thief@example.com"))
+
+    assert response.status_code == 409
+    assert order.number not in response.content.decode()
+    assert GUEST_ORDERS_SESSION_KEY not in stranger.session
+    assert stranger.get(order.get_absolute_url()).status_code == 404
+    assert Order.objects.count() == 1
+
+
+def test_the_guest_who_placed_an_order_gets_it_back_when_resubmitting_the_same_key(client):
+    key = uuid.uuid4()
+    add(client, ProductFactory(stock=5))
+    first = client.post(CHECKOUT_URL, checkout_data(key))
+
+    again = client.post(CHECKOUT_URL, checkout_data(key))
+
+    assert again.status_code == 302 and again.url == first.url
+    assert Order.objects.count() == 1
+    assert client.get(again.url).status_code == 200
+
+
+def test_card_details_never_reach_an_error_report_in_clear(client):
+    from unittest import mock
+
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from orders import services
+
+    add(client, ProductFactory())
+    client.raise_request_exception = False
+    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+        response = client.post(CHECKOUT_URL, checkout_data())
+
+    assert response.status_code == 500
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    for field in ("card_number", "card_expiry", "card_cvc"):
+        assert set(reported[field]) == {"*"}, field
+    assert reported["full_name"] == "Sam Shopper"  # the rest stays readable

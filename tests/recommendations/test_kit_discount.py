@@ -279,3 +279,51 @@ def test_the_demo_rules_give_some_kits_a_modest_discount_and_seeding_again_chang
     mild = recommend(grade=2)
     assert mild.kit_discount == (mild.kit_total / 10).quantize(Decimal("0.01"))
     assert seed_demo_rules().written == 0
+
+
+def test_a_kit_added_while_its_rule_was_offered_loses_the_discount_once_the_window_closes(
+    client, discounted_rule, gateway
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.post(reverse("recommendations:kit_add"), {"rule": discounted_rule.pk, "grade": 2})
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    RecommendationRule.objects.filter(pk=discounted_rule.pk).update(
+        valid_from=yesterday - dt.timedelta(days=7), valid_until=yesterday
+    )
+
+    cart_page = client.get(reverse("orders:cart_detail")).content.decode()
+    client.post(reverse("orders:checkout"), checkout_form())
+
+    assert "−€3.85" not in cart_page
+    assert gateway.charged == [Decimal("30.80") + Decimal("4.90")]
+    order = Order.objects.get()
+    assert order.discount == Decimal("0.00") and not order.discounts.exists()
+
+
+def test_a_kit_whose_rule_discount_was_cut_gets_todays_lower_discount(
+    client, discounted_rule, gateway
+):
+    client.post(reverse("recommendations:kit_add"), {"rule": discounted_rule.pk, "grade": 2})
+    RecommendationRule.objects.filter(pk=discounted_rule.pk).update(
+        kit_discount_percent=Decimal("5")
+    )
+
+    client.post(reverse("orders:checkout"), checkout_form())
+
+    # 5 % of 30.80 is 1.54, not the 12.5 % recorded when the kit was added.
+    assert Order.objects.get().discount == Decimal("1.54")
+
+
+def test_a_kit_whose_rule_was_switched_off_loses_its_discount_at_checkout(
+    client, discounted_rule, gateway
+):
+    client.post(reverse("recommendations:kit_add"), {"rule": discounted_rule.pk, "grade": 2})
+    RecommendationRule.objects.filter(pk=discounted_rule.pk).update(is_active=False)
+
+    client.post(reverse("orders:checkout"), checkout_form())
+
+    assert gateway.charged == [Decimal("30.80") + Decimal("4.90")]
+    assert Order.objects.get().discount == Decimal("0.00")

@@ -105,3 +105,13 @@ def test_the_include_renders_a_recommendation_on_any_page(moderate_rule):
     assert 'data-testid="routine"' in html
     assert html.count('data-testid="routine-product"') == 2
     assert "Add the whole kit to cart" in html
+
+
+@pytest.mark.parametrize("grade", ["²", "③", "٣x", "-1", ""])
+def test_adding_a_kit_with_a_garbled_grade_goes_back_to_the_routines_not_a_server_error(
+    client, grade
+):
+    response = client.post(reverse("recommendations:kit_add"), {"grade": grade})
+
+    assert response.status_code == 302
+    assert response.url == reverse("recommendations:routine_index")

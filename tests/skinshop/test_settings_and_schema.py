@@ -29,7 +29,16 @@ def test_the_api_docs_page_loads_its_scripts_from_the_shop_not_a_cdn(client):
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG"}}
+    unset = {
+        "DATABASE_URL",  # the embedded SQLite under VAR_DIR, never the suite's database
+        "VAR_DIR",
+        "SECRET_KEY",
+        "DJANGO_DEBUG",
+        "CACHE_URL",
+        "PAYMENT_GATEWAY",
+        "PAYMENT_ALLOW_TEST_GATEWAY",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -46,17 +55,66 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+# What production needs besides the secret key (README, "What production refuses to start
+# without"); a staging shop may run on the test gateway when it says so.
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "a-long-random-production-key-" + "x" * 40,
+    "PAYMENT_ALLOW_TEST_GATEWAY": "true",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",  # connected to on first use only
+}
+
+
 def test_production_settings_pass_the_deploy_check():
     result = _manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_ENV="production",
-        SECRET_KEY="a-long-random-production-key-" + "x" * 40,
+        **PRODUCTION,
         ALLOWED_HOSTS="shop.example.com",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_on_the_test_gateway_unless_told_it_is_a_staging_shop():
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com"}
+    del env["PAYMENT_ALLOW_TEST_GATEWAY"]
+
+    refused = _manage("check", **env)
+    named_elsewhere = _manage(
+        "shell", "-c", "from orders.payments import get_gateway; get_gateway()",
+        **env, PAYMENT_GATEWAY="tests.orders.test_payments.RenamedTestGateway",
+    )
+
+    assert refused.returncode != 0
+    assert "PAYMENT_GATEWAY must name a real payment provider" in refused.stderr
+    assert named_elsewhere.returncode != 0
+    assert "takes no money" in named_elsewhere.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://", "dummycache://"])
+def test_production_refuses_to_start_on_a_cache_each_process_keeps_to_itself(cache_url):
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com"}
+    del env["CACHE_URL"]
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+
+    result = _manage("check", **env)
+
+    assert result.returncode != 0
+    assert "CACHE_URL must name a cache shared by every web process" in result.stderr
+
+
+def test_the_production_api_schema_publishes_no_sandbox_card_numbers():
+    local = _manage("spectacular", "--format", "openapi-json", DJANGO_ENV="local")
+    production = _manage(
+        "spectacular", "--format", "openapi-json", **PRODUCTION, ALLOWED_HOSTS="shop.example.com"
+    )
+
+    assert production.returncode == 0, production.stderr
+    assert "4242" in local.stdout
+    assert "4242" not in production.stdout and "4000" not in production.stdout
 
 
 def test_static_files_are_served_without_collectstatic_outside_production(client):
@@ -74,8 +132,7 @@ def test_in_production_the_health_check_answers_plain_http_while_pages_redirect(
         "shell",
         "-c",
         probe,
-        DJANGO_ENV="production",
-        SECRET_KEY="a-long-random-production-key-" + "x" * 40,
+        **PRODUCTION,
         ALLOWED_HOSTS="testserver",
     )
     assert result.returncode == 0, result.stderr
@@ -90,3 +147,22 @@ def test_an_empty_page_number_is_not_found_on_every_list(admin_client, url):
 
     assert response.status_code == 404
     assert "Invalid page" in response.json()["message"]
+
+
+def test_migrate_creates_a_var_dir_that_does_not_exist_yet(tmp_path):
+    var_dir = tmp_path / "not" / "there" / "yet"
+
+    result = _manage("migrate", "--noinput", DJANGO_ENV="local", VAR_DIR=str(var_dir))
+
+    assert result.returncode == 0, result.stderr
+    assert (var_dir / "db.sqlite3").is_file()
+
+
+def test_a_var_dir_that_cannot_be_created_is_named(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    result = _manage("check", DJANGO_ENV="local", VAR_DIR=str(blocker / "var"))
+
+    assert result.returncode != 0
+    assert f"The folder {blocker / 'var'} for the SQLite database" in result.stderr
