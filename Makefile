@@ -8,13 +8,17 @@ PY := $(BIN)/python
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench model worker lint clean help
+# The real photographs `make model` trains on (see README: the ACNE04 folder).
+ACNE04 ?= ../shared/data/acne04
+
+.PHONY: run test bench model model-synthetic worker lint clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo catalog, start web + worker on http://127.0.0.1:8000"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
-	@echo "make model  - rebuild the shipped demo model from synthetic data"
+	@echo "make model  - rebuild the shipped model from ACNE04 + synthetic data (ACNE04=path)"
+	@echo "make model-synthetic - rebuild the synthetic-only model (no real photographs)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +42,10 @@ bench: $(DEV_STAMP)
 	@bash scripts/bench.sh
 
 model: $(RUN_STAMP)
+	@test -f "$(ACNE04)/manifest.csv" || { echo "no ACNE04 folder at $(ACNE04): make model ACNE04=/path/to/acne04"; exit 2; }
+	$(PY) -m diagnosis.ml build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
+
+model-synthetic: $(RUN_STAMP)
 	$(PY) -m diagnosis.ml build-demo --out diagnosis/ml/weights
 
 lint: $(DEV_STAMP)

@@ -172,9 +172,9 @@ def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
 def _face_code_hash() -> str:
     from . import face
 
-    return hashlib.sha256(Path(face.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest()[
-        :8
-    ]
+    return hashlib.sha256(
+        Path(face.__file__).read_bytes() + Path(__file__).read_bytes()
+    ).hexdigest()[:8]
 
 
 def prepare(

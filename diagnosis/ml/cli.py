@@ -13,7 +13,7 @@ import sys
 from .errors import AnalysisError
 
 # Modules that register commands, in the order `--help` lists them.
-COMMAND_MODULES = ("synth", "train", "evaluate", "inference", "demo")
+COMMAND_MODULES = ("synth", "train", "evaluate", "inference", "demo", "build")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """``build-demo --out DIR``: the shipped demo model, rebuilt from the synthetic generator with
 fixed seeds — generate, train, evaluate on held-out seeds and on a generator style never seen in
-training, then write DIR/demo.pt and DIR/MODEL_CARD.md and print the figures."""
+training, then write DIR/demo.pt and DIR/SYNTHETIC_MODEL_CARD.md and print the figures."""
 
 import argparse
 import json
@@ -138,7 +138,7 @@ def evaluate_demo(
     )
     meta["training"].setdefault("generator", {}).update({k: g for k, (_, g) in held_out.items()})
     save_checkpoint(checkpoint, model, meta, half=True)
-    card = out / "MODEL_CARD.md"
+    card = out / "SYNTHETIC_MODEL_CARD.md"
     card.write_text(
         model_card(meta, reports, checkpoint_mb=checkpoint.stat().st_size / 1e6), encoding="utf-8"
     )
@@ -383,7 +383,7 @@ def add_cli(subparsers) -> None:
     p = subparsers.add_parser(
         "build-demo", help="rebuild the shipped demo model from synthetic data"
     )
-    p.add_argument("--out", required=True, help="folder for demo.pt and MODEL_CARD.md")
+    p.add_argument("--out", required=True, help="folder for demo.pt and SYNTHETIC_MODEL_CARD.md")
     p.add_argument("--work", default="var/demo-data", help="folder for the generated images")
     p.add_argument("--n-train", type=int, default=4000)
     p.add_argument("--n-test", type=int, default=600, help="images in each held-out set")

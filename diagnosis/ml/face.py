@@ -391,7 +391,8 @@ def _close_up(rgb: np.ndarray, size: int, step: int) -> NormalizedFace:
     region = rgb[y0 : y0 + side, x0 : x0 + side]
     _check_dark(region[::step, ::step].max(axis=2), DARK_FACE_P99)
     _check_sharp(region)
-    matrix = np.array([[size / side, 0.0, -x0 * size / side], [0.0, size / side, -y0 * size / side]])
+    scale = size / side
+    matrix = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
     return NormalizedFace(
         image=_warp(rgb, matrix, size),
         box=(x0, y0, side, side),

@@ -27,7 +27,7 @@ from . import checkpoint as ckpt
 from . import explain as xai
 from .errors import CheckpointError
 from .face import load_image, normalize_face
-from .model import class_probabilities, decide_grade, severity_score
+from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
 from .scale import Scale
 
 DEFAULT_FACE_MARGIN = 0.4
@@ -66,7 +66,7 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     view: str = "frontal"  # how the photo was read: face.VIEWS
-    # Calibrated probability of the decided grade (temperature-scaled softmax).
+    # Calibrated probability that the true grade is within one of the decided grade.
     confidence: float = 1.0
     # Distance of the photo's features from the training photographs' (None: no statistics).
     ood_distance: float | None = None
@@ -224,8 +224,8 @@ class Analyzer:
                 grade = int(decide_grade(outputs, self.decision_rule, self.scale.num_grades)[0])
                 score = float(severity_score(outputs, self.scale.num_grades)[0])
                 probabilities = [float(p) for p in class_probabilities(outputs)[0]]
-                calibrated = torch.softmax(outputs["logits"][0].float() / self.temperature, 0)
-                confidence = float(calibrated[grade])
+                calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
+                confidence = float(confidence_within_one(calibrated, torch.tensor([grade]))[0])
                 distance = self._ood_distance(outputs["features"])
             lap("predict")
             heatmap = shown = None

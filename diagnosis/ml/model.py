@@ -30,7 +30,7 @@ class SkinNet(nn.Module):
         self.arch = arch
         self.num_grades = num_grades
         self.aux_sizes = dict(aux_heads or {})
-        # Never downloads: ImageNet initialisation is an explicit local file (load_imagenet_weights).
+        # Never downloads: ImageNet initialisation is an explicit file (load_imagenet_weights).
         self.encoder, features = build_encoder(arch)
         self.dropout = nn.Dropout(dropout)
         self.regressor = nn.Linear(features, 1)
@@ -94,6 +94,15 @@ def expected_grade(outputs: dict[str, Tensor]) -> Tensor:
     probs = class_probabilities(outputs)
     grades = torch.arange(probs.shape[1], dtype=probs.dtype, device=probs.device)
     return (probs * grades).sum(dim=1)
+
+
+def confidence_within_one(probs: Tensor, grades: Tensor) -> Tensor:
+    """The probability that the true grade is within one of the decided grade: on an ordinal
+    scale a neighbouring grade is a near miss (and calls for much the same care), so the
+    mass on the decided grade alone would call nearly every photo unsure."""
+    steps = torch.arange(probs.shape[1], device=probs.device)
+    near = (steps[None, :] - grades[:, None]).abs() <= 1
+    return (probs * near).sum(dim=1)
 
 
 def severity_score(outputs: dict[str, Tensor], num_grades: int) -> Tensor:

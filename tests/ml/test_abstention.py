@@ -17,8 +17,14 @@ from tests.ml.test_inference import SIZE, selfie  # noqa: F401  (fixture)
 def write(path: Path, **meta_extra) -> Path:
     torch.manual_seed(0)
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
-    meta = {"scale": GEA.to_dict(), "input_size": SIZE, "decision_rule": "argmax",
-            "name": "abstainer", "version": "1", **meta_extra}
+    meta = {
+        "scale": GEA.to_dict(),
+        "input_size": SIZE,
+        "decision_rule": "argmax",
+        "name": "abstainer",
+        "version": "1",
+        **meta_extra,
+    }
     extra = {  # resnet18's 512 pooled features
         "ood.mean": torch.zeros(512),
         "ood.components": torch.eye(4, 512),
@@ -59,16 +65,15 @@ def test_a_photo_unlike_the_training_data_is_withheld(tmp_path, selfie):  # noqa
 def test_the_temperature_softens_the_confidence(tmp_path, selfie):  # noqa: F811
     sharp = Analyzer.load(write(tmp_path / "a.pt", temperature=0.2)).analyze(selfie, explain=False)
     soft = Analyzer.load(write(tmp_path / "b.pt", temperature=50.0)).analyze(selfie, explain=False)
-    assert soft.confidence == pytest.approx(1 / 6, abs=0.02)
+    # Nearly uniform: the decided grade and its one or two neighbours hold 2/6 or 3/6.
+    assert min(abs(soft.confidence - 2 / 6), abs(soft.confidence - 3 / 6)) < 0.03
     assert sharp.confidence > soft.confidence
 
 
 def test_models_without_the_statistics_always_answer(tmp_path, selfie):  # noqa: F811
     torch.manual_seed(0)
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
-    path = save_checkpoint(
-        tmp_path / "old.pt", model, {"scale": GEA.to_dict(), "input_size": SIZE}
-    )
+    path = save_checkpoint(tmp_path / "old.pt", model, {"scale": GEA.to_dict(), "input_size": SIZE})
     result = Analyzer.load(path).analyze(selfie, explain=False)
     assert result.reliable and result.ood_distance is None
     assert np.isfinite(result.confidence)

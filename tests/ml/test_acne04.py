@@ -30,8 +30,14 @@ def write_folder(root, photos):
         Image.fromarray(image).save(root / split / f"{name}.jpg", quality=95)
         objects = "".join(OBJECT.format(*b) for b in boxes)
         (root / split / f"{name}.xml").write_text(VOC.format(name=name, objects=objects))
-        rows.append({"path": f"{split}/{name}.jpg", "split": split, "hayashi_level": level,
-                     "lesion_boxes": len(boxes)})
+        rows.append(
+            {
+                "path": f"{split}/{name}.jpg",
+                "split": split,
+                "hayashi_level": level,
+                "lesion_boxes": len(boxes),
+            }
+        )
     with (root / "manifest.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -60,7 +66,10 @@ def test_an_unknown_level_is_refused():
 def test_a_split_is_read_with_its_boxes(tmp_path):
     write_folder(
         tmp_path,
-        [("train", "levle0_1", 0, [(40, 40, 60, 60)]), ("valid", "levle2_1", 2, [(10, 10, 30, 30)] * 3)],
+        [
+            ("train", "levle0_1", 0, [(40, 40, 60, 60)]),
+            ("valid", "levle2_1", 2, [(10, 10, 30, 30)] * 3),
+        ],
     )
     (photo,) = acne04.read_folder(tmp_path, "train")
     assert photo.level == 0 and photo.lesions == 1
@@ -98,14 +107,16 @@ def test_prepare_normalizes_like_the_shop_and_adds_lesion_free_versions(tmp_path
         ],
     )
     photos = acne04.read_folder(tmp_path, "train")
-    crops = acne04.prepare(photos, size=64, margin=0.4, cache_dir=tmp_path / "cache", workers=1,
-                           log=lambda *_: None)
+    crops = acne04.prepare(
+        photos, size=64, margin=0.4, cache_dir=tmp_path / "cache", workers=1, log=lambda *_: None
+    )
 
     assert crops.kinds == ["photo", "lesion-free", "photo"]
     assert crops.grades.tolist() == [1, 0, 3]  # one lesion: almost clear; erased: clear
     assert crops.views == ["close-up"] * 3
     np.testing.assert_allclose(crops.boxes[0], [[20, 20, 24, 24]])  # 320 px -> 64 px
-    again = acne04.prepare(photos, size=64, margin=0.4, cache_dir=tmp_path / "cache", workers=1,
-                           log=lambda *_: None)
+    again = acne04.prepare(
+        photos, size=64, margin=0.4, cache_dir=tmp_path / "cache", workers=1, log=lambda *_: None
+    )
     np.testing.assert_array_equal(again.images, crops.images)  # read back from the cache
     assert [b.tolist() for b in again.boxes] == [b.tolist() for b in crops.boxes]

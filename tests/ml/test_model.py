@@ -70,3 +70,11 @@ def test_decide_grade_clips_to_the_scale():
     assert severity_score(out, 6).tolist() == [0.0, 5.0]
     with pytest.raises(ValueError):
         decide_grade(out, "median", 6)
+
+
+def test_confidence_counts_the_decided_grade_and_its_neighbours():
+    from diagnosis.ml.model import confidence_within_one
+
+    probs = torch.tensor([[0.1, 0.2, 0.4, 0.2, 0.1, 0.0], [0.5, 0.3, 0.1, 0.05, 0.05, 0.0]])
+    got = confidence_within_one(probs, torch.tensor([2, 0]))
+    torch.testing.assert_close(got, torch.tensor([0.8, 0.8]))
