@@ -9,6 +9,7 @@ class DiagnosisConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete
 
+        from diagnosis import checks  # noqa: F401  (registers the model-terms deploy check)
         from diagnosis.models import Diagnosis
         from diagnosis.services import delete_files_with
         from diagnosis.session import attach_guest_diagnoses_at_login

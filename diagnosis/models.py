@@ -68,6 +68,17 @@ class Diagnosis(models.Model):
     heatmap_coverage = models.FloatField(null=True, blank=True)
     model_name = models.CharField(max_length=100, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
+    model_terms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The data the model learned from and their terms of use (name, licence).",
+    )
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="Calibrated probability of the grade."
+    )
+    view = models.CharField(
+        max_length=20, blank=True, help_text="How the photo was read: frontal, profile, close-up."
+    )
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

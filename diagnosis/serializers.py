@@ -57,9 +57,18 @@ class ScaleSerializer(serializers.Serializer):
     )
 
 
+class ModelTermsSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A data set the model learned from.")
+    licence = serializers.CharField(help_text="Its terms of use.")
+    commercial_use = serializers.BooleanField(help_text="Whether those terms allow selling.")
+
+
 class ModelInfoSerializer(serializers.Serializer):
     name = serializers.CharField(source="model_name")
     version = serializers.CharField(source="model_version")
+    training_data = ModelTermsSerializer(
+        source="model_terms", many=True, help_text="What the model learned from, and the terms."
+    )
 
 
 class DiagnosisSerializer(serializers.ModelSerializer):
@@ -116,6 +125,8 @@ class DiagnosisSerializer(serializers.ModelSerializer):
             "scale",
             "face_box",
             "notes",
+            "confidence",
+            "view",
             "model",
             "timings",
             "selfie_width",

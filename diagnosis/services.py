@@ -40,6 +40,19 @@ class RateLimited(Exception):
         self.retry_after = retry_after  # seconds until the limit resets
 
 
+# --- The model ------------------------------------------------------------------------------
+def checkpoint_path():
+    """The model file the workers load: DIAGNOSIS_CHECKPOINT, else the shipped model named by
+    DIAGNOSIS_MODEL. Imported late: the web process does not load PyTorch for this."""
+    from pathlib import Path
+
+    from diagnosis.ml.checkpoint import shipped_checkpoint
+
+    if settings.DIAGNOSIS_CHECKPOINT:
+        return Path(settings.DIAGNOSIS_CHECKPOINT)
+    return shipped_checkpoint(settings.DIAGNOSIS_MODEL)
+
+
 # --- Intake ---------------------------------------------------------------------------------
 def check_upload_rate(*, owner_key: str, address: str | None) -> None:
     """Counts this upload against the hourly limits; RateLimited when one is used up.
@@ -157,6 +170,12 @@ def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None
     except Exception:
         _requeue_or_give_up(diagnosis)
         raise
+    if not result.reliable:
+        # An unsure grade, or a photo unlike anything the model learned from, must not turn
+        # into a grade and a kit: the shopper is told what to try instead.
+        with transaction.atomic():
+            _finish_failed(diagnosis, result.abstain["code"], result.abstain["message"])
+        return diagnosis
     return _save_result(diagnosis, result)
 
 
@@ -184,6 +203,9 @@ def _save_result(diagnosis: Diagnosis, result) -> Diagnosis:
         "heatmap_coverage": summary.get("heatmap", {}).get("coverage"),
         "model_name": result.model.get("name", ""),
         "model_version": result.model.get("version", ""),
+        "model_terms": list(result.training_data),
+        "confidence": round(float(result.confidence), 4),
+        "view": result.view,
         "timings": summary["timings"],
         "failure_code": "",
         "failure_reason": "",

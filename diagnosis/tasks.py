@@ -5,7 +5,6 @@ import os
 
 from celery import shared_task
 from celery.signals import celeryd_after_setup, worker_process_init
-from django.conf import settings
 
 from diagnosis import services
 
@@ -17,7 +16,7 @@ def analyzer():
     # Imported here: the web process sends tasks without loading PyTorch.
     from diagnosis.ml.inference import Analyzer
 
-    return Analyzer.load(settings.DIAGNOSIS_CHECKPOINT or None)
+    return Analyzer.load(services.checkpoint_path())
 
 
 @celeryd_after_setup.connect

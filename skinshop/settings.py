@@ -236,7 +236,11 @@ if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "Dumm
     )
 
 # --- Selfie diagnosis -----------------------------------------------------------------------
-DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")  # empty: the shipped demo
+# Which shipped model the workers load: "real" (trained on ACNE04 photographs: academic use
+# only) or "synthetic" (the generator alone: no restriction). DIAGNOSIS_CHECKPOINT, a file
+# path, overrides both.
+DIAGNOSIS_MODEL = env.str("DIAGNOSIS_MODEL", default="real")
+DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 # Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,

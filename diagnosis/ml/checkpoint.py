@@ -17,7 +17,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # The models that ship: "real" (ACNE04 + synthetic; academic use only) is the default,
 # "synthetic" (the generator alone; no restriction on use) the clean alternative.
 SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "demo.pt"}
-DEFAULT_MODEL = "synthetic"
+DEFAULT_MODEL = "real"
 DEMO_CHECKPOINT = SHIPPED["synthetic"]
 FORMAT = "skinnet/1"
 

@@ -32,7 +32,7 @@ def selfie_upload():
 
 @pytest.fixture(scope="session")
 def analyzer():
-    """The shipped demo model, loaded once for the session (as a worker process does)."""
+    """The default shipped model, loaded once for the session (as a worker process does)."""
     from diagnosis.ml.inference import Analyzer
 
     return Analyzer.load()

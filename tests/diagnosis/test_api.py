@@ -143,7 +143,8 @@ def test_a_queued_diagnosis_has_no_heatmap_link_yet(shopper, client_of, upload_a
     body = client.get(detail(diagnosis.pk)).json()
 
     assert body["status"] == "queued" and body["heatmap_url"] is None
-    assert body["probabilities"] == [] and body["model"] == {"name": "", "version": ""}
+    assert body["probabilities"] == []
+    assert body["model"] == {"name": "", "version": "", "training_data": []}
 
 
 def test_someone_elses_diagnosis_is_not_found_for_users_and_anonymous_visitors(
