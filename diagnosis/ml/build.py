@@ -10,6 +10,7 @@ same data and compared on the valid split; the better one ships.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -86,7 +87,10 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
     synth_val = _synthetic(work, args.n_synth_val, SYNTH_VAL_SEED, size, margin, log)
     t_data = time.monotonic() - started
     log(f"data ready in {t_data:.0f}s")
-    data_hash = f"acne04:{len(train_crops.grades)}+synth:{SYNTH_TRAIN_SEED}x{args.n_synth}"
+    # Identifies the training data (the model's version shows its first 8 characters).
+    data_hash = hashlib.sha256(
+        train_crops.images.tobytes() + f"synth:{SYNTH_TRAIN_SEED}x{args.n_synth}".encode()
+    ).hexdigest()[:16]
     train_ds = combined(train_crops, synth_train, mean=LITE_MEAN, std=LITE_STD, data_hash=data_hash)
     val_ds = combined(valid_crops, synth_val, mean=LITE_MEAN, std=LITE_STD, data_hash="")
     results = {}

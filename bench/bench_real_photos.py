@@ -1,0 +1,206 @@
+"""The shipped model on real photographs, end to end as the worker runs it (decode, normalize,
+grade, k=10 heatmap), on an ACNE04 split given by its folder:
+
+- share of photographs analysed (refused: by reason) and answered (withheld: by reason);
+- four Hayashi levels: accuracy, MAE, Spearman(level, score), recall per level;
+- the heatmap's peak inside a dermatologist's lesion box (pointing game);
+- lesion-free versions of the mild photographs: share read clear or almost clear; the same
+  faces with more and more painted lesions: Spearman(painted count, score);
+- speed: one analysis with k=10 (target <= 1 s on 2 cores), and its ratio to a plain forward
+  of the same face measured in the same rounds; memory: peak RSS of the process (target:
+  worker under 1.5 GB).
+
+    .venv/bin/python bench/bench_real_photos.py [--acne04 ../shared/data/acne04] [--split valid]
+
+On the valid split these are validation figures (the shipped model was selected on it).
+Without the data folder the bench says SKIP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from diagnosis.ml import acne04, realeval  # noqa: E402
+from diagnosis.ml import explain as xai  # noqa: E402
+from diagnosis.ml.errors import AnalysisError  # noqa: E402
+from diagnosis.ml.inference import Analyzer  # noqa: E402
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def paint_lesions(rgb: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Red papules with a darker core, 4-9 px across on a 640 px photo, on the skin."""
+    out = rgb.copy()
+    h, w = out.shape[:2]
+    ycrcb = cv2.cvtColor(out, cv2.COLOR_RGB2YCrCb)
+    skin = np.argwhere((ycrcb[..., 1] >= 133) & (ycrcb[..., 1] <= 173) & (ycrcb[..., 2] <= 127))
+    if not len(skin):
+        return out
+    for y, x in skin[rng.integers(0, len(skin), n)]:
+        r = int(rng.integers(2, 5))
+        layer = np.zeros((h, w), np.float32)
+        cv2.circle(layer, (int(x), int(y)), r + 2, 1.0, -1)
+        layer = cv2.GaussianBlur(layer, (0, 0), 1.5)[..., None]
+        out = (out * (1 - 0.55 * layer) + np.array([190, 60, 60]) * 0.55 * layer).astype(np.uint8)
+        cv2.circle(out, (int(x), int(y)), max(1, r // 2), (150, 40, 45), -1)
+    return out
+
+
+def independent_check(analyzer: Analyzer, rng: np.random.Generator) -> None:
+    """scikit-image's astronaut (a real portrait without acne, never used for training or
+    selection): its grade bare, then with more and more painted lesions."""
+    try:
+        from skimage import data
+    except ImportError:
+        print("independent check: SKIP (scikit-image not installed)")
+        return
+    face = np.ascontiguousarray(data.astronaut())
+    row = []
+    for count in (0, 10, 30, 80):
+        try:
+            r = analyzer.analyze(paint_lesions(face, count, rng) if count else face, explain=False)
+        except AnalysisError as exc:
+            row.append(f"{count}: refused ({exc.code})")
+            continue
+        note = "" if r.reliable else f", withheld: {r.abstain['code']}"
+        row.append(f"{count}: grade {r.grade} ({r.label}), score {r.score:.2f}{note}")
+    print("astronaut (independent check), painted lesions " + "; ".join(row))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--acne04", default=str(ROOT.parent / "shared" / "data" / "acne04"))
+    parser.add_argument("--split", default="valid")
+    parser.add_argument("--checkpoint", default=None, help="default: the shipped real model")
+    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
+    parser.add_argument("--threads", type=int, default=2)
+    args, _ = parser.parse_known_args()
+    if not (Path(args.acne04) / "manifest.csv").is_file():
+        print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
+        return 0
+    torch.set_num_threads(args.threads)
+    photos = acne04.read_folder(args.acne04, args.split)
+    if args.limit:
+        photos = photos[: args.limit]
+    analyzer = Analyzer.load(args.checkpoint)
+    print(
+        f"model {analyzer.model_info}; {len(photos)} {args.split} photographs; "
+        f"RSS after loading {rss_mb():.0f} MB"
+    )
+
+    refused: dict[str, int] = {}
+    withheld: dict[str, int] = {}
+    levels, scores, grades, answered, hits = [], [], [], [], []
+    seconds, ratios = [], []
+    for i, photo in enumerate(photos):
+        data = photo.path.read_bytes()
+        started = time.perf_counter()
+        try:
+            result = analyzer.analyze(data, k=10, seed=0)
+        except AnalysisError as exc:
+            refused[exc.code] = refused.get(exc.code, 0) + 1
+            continue
+        seconds.append(time.perf_counter() - started)
+        if i % 4 == 0:  # the baseline in the same rounds: one plain forward of the same face
+            x = xai.to_tensor(result.face, mean=analyzer.mean, std=analyzer.std)
+            t = time.perf_counter()
+            with torch.inference_mode():
+                analyzer.model(x)
+            ratios.append(seconds[-1] / (time.perf_counter() - t))
+        levels.append(photo.level)
+        scores.append(result.score)
+        grades.append(result.grade)
+        answered.append(result.reliable)
+        if not result.reliable:
+            withheld[result.abstain["code"]] = withheld.get(result.abstain["code"], 0) + 1
+        boxes = acne04.boxes_in_crop(photo.boxes, result.face_matrix, analyzer.input_size)
+        if len(boxes):
+            peak = np.unravel_index(int(np.argmax(result.heatmap)), result.heatmap.shape)
+            hits.append(bool(realeval.box_mask(boxes, analyzer.input_size)[peak]))
+    n = len(photos)
+    levels, scores, grades = np.array(levels), np.array(scores), np.array(grades)
+    answered = np.array(answered, bool)
+    report = realeval.hayashi_report(levels, scores, grades)
+    answered_report = realeval.hayashi_report(levels[answered], scores[answered], grades[answered])
+    print(
+        f"analysed {len(levels)}/{n} = {len(levels) / n:.3f} (target >= 0.95); "
+        f"refused {refused or 'none'}"
+    )
+    print(
+        f"answered {answered.sum()}/{n} = {answered.sum() / n:.3f}; withheld {withheld or 'none'}"
+    )
+    print(
+        f"4 levels, all analysed: accuracy {report['accuracy']:.3f} (target >= 0.65; Wu et al. "
+        f"0.841), MAE {report['mae']:.3f}, Spearman(level, score) "
+        f"{report['spearman_level_score']:.3f} (target >= 0.7), recall per level "
+        f"{[round(r, 3) if r is not None else None for r in report['per_level_recall']]}"
+    )
+    print(
+        f"4 levels, answered only: accuracy {answered_report['accuracy']:.3f}, "
+        f"Spearman {answered_report['spearman_level_score']:.3f}"
+    )
+    print(
+        "mean score per level:",
+        [round(float(scores[levels == lv].mean()), 2) for lv in range(4) if (levels == lv).any()],
+    )
+    print(f"heatmap peak in a lesion box (k=10): {np.mean(hits):.3f} of {len(hits)} photographs")
+
+    # Clear skin and painted lesions, on the mild photographs with their lesions erased.
+    rng = np.random.default_rng(0)
+    clear_grades, painted = [], []
+    for photo in [p for p in photos if p.level == 0][:30]:
+        from diagnosis.ml.face import load_image
+
+        bare = acne04.erase_lesions(np.asarray(load_image(photo.path)), photo.boxes)
+        row = []
+        for count in (0, 10, 30, 80):
+            try:
+                r = analyzer.analyze(paint_lesions(bare, count, rng), explain=False)
+            except AnalysisError:
+                break
+            row.append((count, r.score))
+            if count == 0:
+                clear_grades.append(r.grade)
+        if len(row) == 4:
+            painted.append(row)
+    if clear_grades:
+        clear = np.array(clear_grades)
+        print(
+            f"lesion-free: {len(clear)} faces, read clear/almost clear {np.mean(clear <= 1):.3f}, "
+            f"moderate or worse {np.mean(clear >= 3):.3f}"
+        )
+    if painted:
+        counts = np.array([c for row in painted for c, _ in row])
+        values = np.array([s for row in painted for _, s in row])
+        means = [round(float(values[counts == c].mean()), 2) for c in (0, 10, 30, 80)]
+        print(
+            f"painted lesions 0/10/30/80: mean score {means}; Spearman(count, score) "
+            f"{realeval.spearman(counts, values):.3f}"
+        )
+
+    independent_check(analyzer, rng)
+
+    s = np.array(seconds)
+    print(
+        f"analysis with k=10: median {np.median(s):.3f} s, p90 {np.quantile(s, 0.9):.3f} s "
+        f"(target <= 1 s); ratio to a plain forward: median {np.median(ratios):.1f}x"
+    )
+    print(f"peak RSS {rss_mb():.0f} MB (target: worker < 1500 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
