@@ -11,7 +11,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The real photographs `make model` trains on (see README: the ACNE04 folder).
 ACNE04 ?= ../shared/data/acne04
 
-.PHONY: run test bench model model-synthetic worker lint clean help
+.PHONY: run test bench model model-synthetic lint clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo catalog, start web + worker on http://127.0.0.1:8000"
@@ -19,6 +19,9 @@ help:
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 	@echo "make model  - rebuild the shipped model from ACNE04 + synthetic data (ACNE04=path)"
 	@echo "make model-synthetic - rebuild the synthetic-only model (no real photographs)"
+	@echo "make lint   - ruff over the project"
+	@echo "make clean  - remove var/ (local database, broker, media), artifacts/ and test caches"
+	@echo "make help   - this list"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
