@@ -482,5 +482,28 @@ def finish(
         ),
         encoding="utf-8",
     )
-    log(f"chose {best}; wrote {final} in {time.monotonic() - started:.0f}s")
+    log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
+    log(summary(meta))
     return meta
+
+
+def summary(meta: dict[str, Any]) -> str:
+    """The card's headline figures, printed at the end of a build."""
+    m = meta["metrics"]
+    r = m["acne04_valid"]
+    h = r["hayashi"]
+    lines = [
+        f"ACNE04 valid (validation figures): analysed {r.get('analysed_share', math.nan):.3f}, "
+        f"4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
+        f"Spearman(level, score) {h['spearman_level_score']:.3f}",
+        "lesion-free versions read clear or almost clear "
+        f"{r['lesion_free']['clear_or_almost']:.3f}",
+        *(
+            f"{key}: accuracy {v['accuracy']:.3f}, MAE {v['mae']:.3f}"
+            for key, v in m.items()
+            if key.startswith("synthetic_")
+        ),
+        f"confidence >= {meta['confidence_threshold']}, distance <= {meta['ood_threshold']:.2f}; "
+        f"heatmap layer {meta['target_layer']}, threshold {meta['heatmap_threshold']}",
+    ]
+    return "\n".join(lines)
