@@ -11,6 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
+from diagnosis.ml import synth
+from diagnosis.ml.errors import NoFaceFound
+from diagnosis.ml.face import normalize_face
+from tests.ml.factories import SIZE
+
 torch.set_num_threads(2)
 
 
@@ -65,3 +70,19 @@ def _resize_normalizer():
 @pytest.fixture
 def make_manifest():
     return write_manifest
+
+
+@pytest.fixture(scope="module")
+def selfie(tmp_path_factory) -> Path:
+    """A synthetic selfie whose face the detector finds, saved losslessly."""
+    rng = np.random.default_rng(21)
+    for attempt in range(10):
+        sample = synth.render_selfie(rng, 3, size=256)
+        try:
+            normalize_face(sample.image, size=SIZE)
+        except NoFaceFound:
+            continue
+        path = tmp_path_factory.mktemp("selfie") / f"selfie{attempt}.png"
+        sample.image.save(path)
+        return path
+    pytest.fail("the synthetic generator gave no detectable face in 10 tries")

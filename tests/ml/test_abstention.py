@@ -4,14 +4,13 @@ that a checkpoint carries, and what the result says when the grade must not be u
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from diagnosis.ml.checkpoint import read_extra, save_checkpoint
 from diagnosis.ml.inference import Analyzer
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
-from tests.ml.test_inference import SIZE, selfie  # noqa: F401  (fixture)
+from tests.ml.factories import SIZE
 
 
 def write(path: Path, **meta_extra) -> Path:
@@ -40,7 +39,7 @@ def test_extra_tensors_travel_with_the_weights(tmp_path):
     assert extra["ood.components"].shape == (4, 512)
 
 
-def test_a_confident_familiar_photo_is_answered(tmp_path, selfie):  # noqa: F811
+def test_a_confident_familiar_photo_is_answered(tmp_path, selfie):
     path = write(tmp_path / "m.pt", confidence_threshold=0.0, ood_threshold=1e9)
     result = Analyzer.load(path).analyze(selfie, explain=False)
     assert result.reliable and result.abstain == {}
@@ -48,7 +47,7 @@ def test_a_confident_familiar_photo_is_answered(tmp_path, selfie):  # noqa: F811
     assert result.to_dict()["reliable"] is True
 
 
-def test_an_unsure_grade_is_withheld_with_advice(tmp_path, selfie):  # noqa: F811
+def test_an_unsure_grade_is_withheld_with_advice(tmp_path, selfie):
     path = write(tmp_path / "m.pt", confidence_threshold=0.999, ood_threshold=1e9)
     result = Analyzer.load(path).analyze(selfie, explain=False)
     assert not result.reliable
@@ -56,13 +55,13 @@ def test_an_unsure_grade_is_withheld_with_advice(tmp_path, selfie):  # noqa: F81
     assert "cannot grade this photo reliably" in result.abstain["message"]
 
 
-def test_a_photo_unlike_the_training_data_is_withheld(tmp_path, selfie):  # noqa: F811
+def test_a_photo_unlike_the_training_data_is_withheld(tmp_path, selfie):
     path = write(tmp_path / "m.pt", confidence_threshold=0.0, ood_threshold=0.0)
     result = Analyzer.load(path).analyze(selfie, explain=False)
     assert result.abstain["code"] == "unfamiliar_photo"
 
 
-def test_the_temperature_softens_the_confidence(tmp_path, selfie):  # noqa: F811
+def test_the_temperature_softens_the_confidence(tmp_path, selfie):
     sharp = Analyzer.load(write(tmp_path / "a.pt", temperature=0.2)).analyze(selfie, explain=False)
     soft = Analyzer.load(write(tmp_path / "b.pt", temperature=50.0)).analyze(selfie, explain=False)
     # Nearly uniform: the decided grade and its one or two neighbours hold 2/6 or 3/6.
@@ -70,7 +69,7 @@ def test_the_temperature_softens_the_confidence(tmp_path, selfie):  # noqa: F811
     assert sharp.confidence > soft.confidence
 
 
-def test_models_without_the_statistics_always_answer(tmp_path, selfie):  # noqa: F811
+def test_models_without_the_statistics_always_answer(tmp_path, selfie):
     torch.manual_seed(0)
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
     path = save_checkpoint(tmp_path / "old.pt", model, {"scale": GEA.to_dict(), "input_size": SIZE})

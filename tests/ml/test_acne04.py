@@ -2,47 +2,12 @@
 boxes carried into the normalized crop. The folders here are generated: no ACNE04 photograph
 is in the repository."""
 
-import csv
-
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from diagnosis.ml import acne04
-from tests.ml.test_face_views import skin_close_up
-
-VOC = """<annotation><filename>{name}</filename>{objects}</annotation>"""
-OBJECT = (
-    "<object><name>papules</name><bndbox><xmin>{0}</xmin><xmax>{2}</xmax>"
-    "<ymin>{1}</ymin><ymax>{3}</ymax></bndbox></object>"
-)
-
-
-def write_folder(root, photos):
-    """photos: (split, name, level, boxes); each photo a skin close-up with a red spot per box."""
-    rows = []
-    for split, name, level, boxes in photos:
-        (root / split).mkdir(parents=True, exist_ok=True)
-        image = skin_close_up(size=320, seed=len(rows))
-        for x0, y0, x1, y1 in boxes:
-            cv2.circle(image, ((x0 + x1) // 2, (y0 + y1) // 2), (x1 - x0) // 2, (170, 40, 50), -1)
-        Image.fromarray(image).save(root / split / f"{name}.jpg", quality=95)
-        objects = "".join(OBJECT.format(*b) for b in boxes)
-        (root / split / f"{name}.xml").write_text(VOC.format(name=name, objects=objects))
-        rows.append(
-            {
-                "path": f"{split}/{name}.jpg",
-                "split": split,
-                "hayashi_level": level,
-                "lesion_boxes": len(boxes),
-            }
-        )
-    with (root / "manifest.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return root
+from tests.ml.factories import skin_close_up, write_acne04_folder
 
 
 @pytest.mark.parametrize(
@@ -64,7 +29,7 @@ def test_an_unknown_level_is_refused():
 
 
 def test_a_split_is_read_with_its_boxes(tmp_path):
-    write_folder(
+    write_acne04_folder(
         tmp_path,
         [
             ("train", "levle0_1", 0, [(40, 40, 60, 60)]),
@@ -99,7 +64,7 @@ def test_boxes_follow_the_crop_and_those_outside_are_dropped():
 
 
 def test_prepare_normalizes_like_the_shop_and_adds_lesion_free_versions(tmp_path):
-    write_folder(
+    write_acne04_folder(
         tmp_path,
         [
             ("train", "levle0_1", 0, [(100, 100, 120, 120)]),

@@ -9,7 +9,7 @@ from diagnosis.ml.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
 from diagnosis.ml.checkpoint import commercial_use, read_extra, read_meta, save_checkpoint
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
-from tests.ml.test_acne04 import write_folder
+from tests.ml.factories import write_acne04_folder
 
 
 def test_finish_writes_the_chosen_model_with_its_terms_and_card(tmp_path):
@@ -18,7 +18,7 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(tmp_path):
         for level in range(4):
             boxes = [(60 + 40 * i, 100, 76 + 40 * i, 116) for i in range(1 + level * 2)]
             photos.append((split, f"levle{level}_{split}", level, boxes))
-    root = write_folder(tmp_path / "acne04", photos)
+    root = write_acne04_folder(tmp_path / "acne04", photos)
     torch.manual_seed(0)
     model = SkinNet(arch="efficientnet_lite0", num_grades=GEA.num_grades)
     meta = {

@@ -8,20 +8,9 @@ import pytest
 from diagnosis.ml import face
 from diagnosis.ml.errors import NoFaceFound, TooBlurry
 from diagnosis.ml.face import normalize_face, sharpness, skin_fraction
+from tests.ml.factories import skin_close_up
 
 SKIN_TONES = {"light": (222, 178, 150), "medium": (190, 135, 100), "dark": (105, 68, 50)}
-
-
-def skin_close_up(tone=(205, 150, 120), *, size: int = 640, grain: float = 4.0, seed: int = 0):
-    """A sharp close-up of smooth skin: light falling off across the cheek and a fine grain
-    (pores), no face."""
-    rng = np.random.default_rng(seed)
-    grain_layer = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 0.6)
-    light = np.linspace(1.12, 0.82, size, dtype=np.float32)[None, :, None]
-    image = np.empty((size, size, 3), np.float32)
-    image[:] = tone
-    image = image * light + grain_layer[..., None] * grain
-    return np.clip(image, 0, 255).astype(np.uint8)
 
 
 def old_sharpness(image: np.ndarray) -> float:

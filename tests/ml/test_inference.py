@@ -13,15 +13,15 @@ import pytest
 import torch
 from PIL import Image
 
-from diagnosis.ml import cli, synth
+from diagnosis.ml import cli
 from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
 from diagnosis.ml.errors import CheckpointError, InvalidImage, NoFaceFound
 from diagnosis.ml.face import normalize_face
 from diagnosis.ml.inference import AnalysisResult, Analyzer
 from diagnosis.ml.model import SkinNet, decide_grade
 from diagnosis.ml.scale import GEA
+from tests.ml.factories import SIZE
 
-SIZE = 64
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -42,22 +42,6 @@ def _write_checkpoint(path: Path, *, seed: int = 0, version: str = "t1") -> Path
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
     return _write_checkpoint(tmp_path_factory.mktemp("ckpt") / "model.pt")
-
-
-@pytest.fixture(scope="module")
-def selfie(tmp_path_factory) -> Path:
-    """A synthetic selfie whose face the detector finds, saved losslessly."""
-    rng = np.random.default_rng(21)
-    for attempt in range(10):
-        sample = synth.render_selfie(rng, 3, size=256)
-        try:
-            normalize_face(sample.image, size=SIZE)
-        except NoFaceFound:
-            continue
-        path = tmp_path_factory.mktemp("selfie") / f"selfie{attempt}.png"
-        sample.image.save(path)
-        return path
-    pytest.fail("the synthetic generator gave no detectable face in 10 tries")
 
 
 @pytest.fixture

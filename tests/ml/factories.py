@@ -1,0 +1,56 @@
+"""Things the engine's tests make: a skin close-up, an ACNE04-like folder (generated: no ACNE04
+photograph is in the repository)."""
+
+import csv
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# The input size of the throwaway checkpoints the inference tests write.
+SIZE = 64
+
+
+def skin_close_up(tone=(205, 150, 120), *, size: int = 640, grain: float = 4.0, seed: int = 0):
+    """A sharp close-up of smooth skin: light falling off across the cheek and a fine grain
+    (pores), no face."""
+    rng = np.random.default_rng(seed)
+    grain_layer = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 0.6)
+    light = np.linspace(1.12, 0.82, size, dtype=np.float32)[None, :, None]
+    image = np.empty((size, size, 3), np.float32)
+    image[:] = tone
+    image = image * light + grain_layer[..., None] * grain
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+VOC = """<annotation><filename>{name}</filename>{objects}</annotation>"""
+OBJECT = (
+    "<object><name>papules</name><bndbox><xmin>{0}</xmin><xmax>{2}</xmax>"
+    "<ymin>{1}</ymin><ymax>{3}</ymax></bndbox></object>"
+)
+
+
+def write_acne04_folder(root, photos):
+    """photos: (split, name, level, boxes); each photo a skin close-up with a red spot per box."""
+    rows = []
+    for split, name, level, boxes in photos:
+        (root / split).mkdir(parents=True, exist_ok=True)
+        image = skin_close_up(size=320, seed=len(rows))
+        for x0, y0, x1, y1 in boxes:
+            cv2.circle(image, ((x0 + x1) // 2, (y0 + y1) // 2), (x1 - x0) // 2, (170, 40, 50), -1)
+        Image.fromarray(image).save(root / split / f"{name}.jpg", quality=95)
+        objects = "".join(OBJECT.format(*b) for b in boxes)
+        (root / split / f"{name}.xml").write_text(VOC.format(name=name, objects=objects))
+        rows.append(
+            {
+                "path": f"{split}/{name}.jpg",
+                "split": split,
+                "hayashi_level": level,
+                "lesion_boxes": len(boxes),
+            }
+        )
+    with (root / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return root
