@@ -23,8 +23,6 @@ from recommendations import services as recommendation_services
 from skinshop.ratelimit import client_address
 
 HISTORY_PAGE_SIZE = 20
-# Used when no skin condition says from which grade to refer (the GEA "severe").
-REFER_FROM_GRADE = 4
 
 
 def _owned(request: HttpRequest) -> QuerySet[Diagnosis]:
@@ -116,12 +114,11 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
     }
     if diagnosis.status == Diagnosis.Status.DONE:
         recommendation = _recommendation(diagnosis.grade)
-        refer_from = (recommendation and recommendation.condition.refer_from_grade) or (
-            REFER_FROM_GRADE
-        )
         context.update(
             recommendation=recommendation,
-            see_dermatologist=diagnosis.grade is not None and diagnosis.grade >= refer_from,
+            see_dermatologist=recommendation_services.refers_to_dermatologist(
+                grade=diagnosis.grade, recommendation=recommendation
+            ),
             bars=charts.probability_bars(
                 diagnosis.probabilities, context["labels"], diagnosis.grade
             ),

@@ -210,6 +210,21 @@ def _plan_view(plan: TreatmentPlan) -> PlanView:
     )
 
 
+# Without a routine to say otherwise, shoppers are referred from GEA 4 ("severe") up.
+DEFAULT_REFER_FROM_GRADE = 4
+
+
+def refers_to_dermatologist(*, grade: int | None, recommendation: Recommendation | None) -> bool:
+    """The one "see a dermatologist" rule, for the result page and the API alike: what the
+    routine for the grade says (its plan's warnings, which hold the condition's referral from
+    its grade up); with no routine, from DEFAULT_REFER_FROM_GRADE up."""
+    if grade is None:
+        return False
+    if recommendation is not None:
+        return recommendation.refer_to_dermatologist
+    return grade >= DEFAULT_REFER_FROM_GRADE
+
+
 def _with_referral(plan: PlanView, *, condition: SkinCondition, grade: int) -> PlanView:
     """From the condition's referral grade up, every plan tells the shopper to see a doctor."""
     refer = condition.refer_from_grade is not None and grade >= condition.refer_from_grade

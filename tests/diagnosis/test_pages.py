@@ -253,3 +253,29 @@ def test_deleting_from_the_result_page_removes_the_diagnosis_and_its_files(
     assert "The diagnosis and its photos are deleted." in response.content.decode()
     assert not Diagnosis.objects.exists()
     assert not any(storage.exists(name) for name in names)
+
+
+@pytest.mark.parametrize("refer_from", [None, 0, 5])
+def test_the_page_advises_a_dermatologist_exactly_when_the_routine_does(
+    client, selfie_upload, refer_from
+):
+    # An explicit "never" (None) or "always" (0) from the condition is the page's rule too.
+    from recommendations.services import recommend
+    from tests.recommendations.factories import acne
+
+    condition = acne()
+    condition.refer_from_grade = refer_from
+    condition.save()
+    diagnosis = make_diagnosis(selfie_upload(), user=_signed_in(client))
+    labels = ["clear", "almost clear", "mild", "moderate", "severe", "very severe"]
+    for grade in (0, 4, 5):
+        Diagnosis.objects.filter(pk=diagnosis.pk).update(
+            status=Diagnosis.Status.DONE,
+            grade=grade,
+            label=labels[grade],
+            probabilities=[1.0 if g == grade else 0.0 for g in range(6)],
+            scale={"name": "GEA", "labels": labels},
+        )
+        html = client.get(reverse("diagnosis:detail", args=[diagnosis.pk])).content.decode()
+        advised = 'data-testid="see-dermatologist"' in html
+        assert advised is recommend(grade=grade).refer_to_dermatologist, (refer_from, grade)
