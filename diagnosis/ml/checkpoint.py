@@ -138,7 +138,15 @@ def load_checkpoint(
     path: str | Path, map_location: str | torch.device = "cpu"
 ) -> tuple[SkinNet, dict[str, Any]]:
     """Rebuild the model (float32, eval mode) and return it with its metadata."""
-    state, meta, _ = _read(path, map_location)
+    model, meta, _ = load_checkpoint_with_extra(path, map_location)
+    return model, meta
+
+
+def load_checkpoint_with_extra(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> tuple[SkinNet, dict[str, Any], dict[str, torch.Tensor]]:
+    """load_checkpoint and the extra tensors, from one read of the file."""
+    state, meta, extra = _read(path, map_location)
     try:
         scale = Scale.from_dict(meta["scale"])
         model = SkinNet(
@@ -155,7 +163,7 @@ def load_checkpoint(
         ) from exc
     model.to(map_location)
     model.eval()
-    return model, meta
+    return model, meta, extra
 
 
 def scale_of(meta: dict[str, Any]) -> Scale:

@@ -286,8 +286,9 @@ class Analyzer:
 @functools.lru_cache(maxsize=4)
 def _load_cached(resolved_path: str, _mtime_ns: int) -> Analyzer:
     _set_threads()
-    model, meta = ckpt.load_checkpoint(resolved_path, map_location="cpu")
-    analyzer = Analyzer(model, meta, ckpt.read_extra(resolved_path))
+    # One read of the file: weights, metadata and the out-of-distribution statistics.
+    model, meta, extra = ckpt.load_checkpoint_with_extra(resolved_path, map_location="cpu")
+    analyzer = Analyzer(model, meta, extra)
     # One throwaway forward: the first real request does not pay for the kernels' set-up.
     with torch.inference_mode():
         model(torch.zeros(1, 3, analyzer.input_size, analyzer.input_size))
