@@ -6,7 +6,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.authentication import ExpiringTokenAuthentication
 from accounts.selectors import login_username
-from skinshop.ratelimit import client_address, seconds_left
+from skinshop.ratelimit import client_address
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -52,12 +52,7 @@ class ObtainTokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         typed, address = data.validated_data["username"], client_address(request)
-        try:
-            attempt = services.login_attempt(username=typed, address=address)
-        except services.LoginThrottled as throttled:
-            raise Throttled(
-                wait=seconds_left(services.LOGIN_WINDOW_SECONDS), detail=str(throttled)
-            ) from throttled
+        attempt = services.login_attempt(username=typed, address=address)
         user = authenticate(
             request,
             username=login_username(typed),

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -44,11 +44,6 @@ _LOCATION = OpenApiParameter(
     response=[201],
     description="The new diagnosis in the API; poll it until `status` is done or failed.",
 )
-
-
-class UploadRateLimited(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "rate_limited"
 
 
 class UploadRefused(ValidationError):
@@ -133,14 +128,9 @@ class DiagnosisViewSet(
     )
     def create(self, request: Request) -> Response:
         # Counted before the file is looked at, so floods of bad files are limited too.
-        try:
-            services.check_upload_rate(
-                owner_key=session.owner_key(request), address=client_address(request)
-            )
-        except services.RateLimited as limited:
-            error = UploadRateLimited(limited.message)
-            error.wait = limited.retry_after  # DRF's handler turns it into Retry-After
-            raise error from limited
+        services.check_upload_rate(
+            owner_key=session.owner_key(request), address=client_address(request)
+        )
         upload = DiagnosisUploadSerializer(data=request.data)
         if not upload.is_valid():
             raise UploadRefused(upload.errors)

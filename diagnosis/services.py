@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from diagnosis.models import Diagnosis, private_storage
 from diagnosis.uploads import CleanSelfie
-from skinshop import ratelimit
+from skinshop import errors, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +33,8 @@ CRASH_REASON = (
 )
 
 
-class RateLimited(Exception):
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after  # seconds until the limit resets
+class RateLimited(errors.TooManyRequests):
+    code = "rate_limited"
 
 
 # --- The model ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ confirmed to a stranger. Deleting is for the owner only.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +19,7 @@ from diagnosis import charts, selectors, services, session
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis
 from recommendations import services as recommendation_services
+from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
 
 HISTORY_PAGE_SIZE = 20
@@ -100,7 +100,7 @@ def _recommendation(grade: int | None):
         return None
     try:
         return recommendation_services.recommend(grade=grade)
-    except ValidationError:
+    except ApplicationError:
         return None
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -29,6 +28,7 @@ from orders.models import (
 )
 from orders.payments import Card, PaymentGateway, get_gateway
 from orders.selectors import cart_kits, cart_totals, quantize
+from skinshop.errors import ApplicationError, Conflict, NotFound, PaymentRequired
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,11 @@ def _possible_id(product_id: int) -> bool:
     return 0 < product_id <= _MAX_ID
 
 
-def _not_in_cart() -> ValidationError:
-    return ValidationError("This product is not in your cart.", code="not_in_cart")
+class NotInCart(NotFound):
+    code = "not_in_cart"
+
+    def __init__(self) -> None:
+        super().__init__("This product is not in your cart.")
 
 
 def _sellable_product(product_id: int) -> Product:
@@ -64,7 +67,7 @@ def _sellable_product(product_id: int) -> Product:
         else None
     )
     if product is None:
-        raise ValidationError(
+        raise ApplicationError(
             "This product does not exist or is no longer sold.", code="no_product"
         )
     return product
@@ -72,12 +75,12 @@ def _sellable_product(product_id: int) -> Product:
 
 def _check_quantity(product: Product, quantity: int) -> None:
     if quantity < 1:
-        raise ValidationError("The quantity must be at least 1.", code="quantity_too_low")
+        raise ApplicationError("The quantity must be at least 1.", code="quantity_too_low")
     available = _available(product)
     if available < 1:
-        raise ValidationError(f"{product} is sold out.", code="sold_out")
+        raise ApplicationError(f"{product} is sold out.", code="sold_out")
     if quantity > available:
-        raise ValidationError(
+        raise ApplicationError(
             f"Only {available} of {product} left in stock; you asked for {quantity}.",
             code="not_enough_stock",
         )
@@ -104,14 +107,14 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Add ``quantity`` units; the line's total may not exceed what is available."""
     product = _sellable_product(product_id)
     if quantity < 1:
-        raise ValidationError("The quantity must be at least 1.", code="quantity_too_low")
+        raise ApplicationError("The quantity must be at least 1.", code="quantity_too_low")
     line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
     in_cart = line.quantity if line else 0
     try:
         _check_quantity(product, in_cart + quantity)
-    except ValidationError as error:
+    except ApplicationError as error:
         if in_cart and error.code == "not_enough_stock":
-            raise ValidationError(
+            raise ApplicationError(
                 f"Only {_available(product)} of {product} left in stock and {in_cart} "
                 f"already in your cart.",
                 code="not_enough_stock",
@@ -131,10 +134,10 @@ def cart_add(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
 def cart_set_quantity(*, cart: Cart, product_id: int, quantity: int) -> CartLine:
     """Change a line's quantity (at least 1; use ``cart_remove`` to drop it)."""
     if not _possible_id(product_id):
-        raise _not_in_cart()
+        raise NotInCart()
     line = CartLine.objects.select_for_update().filter(cart=cart, product_id=product_id).first()
     if line is None:
-        raise _not_in_cart()
+        raise NotInCart()
     _check_quantity(_sellable_product(product_id), quantity)
     line.quantity = quantity
     line.full_clean()
@@ -148,10 +151,10 @@ def cart_remove(*, cart: Cart, product_id: int) -> None:
     """Drop a line. A kit that loses a product loses its discount (the selectors decide that);
     a kit none of whose products is left in the cart is forgotten."""
     if not _possible_id(product_id):
-        raise _not_in_cart()
+        raise NotInCart()
     deleted, _ = CartLine.objects.filter(cart=cart, product_id=product_id).delete()
     if not deleted:
-        raise _not_in_cart()
+        raise NotInCart()
     in_cart = CartLine.objects.filter(cart=cart).values("product_id")
     cart.kits.exclude(items__product_id__in=in_cart).delete()
     cart.save(update_fields=["updated_at"])
@@ -236,16 +239,10 @@ def merge_carts(*, source: Cart, target: Cart) -> list[str]:
 # ------------------------------------------------------------------------------------------
 
 
-class CheckoutError(Exception):
+class CheckoutError(ApplicationError):
     """Placing an order failed; ``message`` is meant for the shopper, ``code`` for clients."""
 
     code = "checkout_failed"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class EmptyCart(CheckoutError):
@@ -253,14 +250,17 @@ class EmptyCart(CheckoutError):
 
 
 class InsufficientStock(CheckoutError):
+    status = Conflict.status
     code = "insufficient_stock"
 
 
 class PaymentDeclined(CheckoutError):
+    status = PaymentRequired.status
     code = "payment_declined"
 
 
 class IdempotencyKeyReused(CheckoutError):
+    status = Conflict.status
     code = "idempotency_key_reused"
 
 
@@ -515,13 +515,14 @@ _TIMESTAMP_FIELD = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
     def __init__(self, order: Order, target: str) -> None:
-        self.message = (
+        super().__init__(
             f"Order {order.number} is {order.get_status_display().lower()}; it cannot be "
             f"marked {OrderStatus(target).label.lower()}."
         )
-        super().__init__(self.message)
 
 
 def can_move(order: Order, target: str) -> bool:
@@ -598,8 +599,9 @@ def order_cancel(*, order: Order, gateway: PaymentGateway | None = None) -> Orde
     return order
 
 
-class RefundFailed(Exception):
-    pass
+class RefundFailed(ApplicationError):
+    status = 502  # the payment provider refused: nothing the caller's request can fix
+    code = "refund_failed"
 
 
 def _refund(order: Order, gateway: PaymentGateway) -> None:

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -24,12 +23,9 @@ from orders.session import (
     remember_guest_order,
     request_cart,
 )
+from skinshop.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
@@ -59,8 +55,8 @@ def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
             product_id=product_id,
             quantity=form.cleaned_data["quantity"],
         )
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
+    except ApplicationError as error:
+        messages.error(request, error.message)
         return _back(request, "orders:cart_detail")
     messages.success(
         request, f"Added {form.cleaned_data['quantity']} × {line.product} to your cart."
@@ -77,12 +73,12 @@ def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     cart = existing_request_cart(request)
     try:
         if cart is None:
-            raise ValidationError("This product is not in your cart.")
+            raise services.NotInCart()
         line = services.cart_set_quantity(
             cart=cart, product_id=product_id, quantity=form.cleaned_data["quantity"]
         )
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
+    except ApplicationError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, f"{line.product}: quantity set to {line.quantity}.")
     return redirect("orders:cart_detail")
@@ -93,10 +89,10 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     cart = existing_request_cart(request)
     try:
         if cart is None:
-            raise ValidationError("This product is not in your cart.")
+            raise services.NotInCart()
         services.cart_remove(cart=cart, product_id=product_id)
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
+    except ApplicationError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, "Removed from your cart.")
     return redirect("orders:cart_detail")

@@ -1,7 +1,6 @@
 """Recommendation API: the routine for a grade, and its kit into the cart (thin views)."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -25,15 +24,6 @@ from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_FOUND = OpenApiResponse(description="No such skin condition, or the kit is not offered.")
-# What the request names does not exist (as opposed to input that is malformed).
-_NOT_FOUND_CODES = {"no_kit", "no_condition"}
-
-
-def _invalid(error: DjangoValidationError) -> APIException:
-    message = " ".join(error.messages)
-    if error.code in _NOT_FOUND_CODES:
-        return NotFound(message, code=error.code)
-    return ValidationError({"detail": message}, code=error.code or "invalid")
 
 
 def _diagnosis_grade(request: Request, diagnosis_id) -> int:
@@ -80,14 +70,11 @@ class RecommendationView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         grade = data["grade"] if "grade" in data else _diagnosis_grade(request, data["diagnosis"])
-        try:
-            recommendation = services.kit_recommendation(
-                grade=grade,
-                condition_slug=data.get("condition", ""),
-                skin_type=data.get("skin_type", ""),
-            )
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        recommendation = services.kit_recommendation(
+            grade=grade,
+            condition_slug=data.get("condition", ""),
+            skin_type=data.get("skin_type", ""),
+        )
         return Response(RecommendationSerializer(recommendation).data)
 
 
@@ -114,16 +101,13 @@ class CartKitsView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         cart = request_cart(request)
-        try:
-            recommendation = services.kit_recommendation(
-                rule_id=data.get("rule"),
-                grade=data.get("grade"),
-                condition_slug=data.get("condition", ""),
-                skin_type=data.get("skin_type", ""),
-            )
-            result = services.kit_add_to_cart(cart=cart, recommendation=recommendation)
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        recommendation = services.kit_recommendation(
+            rule_id=data.get("rule"),
+            grade=data.get("grade"),
+            condition_slug=data.get("condition", ""),
+            skin_type=data.get("skin_type", ""),
+        )
+        result = services.kit_add_to_cart(cart=cart, recommendation=recommendation)
         if not result.added:
             raise ValidationError(
                 {"detail": "Nothing from this kit could be added. " + " ".join(result.problems)},

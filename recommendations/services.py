@@ -31,6 +31,7 @@ from recommendations.models import (
     UsageTime,
     WarningLevel,
 )
+from skinshop.errors import ApplicationError, NotFound
 
 # ------------------------------------------------------------------------------------------
 # What a recommendation is made of (plain values, so templates, the API and issue 4's result
@@ -309,7 +310,7 @@ def _default_lines() -> tuple[RecommendationLine, ...]:
 
 def _check_grade(condition: SkinCondition, grade: int) -> None:
     if not isinstance(grade, int) or isinstance(grade, bool) or grade not in condition.grades:
-        raise ValidationError(
+        raise ApplicationError(
             f"{condition.scale_name} grades run from 0 to {condition.max_grade}; "
             f"{grade!r} is not one.",
             code="invalid_grade",
@@ -325,14 +326,15 @@ def recommend(
 ) -> Recommendation:
     """The plan, products and kit for ``grade`` of ``condition`` (default: acne vulgaris).
 
-    Raises ``ValidationError`` for a grade outside the scale or an unknown skin type.
+    Raises ``ApplicationError`` for a grade outside the scale or an unknown skin type
+    (``NotFound`` when no condition is set up).
     """
     condition = condition or selectors.condition_default()
     if condition is None:
-        raise ValidationError("No skin condition is set up.", code="no_condition")
+        raise NotFound("No skin condition is set up.", code="no_condition")
     _check_grade(condition, grade)
     if skin_type and skin_type not in SkinType.values:
-        raise ValidationError(f"Unknown skin type {skin_type!r}.", code="invalid_skin_type")
+        raise ApplicationError(f"Unknown skin type {skin_type!r}.", code="invalid_skin_type")
     on = today or timezone.localdate()
     rule = (
         selectors.rules_matching(condition=condition, grade=grade, skin_type=skin_type, on=on)
@@ -352,7 +354,7 @@ def recommend_for_rule(*, rule_id: int, today: date | None = None) -> Recommenda
     on = today or timezone.localdate()
     rule = selectors.rule_offered(rule_id=rule_id, on=on)
     if rule is None:
-        raise ValidationError("This kit is not offered any more.", code="no_kit")
+        raise NotFound("This kit is not offered any more.", code="no_kit")
     plan = _with_referral(_plan_view(rule.plan), condition=rule.condition, grade=rule.min_grade)
     return Recommendation(
         condition=rule.condition,
@@ -374,14 +376,12 @@ def kit_recommendation(
     if rule_id is not None:
         return recommend_for_rule(rule_id=rule_id)
     if grade is None:
-        raise ValidationError("Name a kit (rule) or a grade.", code="kit_unspecified")
+        raise ApplicationError("Name a kit (rule) or a grade.", code="kit_unspecified")
     condition = None
     if condition_slug:
         condition = SkinCondition.objects.filter(slug=condition_slug).first()
         if condition is None:
-            raise ValidationError(
-                f"Unknown skin condition {condition_slug!r}.", code="no_condition"
-            )
+            raise NotFound(f"Unknown skin condition {condition_slug!r}.", code="no_condition")
     return recommend(grade=grade, condition=condition, skin_type=skin_type)
 
 
@@ -452,9 +452,9 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
             continue
         try:
             order_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
-        except ValidationError as error:
+        except ApplicationError as error:
             # Stock moved since the page was drawn; cart_add re-checked and said why.
-            result.problems.append(" ".join(error.messages))
+            result.problems.append(error.message)
             continue
         result.added.append((product, quantity))
         if quantity < line.quantity:

@@ -1,7 +1,6 @@
 """Storefront pages: the routine per grade and "Add the whole kit to cart" (thin views)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 from orders.session import request_cart
 from recommendations import selectors, services
 from recommendations.forms import KitAddForm, RoutineFilterForm
+from skinshop.errors import ApplicationError
 
 
 def routine_index(request: HttpRequest) -> HttpResponse:
@@ -27,8 +27,8 @@ def routine_detail(request: HttpRequest, grade: int) -> HttpResponse:
     skin_type = form.cleaned_data["skin_type"] if form.is_valid() else ""
     try:
         recommendation = services.recommend(grade=grade, skin_type=skin_type)
-    except ValidationError as error:
-        raise Http404(" ".join(error.messages)) from error
+    except ApplicationError as error:
+        raise Http404(error.message) from error
     context = {"recommendation": recommendation, "form": form, "skin_type": skin_type}
     return render(request, "recommendations/routine_detail.html", context)
 
@@ -56,8 +56,8 @@ def kit_add(request: HttpRequest) -> HttpResponse:
             skin_type=data["skin_type"],
         )
         result = services.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except ApplicationError as error:
+        messages.error(request, error.message)
         return redirect(back)
     if result.added:
         names = ", ".join(f"{quantity} × {product}" for product, quantity in result.added)

@@ -1,8 +1,8 @@
 import pytest
-from django.core.exceptions import ValidationError
 
 from orders import services
 from orders.models import Cart, CartLine
+from skinshop.errors import ApplicationError
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import CartFactory, CartLineFactory
@@ -28,7 +28,7 @@ def test_cannot_add_more_than_is_available():
     cart = CartFactory()
     product = ProductFactory(name="BP Gel", brand="Acme", stock=5, stock__allocated=3)
 
-    with pytest.raises(ValidationError, match="Only 2 of Acme BP Gel left in stock"):
+    with pytest.raises(ApplicationError, match="Only 2 of Acme BP Gel left in stock"):
         services.cart_add(cart=cart, product_id=product.pk, quantity=3)
     assert not cart.lines.exists()
 
@@ -38,7 +38,7 @@ def test_the_cart_line_counts_against_availability():
     product = ProductFactory(stock=3)
     services.cart_add(cart=cart, product_id=product.pk, quantity=2)
 
-    with pytest.raises(ValidationError, match="2 already in your cart"):
+    with pytest.raises(ApplicationError, match="2 already in your cart"):
         services.cart_add(cart=cart, product_id=product.pk, quantity=2)
     assert cart.lines.get().quantity == 2
 
@@ -46,17 +46,17 @@ def test_the_cart_line_counts_against_availability():
 @pytest.mark.parametrize("quantity", [0, -1])
 def test_quantity_must_be_at_least_one(quantity):
     cart = CartFactory()
-    with pytest.raises(ValidationError, match="at least 1"):
+    with pytest.raises(ApplicationError, match="at least 1"):
         services.cart_add(cart=cart, product_id=ProductFactory().pk, quantity=quantity)
 
 
 def test_sold_out_inactive_and_missing_products_cannot_be_added():
     cart = CartFactory()
-    with pytest.raises(ValidationError, match="sold out"):
+    with pytest.raises(ApplicationError, match="sold out"):
         services.cart_add(cart=cart, product_id=ProductFactory(stock=0).pk, quantity=1)
-    with pytest.raises(ValidationError, match="no longer sold"):
+    with pytest.raises(ApplicationError, match="no longer sold"):
         services.cart_add(cart=cart, product_id=ProductFactory(is_active=False).pk, quantity=1)
-    with pytest.raises(ValidationError, match="does not exist"):
+    with pytest.raises(ApplicationError, match="does not exist"):
         services.cart_add(cart=cart, product_id=999_999, quantity=1)
 
 
@@ -66,15 +66,15 @@ def test_set_quantity_and_remove():
 
     services.cart_set_quantity(cart=cart, product_id=product_id, quantity=4)
     assert cart.lines.get().quantity == 4
-    with pytest.raises(ValidationError, match="Only 4"):
+    with pytest.raises(ApplicationError, match="Only 4"):
         services.cart_set_quantity(cart=cart, product_id=product_id, quantity=5)
-    with pytest.raises(ValidationError, match="at least 1"):
+    with pytest.raises(ApplicationError, match="at least 1"):
         services.cart_set_quantity(cart=cart, product_id=product_id, quantity=0)
     assert cart.lines.get().quantity == 4
 
     services.cart_remove(cart=cart, product_id=product_id)
     assert not cart.lines.exists()
-    with pytest.raises(ValidationError, match="not in your cart"):
+    with pytest.raises(ApplicationError, match="not in your cart"):
         services.cart_remove(cart=cart, product_id=product_id)
 
 
