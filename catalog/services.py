@@ -1,4 +1,5 @@
-"""Catalog writes: every change to categories, products and stock rows goes through here."""
+"""Catalog writes: categories, products and their stock rows (the stock movements of orders,
+allocate, release and dispatch, are in catalog.stock)."""
 
 from dataclasses import dataclass
 from decimal import Decimal

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from catalog import stock as catalog_stock
 from catalog.models import Product, Stock
 from orders.models import (
     Cart,
@@ -286,16 +287,6 @@ class Address:
         )
 
 
-def lock_stocks(*, product_ids: list[int]) -> dict[int, Stock]:
-    """Lock the products' stock rows for this transaction, by product id.
-
-    Always in primary-key order: two transactions wanting overlapping rows then queue up
-    instead of each holding one row the other waits for (a deadlock).
-    """
-    rows = Stock.objects.select_for_update().filter(product_id__in=product_ids).order_by("pk")
-    return {stock.product_id: stock for stock in rows}
-
-
 # 32 symbols without 0/O and 1/I: easy to read out on the phone, 32**8 ≈ 10**12 numbers.
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PLACE_ATTEMPTS = 3
@@ -378,6 +369,24 @@ def order_place(
     raise AssertionError("unreachable")
 
 
+def _quantities(lines) -> dict[int, int]:
+    """Units per product of cart or order lines, as the catalog's stock operations take them."""
+    return {line.product_id: line.quantity for line in lines}
+
+
+def _shortage_message(shortages: list[catalog_stock.Shortage]) -> str:
+    return (
+        "Not enough stock for "
+        + "; ".join(
+            f"{s.product} (only {s.available} left, your cart has {s.requested})"
+            if s.available
+            else f"{s.product} (sold out)"
+            for s in shortages
+        )
+        + "."
+    )
+
+
 def _place(
     *,
     cart: Cart,
@@ -400,19 +409,11 @@ def _place(
         if not lines:
             raise EmptyCart("Your cart is empty.")
 
-        stocks = lock_stocks(product_ids=[line.product_id for line in lines])
-        shortages = []
-        for line in lines:
-            stock = stocks.get(line.product_id)
-            available = stock.available if stock and line.product.is_active else 0
-            if line.quantity > available:
-                shortages.append(
-                    f"{line.product} (only {available} left, your cart has {line.quantity})"
-                    if available
-                    else f"{line.product} (sold out)"
-                )
-        if shortages:
-            raise InsufficientStock("Not enough stock for " + "; ".join(shortages) + ".")
+        quantities = _quantities(lines)
+        try:
+            catalog_stock.check_available(quantities=quantities)
+        except catalog_stock.InsufficientStock as short:
+            raise InsufficientStock(_shortage_message(short.shortages)) from short
 
         totals = cart_totals(lines=lines, kits=cart_kits(cart=locked_cart))
         order = Order(
@@ -458,10 +459,7 @@ def _place(
             )
             for kit in totals.discounted_kits
         )
-        for line in lines:
-            stock = stocks[line.product_id]
-            stock.allocated += line.quantity
-            stock.save(update_fields=["allocated"])
+        catalog_stock.allocate(quantities=quantities)
 
         # The charge runs inside the transaction: the offline gateway cannot fail after
         # approving, so a rollback never strands money. A real provider would need more: an
@@ -542,12 +540,6 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
-def _locked_stocks(order: Order) -> list[tuple[OrderLine, Stock]]:
-    lines = list(order.lines.all())
-    stocks = lock_stocks(product_ids=[line.product_id for line in lines])
-    return [(line, stocks[line.product_id]) for line in lines]
-
-
 @transaction.atomic
 def order_mark_paid(*, order: Order) -> Order:
     """pending -> paid, for gateways that confirm later (the test gateway pays at placement)."""
@@ -562,11 +554,7 @@ def order_ship(*, order: Order) -> Order:
     """paid -> shipped: the allocated units leave the shelf (quantity and allocated drop)."""
     order = _locked(order)
     _move(order, OrderStatus.SHIPPED)
-    for line, stock in _locked_stocks(order):
-        stock.quantity -= line.quantity
-        stock.allocated -= line.quantity
-        stock.full_clean()
-        stock.save(update_fields=["quantity", "allocated"])
+    catalog_stock.dispatch(quantities=_quantities(order.lines.all()))
     transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="shipped"))
     return order
 
@@ -589,10 +577,7 @@ def order_cancel(*, order: Order, gateway: PaymentGateway | None = None) -> Orde
     order = _locked(order)
     was_paid = order.status == OrderStatus.PAID
     _move(order, OrderStatus.CANCELLED)
-    for line, stock in _locked_stocks(order):
-        stock.allocated -= line.quantity
-        stock.full_clean()
-        stock.save(update_fields=["allocated"])
+    catalog_stock.release(quantities=_quantities(order.lines.all()))
     if was_paid:
         _refund(order, gateway or get_gateway())
     transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="cancelled"))
