@@ -1,6 +1,5 @@
 """Token authentication for API clients (apps, scripts)."""
 
-from django.contrib.auth import authenticate
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,8 +13,6 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import ExpiringTokenAuthentication
-from accounts.selectors import login_username
-from skinshop.ratelimit import client_address
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -51,16 +48,13 @@ class ObtainTokenView(APIView):
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        typed, address = data.validated_data["username"], client_address(request)
-        attempt = services.login_attempt(username=typed, address=address)
-        user = authenticate(
-            request,
-            username=login_username(typed),
+        user = services.login_authenticate(
+            request=request,
+            username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
         if user is None:
             raise AuthenticationFailed("Wrong username/e-mail or password.")
-        attempt.succeeded()
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})
 

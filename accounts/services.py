@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.selectors import login_username
 from skinshop import errors, ratelimit
+from skinshop.ratelimit import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -235,3 +236,19 @@ def login_attempt(*, username: str, address: str | None) -> LoginAttempt:
         if ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS) > limit:
             raise LoginThrottled()
     return LoginAttempt(tuple(counted))
+
+
+def login_authenticate(*, request, username: str, password: str):
+    """The one door of every log-in (the shop's page, the admin's, the token API): the user
+    whose username or e-mail and password these are, or None; ``LoginThrottled`` once the
+    failed log-in limits are used up.
+
+    The attempt is counted before the password is checked (``login_attempt``) and given back
+    when it is right, so only failures count, whichever door they came through.
+    """
+    address = client_address(request) if request is not None else None
+    attempt = login_attempt(username=username, address=address)
+    user = authenticate(request, username=login_username(username), password=password)
+    if user is not None:
+        attempt.succeeded()
+    return user
