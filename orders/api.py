@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import selectors, services
+from orders import selectors
 from orders.models import Order
 from orders.payments import public_sandbox_note
 from orders.serializers import (
@@ -26,6 +26,8 @@ from orders.serializers import (
     OrderListSerializer,
     OrderSerializer,
 )
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
 from orders.session import existing_request_cart, request_cart
 from skinshop.api import CSRF_REQUIRED
 
@@ -61,7 +63,7 @@ class CartLinesView(APIView):
         data = CartLineAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = request_cart(request)
-        services.cart_add(cart=cart, **data.validated_data)
+        cart_services.cart_add(cart=cart, **data.validated_data)
         return _cart_response(cart, status.HTTP_201_CREATED)
 
 
@@ -84,8 +86,8 @@ class CartLineView(APIView):
         data.is_valid(raise_exception=True)
         cart = existing_request_cart(request)
         if cart is None:
-            raise services.NotInCart()
-        services.cart_set_quantity(
+            raise cart_services.NotInCart()
+        cart_services.cart_set_quantity(
             cart=cart, product_id=product_id, quantity=data.validated_data["quantity"]
         )
         return _cart_response(cart)
@@ -97,8 +99,8 @@ class CartLineView(APIView):
     def delete(self, request: Request, product_id: int) -> Response:
         cart = existing_request_cart(request)
         if cart is None:
-            raise services.NotInCart()
-        services.cart_remove(cart=cart, product_id=product_id)
+            raise cart_services.NotInCart()
+        cart_services.cart_remove(cart=cart, product_id=product_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -186,7 +188,7 @@ class OrderViewSet(
         key = _idempotency_key(request)
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_place(
+        order = checkout_services.order_place(
             cart=request_cart(request),
             user=request.user,
             email=data.validated_data.get("email") or request.user.email,

@@ -13,10 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders import selectors, services
+from orders import selectors
 from orders.forms import CheckoutForm, QuantityForm
 from orders.models import Order
 from orders.payments import public_sandbox_note
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
 from orders.session import (
     existing_request_cart,
     guest_order_numbers,
@@ -50,7 +52,7 @@ def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
         messages.error(request, " ".join(form.errors["quantity"]))
         return _back(request, "orders:cart_detail")
     try:
-        line = services.cart_add(
+        line = cart_services.cart_add(
             cart=request_cart(request),
             product_id=product_id,
             quantity=form.cleaned_data["quantity"],
@@ -73,8 +75,8 @@ def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     cart = existing_request_cart(request)
     try:
         if cart is None:
-            raise services.NotInCart()
-        line = services.cart_set_quantity(
+            raise cart_services.NotInCart()
+        line = cart_services.cart_set_quantity(
             cart=cart, product_id=product_id, quantity=form.cleaned_data["quantity"]
         )
     except ApplicationError as error:
@@ -89,8 +91,8 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     cart = existing_request_cart(request)
     try:
         if cart is None:
-            raise services.NotInCart()
-        services.cart_remove(cart=cart, product_id=product_id)
+            raise cart_services.NotInCart()
+        cart_services.cart_remove(cart=cart, product_id=product_id)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -112,7 +114,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         cart = request_cart(request)
         if form.is_valid():
             try:
-                order = services.order_place(
+                order = checkout_services.order_place(
                     cart=cart,
                     user=request.user,
                     email=form.cleaned_data["email"],
@@ -120,14 +122,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     card=form.card(),
                     idempotency_key=form.cleaned_data["idempotency_key"],
                 )
-            except services.EmptyCart as error:
+            except checkout_services.EmptyCart as error:
                 messages.error(request, error.message)
                 return redirect("orders:cart_detail")
-            except services.IdempotencyKeyReused as error:
+            except checkout_services.IdempotencyKeyReused as error:
                 # Someone else's key (a guest's from another session): nothing of its order.
                 form.add_error(None, error.message)
                 status = 409
-            except services.CheckoutError as error:
+            except checkout_services.CheckoutError as error:
                 form.add_error(None, error.message)
             except DatabaseError:
                 # E.g. the connection dropped mid-checkout: the transaction rolled back (no

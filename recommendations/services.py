@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from catalog.models import Product, ProductRole
 from catalog.selectors import product_list
-from orders import services as order_services
 from orders.models import Cart, CartLine
 from orders.selectors import kit_discount
+from orders.services import cart as cart_services
 from recommendations import demo_data, selectors
 from recommendations.models import (
     PlanStep,
@@ -451,7 +451,7 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
             )
             continue
         try:
-            order_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
+            cart_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
         except ApplicationError as error:
             # Stock moved since the page was drawn; cart_add re-checked and said why.
             result.problems.append(error.message)
@@ -462,7 +462,7 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
                 f"{product}: only {quantity} of {line.quantity} added, the rest is not in stock."
             )
     if result.added and recommendation.kit_discount_percent > 0:
-        _, again = order_services.cart_kit_record(
+        _, again = cart_services.cart_kit_record(
             cart=cart,
             source=kit_source(recommendation.rule),
             name=recommendation.kit_title,

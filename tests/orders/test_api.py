@@ -183,11 +183,11 @@ def test_card_details_of_a_form_encoded_checkout_never_reach_an_error_report(api
 
     from django.views.debug import SafeExceptionReporterFilter
 
-    from orders import services
+    from orders.services import checkout as checkout_services
 
     api.post(LINES, {"product_id": ProductFactory(stock=5).pk, "quantity": 1}, format="json")
     api.raise_request_exception = False
-    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+    with mock.patch.object(checkout_services, "order_place", side_effect=RuntimeError("boom")):
         response = api.post(
             "/api/v1/orders/", checkout_body(), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
         )

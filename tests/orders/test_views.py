@@ -251,11 +251,11 @@ def test_card_details_never_reach_an_error_report_in_clear(client):
 
     from django.views.debug import SafeExceptionReporterFilter
 
-    from orders import services
+    from orders.services import checkout as checkout_services
 
     add(client, ProductFactory())
     client.raise_request_exception = False
-    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+    with mock.patch.object(checkout_services, "order_place", side_effect=RuntimeError("boom")):
         response = client.post(CHECKOUT_URL, checkout_data())
 
     assert response.status_code == 500

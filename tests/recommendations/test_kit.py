@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import ProductRole, Stock
-from orders import services as order_services
 from orders.models import CartLine, Order, OrderStatus
+from orders.services import cart as cart_services
 from recommendations.services import kit_add_to_cart, recommend
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
@@ -85,7 +85,7 @@ def test_stock_sold_after_the_page_was_drawn_is_caught_by_the_cart(kit_rule):
 
 def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
     cart = CartFactory()
-    real_add = order_services.cart_add
+    real_add = cart_services.cart_add
     calls = []
 
     def add_then_fail(**kwargs):
@@ -94,7 +94,7 @@ def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
             raise RuntimeError("database went away")
         return real_add(**kwargs)
 
-    monkeypatch.setattr(order_services, "cart_add", add_then_fail)
+    monkeypatch.setattr(cart_services, "cart_add", add_then_fail)
 
     with pytest.raises(RuntimeError):
         kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
@@ -154,7 +154,7 @@ def test_the_default_routine_kit_is_added_by_grade(client):
 
     client.post(reverse("recommendations:kit_add"), {"grade": 0, "condition": "acne-vulgaris"})
 
-    cart = order_services.cart_get_or_create(cart_id=client.session["cart_id"])
+    cart = cart_services.cart_get_or_create(cart_id=client.session["cart_id"])
     assert cart_contents(cart) == {"Cleanser": 1, "Moisturizer": 1, "Sunscreen": 1}
 
 

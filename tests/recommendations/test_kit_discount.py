@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from orders.models import CartKit, Order
-from orders.services import cart_get_or_create
+from orders.services.cart import cart_get_or_create
 from recommendations.models import RecommendationRule
 from recommendations.services import kit_add_to_cart, kit_source, recommend
 from tests.accounts.factories import UserFactory
