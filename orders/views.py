@@ -108,62 +108,65 @@ CARD_FIELDS = ("card_number", "card_expiry", "card_cvc")
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     """Guests may check out with an e-mail address; signed-in users get their details filled."""
-    status = 200
     if request.method == "POST":
-        form = CheckoutForm(request.POST)
-        cart = request_cart(request)
-        if form.is_valid():
-            try:
-                order = checkout_services.order_place(
-                    cart=cart,
-                    user=request.user,
-                    email=form.cleaned_data["email"],
-                    address=form.address(),
-                    card=form.card(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                )
-            except checkout_services.EmptyCart as error:
-                messages.error(request, error.message)
-                return redirect("orders:cart_detail")
-            except checkout_services.IdempotencyKeyReused as error:
-                # Someone else's key (a guest's from another session): nothing of its order.
-                form.add_error(None, error.message)
-                status = 409
-            except checkout_services.CheckoutError as error:
-                form.add_error(None, error.message)
-            except DatabaseError:
-                # E.g. the connection dropped mid-checkout: the transaction rolled back (no
-                # order, stock and cart as they were). The form keeps its idempotency key, so
-                # submitting again is safe even if the commit itself had gone through.
-                logger.exception("Checkout failed on a database error")
-                form.add_error(
-                    None,
-                    "Your order could not be placed because of a temporary problem on our "
-                    "side. Please try again in a moment; submitting again never orders twice.",
-                )
-            else:
-                if order.user_id is None and not order.is_replay:
-                    # Only the session that placed it; a replay was placed by this session's
-                    # cart, which remembered it then.
-                    remember_guest_order(request, order.number)
-                messages.success(request, f"Thank you! Order {order.number} is placed and paid.")
-                return redirect(order)
-    else:
-        cart = existing_request_cart(request)
-        initial = {"idempotency_key": uuid.uuid4()}
-        if request.user.is_authenticated:
-            initial |= {"email": request.user.email, "full_name": request.user.get_full_name()}
-        form = CheckoutForm(initial=initial)
-    summary = selectors.cart_summary(cart=cart)
-    if summary.is_empty and request.method == "GET":
+        return _checkout_submit(request)
+    summary = selectors.cart_summary(cart=existing_request_cart(request))
+    if summary.is_empty:
         messages.info(request, "Your cart is empty: add a product before checking out.")
         return redirect("orders:cart_detail")
-    return render(
-        request,
-        "orders/checkout.html",
-        {"form": form, "summary": summary, "sandbox_note": public_sandbox_note()},
-        status=status,
-    )
+    initial = {"idempotency_key": uuid.uuid4()}
+    if request.user.is_authenticated:
+        initial |= {"email": request.user.email, "full_name": request.user.get_full_name()}
+    return _checkout_page(request, CheckoutForm(initial=initial), summary)
+
+
+def _checkout_submit(request: HttpRequest) -> HttpResponse:
+    form = CheckoutForm(request.POST)
+    cart = request_cart(request)
+    if not form.is_valid():
+        return _checkout_page(request, form, selectors.cart_summary(cart=cart))
+    try:
+        order = checkout_services.order_place(
+            cart=cart,
+            user=request.user,
+            email=form.cleaned_data["email"],
+            address=form.address(),
+            card=form.card(),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except checkout_services.EmptyCart as error:
+        messages.error(request, error.message)
+        return redirect("orders:cart_detail")
+    except checkout_services.CheckoutError as error:
+        form.add_error(None, error.message)
+        # Someone else's key (a guest's from another session): nothing of its order.
+        reused = isinstance(error, checkout_services.IdempotencyKeyReused)
+        summary = selectors.cart_summary(cart=cart)
+        return _checkout_page(request, form, summary, status=409 if reused else 200)
+    except DatabaseError:
+        # E.g. the connection dropped mid-checkout: the transaction rolled back (no order,
+        # stock and cart as they were). The form keeps its idempotency key, so submitting
+        # again is safe even if the commit itself had gone through.
+        logger.exception("Checkout failed on a database error")
+        form.add_error(
+            None,
+            "Your order could not be placed because of a temporary problem on our side. "
+            "Please try again in a moment; submitting again never orders twice.",
+        )
+        return _checkout_page(request, form, selectors.cart_summary(cart=cart))
+    if order.user_id is None and not order.is_replay:
+        # Only the session that placed it; a replay was placed by this session's cart, which
+        # remembered it then.
+        remember_guest_order(request, order.number)
+    messages.success(request, f"Thank you! Order {order.number} is placed and paid.")
+    return redirect(order)
+
+
+def _checkout_page(
+    request: HttpRequest, form: CheckoutForm, summary: selectors.CartSummary, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "summary": summary, "sandbox_note": public_sandbox_note()}
+    return render(request, "orders/checkout.html", context, status=status)
 
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from catalog import stock as catalog_stock
 from orders.models import (
     Cart,
+    CartLine,
     Order,
     OrderDiscount,
     OrderLine,
@@ -19,7 +20,7 @@ from orders.models import (
     PaymentKind,
 )
 from orders.payments import Card, PaymentGateway, get_gateway
-from orders.selectors import cart_kits, cart_totals, quantize, units_by_product
+from orders.selectors import CartTotals, cart_kits, cart_totals, quantize, units_by_product
 from orders.services.emails import send_order_email
 from orders.services.lifecycle import move
 from skinshop.errors import ApplicationError, Conflict, PaymentRequired
@@ -100,6 +101,19 @@ def _order_for_key(idempotency_key: uuid.UUID, user, cart: Cart) -> Order | None
     return order
 
 
+@dataclass(frozen=True)
+class _Submission:
+    """What one checkout submit asks for."""
+
+    cart: Cart
+    user: object
+    email: str
+    address: Address
+    card: Card
+    idempotency_key: uuid.UUID
+    gateway: PaymentGateway
+
+
 def order_place(
     *,
     cart: Cart,
@@ -112,12 +126,13 @@ def order_place(
 ) -> Order:
     """Turn ``cart`` into a paid order, all or nothing.
 
-    In one transaction: lock the cart (one checkout per cart at a time), lock the products'
-    stock rows in primary-key order (concurrent checkouts never deadlock), check availability,
-    create the order with price snapshots and the kit discounts that apply
-    (``selectors.cart_totals``, as on the cart page), allocate the stock, charge the total,
-    mark the order paid and empty the cart (lines and kits). Any failure rolls all of it
-    back: no order, stock and cart as they were.
+    In one transaction (``_place``, step by step): lock the cart (one checkout per cart at a
+    time), check that the stock covers it (the catalog locks the products' stock rows in
+    primary-key order, so concurrent checkouts never deadlock), create the order with the
+    kit discounts that apply (``selectors.cart_totals``, as on the cart page), create its
+    lines with price snapshots, allocate the stock, charge the total and mark the order paid,
+    and empty the cart (lines and kits). Any failure rolls all of it back: no order, stock
+    and cart as they were.
 
     A second call with the same ``idempotency_key`` from the same shopper (account, or a
     guest's cart) returns the first order, marked ``is_replay``, instead of placing another;
@@ -130,18 +145,18 @@ def order_place(
     existing = _order_for_key(idempotency_key, user, cart)
     if existing is not None:
         return existing
-    gateway = gateway or get_gateway()
+    submission = _Submission(
+        cart=cart,
+        user=user,
+        email=email,
+        address=address,
+        card=card,
+        idempotency_key=idempotency_key,
+        gateway=gateway or get_gateway(),
+    )
     for attempt in range(1, _PLACE_ATTEMPTS + 1):
         try:
-            return _place(
-                cart=cart,
-                user=user,
-                email=email,
-                address=address,
-                card=card,
-                idempotency_key=idempotency_key,
-                gateway=gateway,
-            )
+            return _place(submission)
         except IntegrityError:
             # Either a simultaneous submit with the same key won (return its order), or the
             # random order number collided (try again with a new one: nothing was charged,
@@ -152,6 +167,51 @@ def order_place(
             if attempt == _PLACE_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _place(submission: _Submission) -> Order:
+    """One checkout's steps, in one transaction."""
+    with transaction.atomic():
+        cart = _lock_cart(submission.cart)
+        # A submit with the same key that held the cart lock before us has committed by now.
+        existing = _order_for_key(submission.idempotency_key, submission.user, submission.cart)
+        if existing is not None:
+            return existing
+        lines = _cart_lines(cart)
+        _check_stock(lines)
+        totals = cart_totals(lines=lines, kits=cart_kits(cart=cart))
+        order = _create_order(submission, cart=cart, totals=totals)
+        _create_lines(order, lines=lines, totals=totals)
+        catalog_stock.allocate(quantities=units_by_product(lines))
+        _charge(order, submission)
+        move(order, OrderStatus.PAID)
+        _empty_cart(cart)
+        transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
+        return order
+
+
+def _lock_cart(cart: Cart) -> Cart:
+    """The cart's row, locked until the checkout ends: one checkout per cart at a time."""
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None:
+        raise EmptyCart("Your cart is empty.")
+    return locked
+
+
+def _cart_lines(cart: Cart) -> list[CartLine]:
+    lines = list(cart.lines.select_related("product").order_by("product_id"))
+    if not lines:
+        raise EmptyCart("Your cart is empty.")
+    return lines
+
+
+def _check_stock(lines: list[CartLine]) -> None:
+    """Stock must cover every line before anything is written; the shopper is told which
+    products fall short."""
+    try:
+        catalog_stock.check_available(quantities=units_by_product(lines))
+    except catalog_stock.InsufficientStock as short:
+        raise InsufficientStock(_shortage_message(short.shortages)) from short
 
 
 def _shortage_message(shortages: list[catalog_stock.Shortage]) -> str:
@@ -167,106 +227,89 @@ def _shortage_message(shortages: list[catalog_stock.Shortage]) -> str:
     )
 
 
-def _place(
-    *,
-    cart: Cart,
-    user,
-    email: str,
-    address: Address,
-    card: Card,
-    idempotency_key: uuid.UUID,
-    gateway: PaymentGateway,
-) -> Order:
-    with transaction.atomic():
-        locked_cart = Cart.objects.select_for_update().filter(pk=cart.pk).first()
-        if locked_cart is None:
-            raise EmptyCart("Your cart is empty.")
-        # A submit with the same key that held the cart lock before us has committed by now.
-        existing = _order_for_key(idempotency_key, user, cart)
-        if existing is not None:
-            return existing
-        lines = list(locked_cart.lines.select_related("product").order_by("product_id"))
-        if not lines:
-            raise EmptyCart("Your cart is empty.")
+def _create_order(submission: _Submission, *, cart: Cart, totals: CartTotals) -> Order:
+    address = submission.address
+    order = Order(
+        number=new_order_number(),
+        user=submission.user if _owner_id(submission.user) else None,
+        idempotency_key=submission.idempotency_key,
+        checkout_cart_id=cart.pk,
+        status=OrderStatus.PENDING,
+        email=submission.email,
+        full_name=address.full_name,
+        address_line1=address.line1,
+        address_line2=address.line2,
+        city=address.city,
+        postcode=address.postcode,
+        country=address.country,
+        currency=settings.SHOP_CURRENCY,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        shipping=totals.shipping,
+        total=totals.total,
+    )
+    order.full_clean(exclude=["number", "idempotency_key"])  # the DB settles uniqueness
+    order.save()
+    return order
 
-        quantities = units_by_product(lines)
-        try:
-            catalog_stock.check_available(quantities=quantities)
-        except catalog_stock.InsufficientStock as short:
-            raise InsufficientStock(_shortage_message(short.shortages)) from short
 
-        totals = cart_totals(lines=lines, kits=cart_kits(cart=locked_cart))
-        order = Order(
-            number=new_order_number(),
-            user=user if _owner_id(user) else None,
-            idempotency_key=idempotency_key,
-            checkout_cart_id=locked_cart.pk,
-            status=OrderStatus.PENDING,
-            email=email,
-            full_name=address.full_name,
-            address_line1=address.line1,
-            address_line2=address.line2,
-            city=address.city,
-            postcode=address.postcode,
-            country=address.country,
-            currency=settings.SHOP_CURRENCY,
-            subtotal=totals.subtotal,
-            discount=totals.discount,
-            shipping=totals.shipping,
-            total=totals.total,
-        )
-        order.full_clean(exclude=["number", "idempotency_key"])  # the DB settles uniqueness
-        order.save()
-        OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                product=line.product,
-                product_name=str(line.product),
-                unit_price=line.product.price,
-                quantity=line.quantity,
-                line_total=quantize(line.product.price * line.quantity),
-            )
-            for line in lines
-        )
-        OrderDiscount.objects.bulk_create(
-            OrderDiscount(
-                order=order,
-                source=kit.kit.source,
-                name=kit.name,
-                discount_percent=kit.discount_percent,
-                full_price=kit.full_price,
-                amount=kit.amount,
-            )
-            for kit in totals.discounted_kits
-        )
-        catalog_stock.allocate(quantities=quantities)
-
-        # The charge runs inside the transaction: the offline gateway cannot fail after
-        # approving, so a rollback never strands money. A real provider would need more: an
-        # authorization here and a capture after commit (or a refund if the commit fails), its
-        # own idempotency key (we pass ours), and webhooks for asynchronous outcomes, with the
-        # order committed as pending while the provider decides.
-        result = gateway.charge(
-            amount=order.total,
-            currency=order.currency,
-            card=card,
-            idempotency_key=str(idempotency_key),
-            description=f"{settings.SHOP_NAME} order {order.number}",
-        )
-        if not result.approved:
-            raise PaymentDeclined(result.message or "Your card was declined.")
-        Payment.objects.create(
+def _create_lines(order: Order, *, lines: list[CartLine], totals: CartTotals) -> None:
+    """The order's lines with today's prices, and the kit discounts it got."""
+    OrderLine.objects.bulk_create(
+        OrderLine(
             order=order,
-            kind=PaymentKind.CHARGE,
-            gateway=gateway.name,
-            reference=result.reference,
-            amount=order.total,
-            currency=order.currency,
-            card_brand=card.brand,
-            card_last4=card.last4,
+            product=line.product,
+            product_name=str(line.product),
+            unit_price=line.product.price,
+            quantity=line.quantity,
+            line_total=quantize(line.product.price * line.quantity),
         )
-        move(order, OrderStatus.PAID)
-        locked_cart.lines.all().delete()
-        locked_cart.kits.all().delete()
-        transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
-        return order
+        for line in lines
+    )
+    OrderDiscount.objects.bulk_create(
+        OrderDiscount(
+            order=order,
+            source=kit.kit.source,
+            name=kit.name,
+            discount_percent=kit.discount_percent,
+            full_price=kit.full_price,
+            amount=kit.amount,
+        )
+        for kit in totals.discounted_kits
+    )
+
+
+def _charge(order: Order, submission: _Submission) -> None:
+    """Charge the order's total to the card and record the payment; ``PaymentDeclined``.
+
+    The charge runs inside the transaction: the offline gateway cannot fail after approving,
+    so a rollback never strands money. A real provider would need more: an authorization here
+    and a capture after commit (or a refund if the commit fails), its own idempotency key (we
+    pass ours), and webhooks for asynchronous outcomes, with the order committed as pending
+    while the provider decides.
+    """
+    gateway, card = submission.gateway, submission.card
+    result = gateway.charge(
+        amount=order.total,
+        currency=order.currency,
+        card=card,
+        idempotency_key=str(submission.idempotency_key),
+        description=f"{settings.SHOP_NAME} order {order.number}",
+    )
+    if not result.approved:
+        raise PaymentDeclined(result.message or "Your card was declined.")
+    Payment.objects.create(
+        order=order,
+        kind=PaymentKind.CHARGE,
+        gateway=gateway.name,
+        reference=result.reference,
+        amount=order.total,
+        currency=order.currency,
+        card_brand=card.brand,
+        card_last4=card.last4,
+    )
+
+
+def _empty_cart(cart: Cart) -> None:
+    cart.lines.all().delete()
+    cart.kits.all().delete()
