@@ -18,7 +18,7 @@ from accounts.authentication import api_credential_user
 from diagnosis import charts, selectors, services, session
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis
-from recommendations import services as recommendation_services
+from recommendations.services import routine
 from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
 
@@ -99,7 +99,7 @@ def _recommendation(grade: int | None):
     if grade is None:
         return None
     try:
-        return recommendation_services.recommend(grade=grade)
+        return routine.recommend(grade=grade)
     except ApplicationError:
         return None
 
@@ -116,7 +116,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         recommendation = _recommendation(diagnosis.grade)
         context.update(
             recommendation=recommendation,
-            see_dermatologist=recommendation_services.refers_to_dermatologist(
+            see_dermatologist=routine.refers_to_dermatologist(
                 grade=diagnosis.grade, recommendation=recommendation
             ),
             bars=charts.probability_bars(

@@ -13,13 +13,13 @@ from rest_framework.views import APIView
 
 from orders.selectors import cart_summary
 from orders.session import request_cart
-from recommendations import services
 from recommendations.serializers import (
     KitAddResultSerializer,
     KitRequestSerializer,
     RecommendationQuerySerializer,
     RecommendationSerializer,
 )
+from recommendations.services import kits, routine
 from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
@@ -70,7 +70,7 @@ class RecommendationView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         grade = data["grade"] if "grade" in data else _diagnosis_grade(request, data["diagnosis"])
-        recommendation = services.kit_recommendation(
+        recommendation = routine.kit_recommendation(
             grade=grade,
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
@@ -101,13 +101,13 @@ class CartKitsView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         cart = request_cart(request)
-        recommendation = services.kit_recommendation(
+        recommendation = routine.kit_recommendation(
             rule_id=data.get("rule"),
             grade=data.get("grade"),
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
         )
-        result = services.kit_add_to_cart(cart=cart, recommendation=recommendation)
+        result = kits.kit_add_to_cart(cart=cart, recommendation=recommendation)
         if not result.added:
             raise ValidationError(
                 {"detail": "Nothing from this kit could be added. " + " ".join(result.problems)},

@@ -156,7 +156,7 @@ class _KitSerializer(serializers.Serializer):
 
 
 class RecommendationSerializer(serializers.Serializer):
-    """A ``recommendations.services.Recommendation``."""
+    """A ``recommendations.services.values.Recommendation``."""
 
     condition = _ConditionSerializer()
     grade = serializers.IntegerField()

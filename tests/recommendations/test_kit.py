@@ -9,7 +9,8 @@ from django.urls import reverse
 from catalog.models import ProductRole, Stock
 from orders.models import CartLine, Order, OrderStatus
 from orders.services import cart as cart_services
-from recommendations.services import kit_add_to_cart, recommend
+from recommendations.services.kits import kit_add_to_cart
+from recommendations.services.routine import recommend
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
 from tests.recommendations.factories import RuleFactory, RuleItemFactory

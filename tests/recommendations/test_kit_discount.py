@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from orders.models import CartKit, Order
 from orders.services.cart import cart_get_or_create
 from recommendations.models import RecommendationRule
-from recommendations.services import kit_add_to_cart, kit_source, recommend
+from recommendations.services.kits import kit_add_to_cart, kit_source
+from recommendations.services.routine import recommend
 from tests.accounts.factories import UserFactory
 from tests.orders.factories import CartFactory, recording_gateway
 from tests.orders.test_api import checkout_body
@@ -264,7 +265,7 @@ def test_the_rule_list_shows_the_kit_discount(admin_client, discounted_rule):
 
 def test_the_demo_rules_give_some_kits_a_modest_discount_and_seeding_again_changes_nothing():
     from catalog.services import demo_catalog_seed
-    from recommendations.services import seed_demo_rules
+    from recommendations.demo import seed_demo_rules
 
     demo_catalog_seed()
     seed_demo_rules()

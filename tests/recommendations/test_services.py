@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import ProductRole
 from recommendations import demo_data
+from recommendations.demo import seed_demo_rules
 from recommendations.models import RecommendationRule, SkinType, UsageTime, WarningLevel
-from recommendations.services import DEFAULT_PLAN, recommend, seed_demo_rules
+from recommendations.services.routine import DEFAULT_PLAN, recommend
 from skinshop.errors import ApplicationError
 from tests.catalog.factories import IngredientFactory, ProductFactory
 from tests.recommendations.factories import (
