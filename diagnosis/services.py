@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,6 +24,9 @@ from skinshop import errors, ratelimit
 logger = logging.getLogger(__name__)
 
 Status = Diagnosis.Status
+
+# The Celery task that analyses one diagnosis (diagnosis.tasks.analyze_diagnosis).
+ANALYZE_TASK = "diagnosis.tasks.analyze_diagnosis"
 
 TIMEOUT_REASON = (
     "The analysis took too long and was stopped. Please upload the photo again; "
@@ -105,10 +109,11 @@ def create_diagnosis(
 def enqueue(diagnosis_id: uuid.UUID) -> bool:
     """Sends the analysis task. A broker that is down is logged, not raised: the row stays
     queued and the sweep sends it again, so the upload is never lost."""
-    from diagnosis.tasks import analyze_diagnosis  # the task module imports this one
-
+    # By name: the task module imports this one, not the other way round. A signature (not
+    # send_task) so that CELERY_TASK_ALWAYS_EAGER still runs it in this process.
+    task = current_app.signature(ANALYZE_TASK, args=[str(diagnosis_id)])
     try:
-        analyze_diagnosis.apply_async(args=[str(diagnosis_id)], retry=False)
+        task.apply_async(retry=False)
     except Exception:  # kombu's OperationalError, socket errors, a full disk for the fs broker
         logger.warning(
             "Could not send diagnosis %s to the broker; the sweep will retry",

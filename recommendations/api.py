@@ -1,10 +1,8 @@
 """Recommendation API: the routine for a grade, and its kit into the cart (thin views)."""
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,52 +24,27 @@ _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fi
 _NOT_FOUND = OpenApiResponse(description="No such skin condition, or the kit is not offered.")
 
 
-def _diagnosis_grade(request: Request, diagnosis_id) -> int:
-    """The grade of one of the caller's finished diagnoses.
-
-    The diagnosis app sits above this one (it imports recommendations), so it lends its
-    lookup through a setting rather than an import: ``lookup(request, id)`` returns the grade,
-    None for a diagnosis the caller may not see, or raises ValueError while it is not graded.
-    """
-    lookup = import_string(settings.RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP)
-    try:
-        grade = lookup(request, diagnosis_id)
-    except ValueError as error:
-        raise Conflict(str(error)) from error
-    if grade is None:
-        raise NotFound("No such diagnosis.", code="no_diagnosis")
-    return grade
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "diagnosis_not_graded"
-
-
 class RecommendationView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Recommend a routine for a grade or a diagnosis",
+        summary="Recommend a routine for a grade",
         description="The treatment plan, products (out-of-stock ones replaced or marked) and "
-        "kit for a severity grade, given directly (`grade`) or as one of your own finished "
-        "diagnoses (`diagnosis`; another person's is 404, one not graded yet 409). Every "
-        "grade of the scale gets an answer.",
+        "kit for a severity grade. Every grade of the scale gets an answer. The routine for "
+        "one of your diagnoses: `GET /api/v1/diagnoses/{id}/recommendation/`.",
         parameters=[RecommendationQuerySerializer],
         responses={
             200: RecommendationSerializer,
             400: _INVALID,
             404: _NOT_FOUND,
-            409: OpenApiResponse(description="The diagnosis has no grade (yet)."),
         },
     )
     def get(self, request: Request) -> Response:
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        grade = data["grade"] if "grade" in data else _diagnosis_grade(request, data["diagnosis"])
         recommendation = routine.kit_recommendation(
-            grade=grade,
+            grade=data["grade"],
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
         )

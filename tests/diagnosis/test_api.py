@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from diagnosis import services
 from diagnosis.models import Diagnosis
+from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,12 +84,15 @@ def test_the_task_goes_to_the_broker_with_the_diagnosis_id(
     shopper, client_of, selfie_upload, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("diagnosis.tasks.analyze_diagnosis.apply_async") as apply_async,
+        mock.patch.object(celery_app, "send_task") as send_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = post_selfie(client_of(shopper), selfie_upload())
 
-    apply_async.assert_called_once_with(args=[response.json()["id"]], retry=False)
+    send_task.assert_called_once()
+    name, args = send_task.call_args.args[:2]
+    assert name == "diagnosis.tasks.analyze_diagnosis"
+    assert list(args) == [response.json()["id"]]
 
 
 def test_an_anonymous_browser_owns_its_upload_through_its_session(upload_as):
