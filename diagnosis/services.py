@@ -1,7 +1,22 @@
 """Diagnosis business rules: intake, the worker's pipeline steps, the sweep, deletion, owners.
 
 The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``; beat calls
-``sweep``. Status moves only here: queued -> processing -> done | failed.
+``sweep``. Status moves only here, and only these ways:
+
+- (new) -> queued: ``create_diagnosis`` (an upload);
+- queued -> processing: ``claim``, when the task starts an attempt (a redelivered task finds
+  its row still processing and takes it again, counting another attempt);
+- queued or processing -> failed: ``claim``, once DIAGNOSIS_MAX_ATTEMPTS are used up
+  (``gave_up``);
+- processing -> done: ``run_analysis`` with a reliable result (``_save_result``; a row that
+  is no longer processing keeps what it has);
+- processing -> failed: ``run_analysis`` on a photo the engine cannot use or a result it
+  withholds (the engine's code), ``_requeue_or_give_up`` after an error on the last attempt
+  (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+- processing -> queued: ``_requeue_or_give_up`` after an error with attempts left;
+- failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
+
+Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status.
 """
 
 import io

@@ -21,11 +21,11 @@ from recommendations.models import (
     WarningLevel,
 )
 from recommendations.services.values import (
-    PlanStepView,
-    PlanView,
-    PlanWarningView,
     Recommendation,
     RecommendationLine,
+    RoutinePlan,
+    RoutineStep,
+    RoutineWarning,
 )
 from skinshop.errors import ApplicationError, NotFound
 
@@ -40,38 +40,38 @@ DEFAULT_USE: dict[str, tuple[str, str]] = {
     ProductRole.MOISTURIZER: (UsageTime.BOTH, "A pea-sized amount on the whole face."),
     ProductRole.SUNSCREEN: (UsageTime.MORNING, "Last step of the morning; two finger lengths."),
 }
-DEFAULT_PLAN = PlanView(
+DEFAULT_PLAN = RoutinePlan(
     name="Basic gentle routine",
     summary="Cleanse, moisturise and protect from the sun: the base every acne routine builds on.",
     duration_weeks=8,
     steps=(
-        PlanStepView(UsageTime.BOTH, "Cleanse", "Wash with a gentle cleanser; do not scrub."),
-        PlanStepView(UsageTime.BOTH, "Moisturise", "Apply a light, non-comedogenic moisturiser."),
-        PlanStepView(UsageTime.MORNING, "Protect", "Finish with a broad-spectrum sunscreen."),
+        RoutineStep(UsageTime.BOTH, "Cleanse", "Wash with a gentle cleanser; do not scrub."),
+        RoutineStep(UsageTime.BOTH, "Moisturise", "Apply a light, non-comedogenic moisturiser."),
+        RoutineStep(UsageTime.MORNING, "Protect", "Finish with a broad-spectrum sunscreen."),
     ),
     warnings=(
-        PlanWarningView(
+        RoutineWarning(
             WarningLevel.CAUTION,
             "If spots persist after 8 weeks, ask a pharmacist or doctor about a treatment.",
         ),
     ),
 )
-REFERRAL_WARNING = PlanWarningView(
+REFERRAL_WARNING = RoutineWarning(
     WarningLevel.SEE_DOCTOR,
     "Acne of this grade can scar and usually needs prescription treatment: "
     "please see a dermatologist.",
 )
 
 
-def _plan_view(plan: TreatmentPlan) -> PlanView:
-    return PlanView(
+def _routine_plan(plan: TreatmentPlan) -> RoutinePlan:
+    return RoutinePlan(
         name=plan.name,
         summary=plan.summary,
         duration_weeks=plan.duration_weeks,
         steps=tuple(
-            PlanStepView(s.timing, s.title, s.instructions, s.from_week) for s in plan.steps.all()
+            RoutineStep(s.timing, s.title, s.instructions, s.from_week) for s in plan.steps.all()
         ),
-        warnings=tuple(PlanWarningView(w.level, w.text) for w in plan.warnings.all()),
+        warnings=tuple(RoutineWarning(w.level, w.text) for w in plan.warnings.all()),
     )
 
 
@@ -90,12 +90,12 @@ def refers_to_dermatologist(*, grade: int | None, recommendation: Recommendation
     return grade >= DEFAULT_REFER_FROM_GRADE
 
 
-def _with_referral(plan: PlanView, *, condition: SkinCondition, grade: int) -> PlanView:
+def _with_referral(plan: RoutinePlan, *, condition: SkinCondition, grade: int) -> RoutinePlan:
     """From the condition's referral grade up, every plan tells the shopper to see a doctor."""
     refer = condition.refer_from_grade is not None and grade >= condition.refer_from_grade
     if not refer or any(w.level == WarningLevel.SEE_DOCTOR for w in plan.warnings):
         return plan
-    return PlanView(
+    return RoutinePlan(
         plan.name, plan.summary, plan.duration_weeks, plan.steps, (REFERRAL_WARNING, *plan.warnings)
     )
 
@@ -208,7 +208,7 @@ def recommend(
     if rule is None:
         plan, lines = DEFAULT_PLAN, _default_lines()
     else:
-        plan, lines = _plan_view(rule.plan), _rule_lines(rule)
+        plan, lines = _routine_plan(rule.plan), _rule_lines(rule)
     plan = _with_referral(plan, condition=condition, grade=grade)
     return Recommendation(condition=condition, grade=grade, plan=plan, lines=lines, rule=rule)
 
@@ -219,7 +219,7 @@ def recommend_for_rule(*, rule_id: int, today: date | None = None) -> Recommenda
     rule = selectors.rule_offered(rule_id=rule_id, on=on)
     if rule is None:
         raise NotFound("This kit is not offered any more.", code="no_kit")
-    plan = _with_referral(_plan_view(rule.plan), condition=rule.condition, grade=rule.min_grade)
+    plan = _with_referral(_routine_plan(rule.plan), condition=rule.condition, grade=rule.min_grade)
     return Recommendation(
         condition=rule.condition,
         grade=rule.min_grade,

@@ -15,7 +15,9 @@ from recommendations.models import (
 
 
 @dataclass(frozen=True)
-class PlanStepView:
+class RoutineStep:
+    """One step of a routine's plan (a rule's ``PlanStep``, or one of the default plan's)."""
+
     timing: str
     title: str
     instructions: str
@@ -27,7 +29,9 @@ class PlanStepView:
 
 
 @dataclass(frozen=True)
-class PlanWarningView:
+class RoutineWarning:
+    """A warning of a routine's plan (a rule's ``PlanWarning``, or a built-in one)."""
+
     level: str
     text: str
 
@@ -37,23 +41,25 @@ class PlanWarningView:
 
 
 @dataclass(frozen=True)
-class PlanView:
+class RoutinePlan:
+    """The treatment plan a shopper is shown: a rule's ``TreatmentPlan``, or the default one."""
+
     name: str
     summary: str
     duration_weeks: int
-    steps: tuple[PlanStepView, ...]
-    warnings: tuple[PlanWarningView, ...]
+    steps: tuple[RoutineStep, ...]
+    warnings: tuple[RoutineWarning, ...]
 
     @property
-    def morning_steps(self) -> list[PlanStepView]:
+    def morning_steps(self) -> list[RoutineStep]:
         return [s for s in self.steps if s.timing in (UsageTime.MORNING, UsageTime.BOTH)]
 
     @property
-    def evening_steps(self) -> list[PlanStepView]:
+    def evening_steps(self) -> list[RoutineStep]:
         return [s for s in self.steps if s.timing in (UsageTime.EVENING, UsageTime.BOTH)]
 
     @property
-    def times(self) -> list[tuple[str, list[PlanStepView]]]:
+    def times(self) -> list[tuple[str, list[RoutineStep]]]:
         return [("Morning", self.morning_steps), ("Evening", self.evening_steps)]
 
 
@@ -87,7 +93,7 @@ class RecommendationLine:
 class Recommendation:
     condition: SkinCondition
     grade: int
-    plan: PlanView
+    plan: RoutinePlan
     lines: tuple[RecommendationLine, ...]
     # None for the default routine.
     rule: RecommendationRule | None = None
