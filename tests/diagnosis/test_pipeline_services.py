@@ -15,7 +15,7 @@ from diagnosis.models import Diagnosis
 from diagnosis.uploads import clean_selfie
 from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
-from tests.diagnosis.test_uploads import stored_names
+from tests.diagnosis.factories import stored_names
 
 pytestmark = pytest.mark.django_db
 

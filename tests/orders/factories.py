@@ -84,3 +84,34 @@ def place_order(
         card=card(card_number),
         idempotency_key=key or uuid.uuid4(),
     )
+
+
+def checkout_body(card_number="4242424242424242") -> dict:
+    return {
+        "full_name": "Sam Shopper",
+        "address_line1": "1 Main Street",
+        "city": "Lyon",
+        "postcode": "69001",
+        "country": "France",
+        "card_number": card_number,
+        "card_exp_month": 12,
+        "card_exp_year": date.today().year + 3,
+        "card_cvc": "123",
+    }
+
+
+def checkout_data(key=None, card_number=APPROVED, **overrides) -> dict:
+    data = {
+        "idempotency_key": str(key or uuid.uuid4()),
+        "email": "guest@example.com",
+        "full_name": "Sam Shopper",
+        "address_line1": "1 Main Street",
+        "address_line2": "",
+        "city": "Lyon",
+        "postcode": "69001",
+        "country": "France",
+        "card_number": card_number,
+        "card_expiry": f"12/{(date.today().year + 3) % 100:02d}",
+        "card_cvc": "123",
+    }
+    return data | overrides

@@ -17,9 +17,7 @@ from orders.services import cart as cart_services
 from orders.services import checkout as checkout_services
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, card
-from tests.orders.test_api import checkout_body
-from tests.orders.test_views import checkout_data
+from tests.orders.factories import ADDRESS, card, checkout_body, checkout_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -18,9 +18,14 @@ from orders.services import lifecycle
 from orders.session import CART_SESSION_KEY
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, CartFactory, card, recording_gateway
-from tests.orders.test_api import checkout_body
-from tests.orders.test_views import checkout_data
+from tests.orders.factories import (
+    ADDRESS,
+    CartFactory,
+    card,
+    checkout_body,
+    checkout_data,
+    recording_gateway,
+)
 
 pytestmark = pytest.mark.django_db
 

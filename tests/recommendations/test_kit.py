@@ -1,6 +1,5 @@
 """'Add the whole kit to cart', through the service and the storefront, then checkout."""
 
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -12,17 +11,15 @@ from orders.services import cart as cart_services
 from recommendations.services.kits import kit_add_to_cart
 from recommendations.services.routine import recommend
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
-from tests.recommendations.factories import RuleFactory, RuleItemFactory
+from tests.orders.factories import CartFactory, CartLineFactory
+from tests.recommendations.factories import (
+    RuleFactory,
+    RuleItemFactory,
+    cart_contents,
+    checkout_form,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def cart_contents(cart) -> dict[str, int]:
-    return {
-        line.product.name: line.quantity
-        for line in CartLine.objects.filter(cart=cart).select_related("product")
-    }
 
 
 @pytest.fixture
@@ -104,21 +101,6 @@ def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
 
 
 # --- storefront, end to end --------------------------------------------------------------------
-
-
-def checkout_form() -> dict:
-    return {
-        "idempotency_key": str(uuid.uuid4()),
-        "email": "sam@example.com",
-        "full_name": ADDRESS.full_name,
-        "address_line1": ADDRESS.line1,
-        "city": ADDRESS.city,
-        "postcode": ADDRESS.postcode,
-        "country": ADDRESS.country,
-        "card_number": "4242 4242 4242 4242",
-        "card_expiry": f"12/{card().exp_year % 100:02d}",
-        "card_cvc": "123",
-    }
 
 
 def test_add_the_whole_kit_from_the_routine_page_then_check_out(client, kit_rule):

@@ -15,11 +15,16 @@ from recommendations.models import RecommendationRule
 from recommendations.services.kits import kit_add_to_cart, kit_source
 from recommendations.services.routine import recommend
 from tests.accounts.factories import UserFactory
-from tests.orders.factories import CartFactory, recording_gateway
-from tests.orders.test_api import checkout_body
-from tests.recommendations.factories import RuleFactory, RuleItemFactory
-from tests.recommendations.test_admin import ADD_URL, form_errors, rule_form
-from tests.recommendations.test_kit import cart_contents, checkout_form
+from tests.orders.factories import CartFactory, checkout_body, recording_gateway
+from tests.recommendations.factories import (
+    ADD_URL,
+    RuleFactory,
+    RuleItemFactory,
+    cart_contents,
+    checkout_form,
+    form_errors,
+    rule_form,
+)
 
 pytestmark = pytest.mark.django_db
 
