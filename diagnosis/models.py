@@ -27,6 +27,8 @@ def _heatmap_path(instance: "Diagnosis", filename: str) -> str:
 
 class Diagnosis(models.Model):
     class Status(models.TextChoices):
+        """Every move between these is listed, and made, in ``diagnosis.services``."""
+
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
         DONE = "done", "Done"

@@ -6,7 +6,6 @@ confirmed to a stranger. Deleting is for the owner only.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,7 +18,8 @@ from accounts.authentication import api_credential_user
 from diagnosis import charts, selectors, services, session
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis
-from recommendations import services as recommendation_services
+from recommendations.services import routine
+from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
 
 HISTORY_PAGE_SIZE = 20
@@ -99,8 +99,8 @@ def _recommendation(grade: int | None):
     if grade is None:
         return None
     try:
-        return recommendation_services.recommend(grade=grade)
-    except ValidationError:
+        return routine.recommend(grade=grade)
+    except ApplicationError:
         return None
 
 
@@ -116,7 +116,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         recommendation = _recommendation(diagnosis.grade)
         context.update(
             recommendation=recommendation,
-            see_dermatologist=recommendation_services.refers_to_dermatologist(
+            see_dermatologist=routine.refers_to_dermatologist(
                 grade=diagnosis.grade, recommendation=recommendation
             ),
             bars=charts.probability_bars(

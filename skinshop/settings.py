@@ -272,11 +272,9 @@ DIAGNOSIS_GUEST_RETENTION_DAYS = env.int(
 )
 DIAGNOSIS_RETENTION_DAYS = env.int("DIAGNOSIS_RETENTION_DAYS", default=0)  # 0: the owner decides
 DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
-# recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
-RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
-ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kit_discount_offered"
+ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
