@@ -756,27 +756,59 @@ def _zone_box(
     return cx - 0.42 * a, mouth_y + 0.16 * a, cx + 0.42 * a, cy + 0.93 * b  # chin
 
 
+# Marks first, then lesions from the flattest to the most raised, so that raised ones lie on top.
+DRAW_ORDER = (
+    "pih",
+    "pie",
+    "open_comedones",
+    "closed_comedones",
+    "nodules",
+    "papules",
+    "pustules",
+)
+
+
 def _draw_acne(
     rng, img, mask, skin_ok, grade, look: Look, light, geo: FaceGeometry, forehead_top: float
 ) -> tuple[dict, list[str]]:
-    skin, dark_skin = look.skin, look.dark_skin
+    """Acne of ``grade``: diffuse redness over the chosen zones (severe grades), then marks,
+    then lesions. Returns how many of each kind found a place on the skin, and the zones."""
     recipe = GRADE_RECIPES[grade]
-    a = geo.half_width
-    n_zones = int(rng.integers(recipe.zones[0], recipe.zones[1] + 1))
-    zone_p = np.array([ZONE_AREA[z] for z in ZONES])
-    zones = (
-        list(rng.choice(ZONES, size=n_zones, replace=False, p=zone_p / zone_p.sum()))
-        if n_zones
-        else []
-    )
-    boxes = [_zone_box(z, geo, forehead_top) for z in zones]
-    weights = np.array([ZONE_AREA[z] for z in zones])
+    zones = _acne_zones(rng, recipe)
+    chosen = _Zones(zones, geo, forehead_top)
+    counts = _lesion_counts(rng, recipe)
+    everywhere = _Zones(ZONES, geo, forehead_top)
+    painter = _LesionPainter(rng, img, mask, skin_ok, look, light, geo.half_width)
+    if recipe.erythema > 0:
+        for box in chosen.boxes:
+            painter.erythema(box, recipe.erythema)
+    placed = dict.fromkeys(counts, 0)
+    for kind in DRAW_ORDER:
+        # Marks are spread over the whole face; lesions keep to the chosen zones.
+        area = chosen if kind not in MARK_TYPES and chosen.boxes else everywhere
+        for _ in range(counts[kind]):
+            spot = area.spot(rng, skin_ok)
+            if spot is not None:
+                painter.paint(kind, *spot)
+                placed[kind] += 1
+    return placed, zones
 
+
+def _acne_zones(rng: np.random.Generator, recipe: GradeRecipe) -> list[str]:
+    """The zones the lesions spread over, larger zones more often."""
+    n_zones = int(rng.integers(recipe.zones[0], recipe.zones[1] + 1))
+    if not n_zones:
+        return []
+    zone_p = np.array([ZONE_AREA[z] for z in ZONES])
+    return list(rng.choice(ZONES, size=n_zones, replace=False, p=zone_p / zone_p.sum()))
+
+
+def _lesion_counts(rng: np.random.Generator, recipe: GradeRecipe) -> dict[str, int]:
     n_com = int(rng.integers(recipe.comedones[0], recipe.comedones[1] + 1))
     n_infl = int(rng.integers(recipe.inflammatory[0], recipe.inflammatory[1] + 1))
     n_pust = int(rng.binomial(n_infl, _u(rng, 0.25, 0.5)))
     n_open = int(rng.binomial(n_com, 0.5))
-    counts = {
+    return {
         "open_comedones": n_open,
         "closed_comedones": n_com - n_open,
         "papules": n_infl - n_pust,
@@ -786,14 +818,21 @@ def _draw_acne(
         "pih": int(rng.integers(0, 5)),
         "pie": int(rng.integers(0, 3)),
     }
-    all_boxes = [_zone_box(z, geo, forehead_top) for z in ZONES]
-    all_w = np.array([ZONE_AREA[z] for z in ZONES])
-    placed = {k: 0 for k in counts}
 
-    def spot(in_zones: bool) -> tuple[float, float] | None:
-        bx, wt = (boxes, weights) if in_zones and boxes else (all_boxes, all_w)
+
+class _Zones:
+    """Face zones to place lesions in, each picked in proportion to its area."""
+
+    def __init__(self, names, geo: FaceGeometry, forehead_top: float) -> None:
+        self.boxes = [_zone_box(z, geo, forehead_top) for z in names]
+        self.weights = np.array([ZONE_AREA[z] for z in names])
+
+    def spot(self, rng: np.random.Generator, skin_ok: np.ndarray) -> tuple[float, float] | None:
+        """A point on bare skin in one of the zones, or None after 30 misses."""
         for _ in range(30):
-            x0, y0, x1, y1 = bx[rng.choice(len(bx), p=wt / wt.sum())]
+            x0, y0, x1, y1 = self.boxes[
+                rng.choice(len(self.boxes), p=self.weights / self.weights.sum())
+            ]
             x, y = _u(rng, x0, x1), _u(rng, y0, y1)
             if (
                 0 <= int(y) < skin_ok.shape[0]
@@ -803,152 +842,93 @@ def _draw_acne(
                 return x, y
         return None
 
-    lum = float(skin @ np.array([0.3, 0.59, 0.11], np.float32))
-    red = (
-        np.array([218, 100, 96], np.float32)
-        if not dark_skin
-        else np.array([120, 45, 45], np.float32)
-    )
-    deep = (
-        np.array([175, 70, 85], np.float32) if not dark_skin else np.array([85, 30, 38], np.float32)
-    )
 
-    gloss = 0.25 * lum  # a highlight as bright as it would be on this skin
+class _LesionPainter:
+    """Paints each kind of lesion or mark at a point: sizes in proportion to the face, colours
+    for the skin tone, raised lesions shaded by the light and as glossy as this skin would be.
+    Active lesions are marked in the mask; marks and redness are not."""
 
-    def lesion(kind: str, x: float, y: float) -> None:
-        if kind == "open_comedones":
-            r = a * _u(rng, 0.022, 0.03)
-            _disc(img, mask, skin_ok, x, y, r, (38, 30, 26), 0.9, raised=0, light=light, mark=True)
-        elif kind == "closed_comedones":
-            r = a * _u(rng, 0.026, 0.036)
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                x,
-                y,
-                r,
-                np.minimum(skin * 1.12 + 12, 255),
-                0.75,
-                raised=0.5,
-                light=light,
-                mark=True,
-                gloss=gloss,
-            )
-        elif kind in ("papules", "pustules"):
-            r = a * _u(rng, 0.035, 0.055)
-            _disc(
-                img, mask, skin_ok, x, y, r * 1.7, red, 0.25, raised=0, light=light, mark=False
-            )  # halo
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                x,
-                y,
-                r,
-                red,
-                0.9,
-                raised=1.0,
-                light=light,
-                mark=True,
-                gloss=gloss,
-            )
-            if kind == "pustules":
-                _disc(
-                    img,
-                    mask,
-                    skin_ok,
-                    x,
-                    y,
-                    r * 0.45,
-                    (245, 232, 170),
-                    0.95,
-                    raised=0.3,
-                    light=light,
-                    mark=True,
-                    gloss=gloss,
-                )
-        elif kind == "nodules":
-            r = a * _u(rng, 0.085, 0.13)
-            _disc(img, mask, skin_ok, x, y, r * 1.5, red, 0.3, raised=0, light=light, mark=False)
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                x,
-                y,
-                r,
-                deep,
-                0.85,
-                raised=1.6,
-                light=light,
-                mark=True,
-                gloss=gloss,
-            )
-        elif kind == "pih":
-            r = a * _u(rng, 0.03, 0.055)
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                x,
-                y,
-                r,
-                skin * np.array([0.72, 0.6, 0.55], np.float32),
-                0.45,
-                raised=0,
-                light=light,
-                mark=False,
-            )
-        else:  # pie
-            r = a * _u(rng, 0.03, 0.05)
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                x,
-                y,
-                r,
-                skin * np.array([1.0, 0.7, 0.7], np.float32),
-                0.3,
-                raised=0,
-                light=light,
-                mark=False,
-            )
+    def __init__(self, rng, img, mask, skin_ok, look: Look, light, half_width: float) -> None:
+        self.rng, self.img, self.mask, self.skin_ok = rng, img, mask, skin_ok
+        self.light, self.half_width, self.skin = light, half_width, look.skin
+        lum = float(look.skin @ np.array([0.3, 0.59, 0.11], np.float32))
+        self.gloss = 0.25 * lum  # a highlight as bright as it would be on this skin
+        if look.dark_skin:
+            self.red = np.array([120, 45, 45], np.float32)
+            self.deep = np.array([85, 30, 38], np.float32)
+        else:
+            self.red = np.array([218, 100, 96], np.float32)
+            self.deep = np.array([175, 70, 85], np.float32)
 
-    # Diffuse redness under inflamed areas (severe grades), then marks, then lesions on top.
-    if recipe.erythema > 0:
-        for x0, y0, x1, y1 in boxes:
-            _disc(
-                img,
-                mask,
-                skin_ok,
-                (x0 + x1) / 2,
-                (y0 + y1) / 2,
-                0.5 * min(x1 - x0, y1 - y0) + 1,
-                red,
-                recipe.erythema,
-                raised=0,
-                light=light,
-                mark=False,
-                soft=True,
-            )
-    for kind in (
-        "pih",
-        "pie",
-        "open_comedones",
-        "closed_comedones",
-        "nodules",
-        "papules",
-        "pustules",
-    ):
-        for _ in range(counts[kind]):
-            p = spot(in_zones=kind not in MARK_TYPES)
-            if p is not None:
-                lesion(kind, *p)
-                placed[kind] += 1
-    return placed, zones
+    def paint(self, kind: str, x: float, y: float) -> None:
+        painters = {
+            "open_comedones": self.open_comedo,
+            "closed_comedones": self.closed_comedo,
+            "papules": self.papule,
+            "pustules": self.pustule,
+            "nodules": self.nodule,
+            "pih": self.pih,
+            "pie": self.pie,
+        }
+        painters[kind](x, y)
+
+    def _radius(self, lo: float, hi: float) -> float:
+        return self.half_width * _u(self.rng, lo, hi)
+
+    def _disc(self, x, y, r, colour, opacity, *, raised=0, mark: bool, soft=False) -> None:
+        _disc(
+            self.img,
+            self.mask,
+            self.skin_ok,
+            x,
+            y,
+            r,
+            colour,
+            opacity,
+            raised=raised,
+            light=self.light,
+            mark=mark,
+            soft=soft,
+            gloss=self.gloss,
+        )
+
+    def open_comedo(self, x: float, y: float) -> None:
+        self._disc(x, y, self._radius(0.022, 0.03), (38, 30, 26), 0.9, mark=True)
+
+    def closed_comedo(self, x: float, y: float) -> None:
+        r = self._radius(0.026, 0.036)
+        self._disc(x, y, r, np.minimum(self.skin * 1.12 + 12, 255), 0.75, raised=0.5, mark=True)
+
+    def papule(self, x: float, y: float) -> float:
+        r = self._radius(0.035, 0.055)
+        self._disc(x, y, r * 1.7, self.red, 0.25, mark=False)  # halo
+        self._disc(x, y, r, self.red, 0.9, raised=1.0, mark=True)
+        return r
+
+    def pustule(self, x: float, y: float) -> None:
+        r = self.papule(x, y)
+        self._disc(x, y, r * 0.45, (245, 232, 170), 0.95, raised=0.3, mark=True)  # its head
+
+    def nodule(self, x: float, y: float) -> None:
+        r = self._radius(0.085, 0.13)
+        self._disc(x, y, r * 1.5, self.red, 0.3, mark=False)  # halo
+        self._disc(x, y, r, self.deep, 0.85, raised=1.6, mark=True)
+
+    def pih(self, x: float, y: float) -> None:
+        """Post-inflammatory hyperpigmentation: a flat brown mark."""
+        colour = self.skin * np.array([0.72, 0.6, 0.55], np.float32)
+        self._disc(x, y, self._radius(0.03, 0.055), colour, 0.45, mark=False)
+
+    def pie(self, x: float, y: float) -> None:
+        """Post-inflammatory erythema: a flat red mark."""
+        colour = self.skin * np.array([1.0, 0.7, 0.7], np.float32)
+        self._disc(x, y, self._radius(0.03, 0.05), colour, 0.3, mark=False)
+
+    def erythema(self, box: tuple[float, float, float, float], strength: float) -> None:
+        """Diffuse redness over a zone."""
+        x0, y0, x1, y1 = box
+        r = 0.5 * min(x1 - x0, y1 - y0) + 1
+        self._disc((x0 + x1) / 2, (y0 + y1) / 2, r, self.red, strength, mark=False, soft=True)
 
 
 def _disc(
