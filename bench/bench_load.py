@@ -246,6 +246,47 @@ def wrk(url: str, *, seconds: float, options: argparse.Namespace, cookie: str, s
 
 
 def main() -> None:
+    options = parse_options()
+    if not shutil.which("wrk"):
+        skip_or_fail("wrk is not installed (scripts/bench.sh installs it)")
+    try:
+        recreate_database(options.database_url)
+    except Exception as error:  # noqa: BLE001 - any failure to reach PostgreSQL
+        skip_or_fail(f"PostgreSQL is not usable at {options.database_url}: {error}")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = server_env(options, workdir)
+    server = None
+    log = workdir / "gunicorn.log"
+    try:
+        started = time.monotonic()
+        server = start_server(env, port, options, log)
+        wait_until_up(base, server, log)
+        fixtures, cookie = setup(base)
+        paths = {endpoint: endpoint.path.format(**fixtures) for endpoint in ENDPOINTS}
+        for endpoint, path in paths.items():
+            check(base, endpoint, path, cookie, fixtures)
+        print(
+            f"set-up {time.monotonic() - started:.0f} s: PostgreSQL, seeded demo catalog, "
+            f"gunicorn {options.workers} {options.worker_class} worker(s) "
+            f"(threads {options.threads_per_worker}); wrk -t{options.threads} "
+            f"-c{options.connections}, {options.rounds} round(s) × {options.duration:g} s per "
+            f"endpoint after a 1 s warm-up; {os.cpu_count()} CPU cores shared with wrk"
+        )
+        figures = measure(base, paths, cookie, options, workdir)
+    finally:
+        stop(server, options)
+
+    print_table(figures)
+    shutil.rmtree(workdir, ignore_errors=True)
+    failed = [endpoint.name for endpoint, f in figures.items() if f.errors or not f.requests]
+    if failed:
+        sys.exit(f"FAIL: errors or non-2xx answers under load: {', '.join(failed)}")
+
+
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5, help="seconds per endpoint a round")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds")
@@ -259,19 +300,12 @@ def main() -> None:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="the database to (re)create; dropped afterwards",
     )
-    options = parser.parse_args()
+    return parser.parse_args()
 
-    if not shutil.which("wrk"):
-        skip_or_fail("wrk is not installed (scripts/bench.sh installs it)")
-    try:
-        recreate_database(options.database_url)
-    except Exception as error:  # noqa: BLE001 - any failure to reach PostgreSQL
-        skip_or_fail(f"PostgreSQL is not usable at {options.database_url}: {error}")
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
+def server_env(options: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    """The production settings the server runs with, its state kept in ``workdir``."""
+    return {
         **os.environ,
         "DJANGO_ENV": "production",
         "DJANGO_DEBUG": "false",
@@ -289,77 +323,74 @@ def main() -> None:
         "VAR_DIR": str(workdir / "var"),
         "LOG_LEVEL": "WARNING",
     }
-    server = None
-    log = workdir / "gunicorn.log"
-    try:
-        started = time.monotonic()
-        run([str(PYTHON), "manage.py", "migrate", "--noinput"], env)
-        run([str(PYTHON), "manage.py", "seed_demo"], env)
-        run([str(PYTHON), "manage.py", "collectstatic", "--noinput"], env)
-        server = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "skinshop.wsgi:application",
-                f"--bind=127.0.0.1:{port}",
-                f"--workers={options.workers}",
-                f"--worker-class={options.worker_class}",
-                f"--threads={options.threads_per_worker}",
-                f"--error-logfile={log}",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        wait_until_up(base, server, log)
-        fixtures, cookie = setup(base)
-        paths = {endpoint: endpoint.path.format(**fixtures) for endpoint in ENDPOINTS}
-        for endpoint, path in paths.items():
-            check(base, endpoint, path, cookie, fixtures)
-        print(
-            f"set-up {time.monotonic() - started:.0f} s: PostgreSQL, seeded demo catalog, "
-            f"gunicorn {options.workers} {options.worker_class} worker(s) "
-            f"(threads {options.threads_per_worker}); wrk -t{options.threads} "
-            f"-c{options.connections}, {options.rounds} round(s) × {options.duration:g} s per "
-            f"endpoint after a 1 s warm-up; {os.cpu_count()} CPU cores shared with wrk"
-        )
 
-        script = workdir / "report.lua"
-        script.write_text(WRK_REPORT)
-        figures = {endpoint: Figures() for endpoint in ENDPOINTS}
-        for endpoint, path in paths.items():  # warm-up: code paths, connections, caches
-            wrk(
+
+def start_server(
+    env: dict[str, str], port: int, options: argparse.Namespace, log: Path
+) -> subprocess.Popen:
+    """Migrate, seed the demo catalog, collect the static files and start gunicorn."""
+    run([str(PYTHON), "manage.py", "migrate", "--noinput"], env)
+    run([str(PYTHON), "manage.py", "seed_demo"], env)
+    run([str(PYTHON), "manage.py", "collectstatic", "--noinput"], env)
+    return subprocess.Popen(
+        [
+            str(GUNICORN),
+            "skinshop.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={options.workers}",
+            f"--worker-class={options.worker_class}",
+            f"--threads={options.threads_per_worker}",
+            f"--error-logfile={log}",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def measure(
+    base: str,
+    paths: dict[Endpoint, str],
+    cookie: str,
+    options: argparse.Namespace,
+    workdir: Path,
+) -> dict[Endpoint, Figures]:
+    """A warm-up, then the rounds: every endpoint in turn, so load bursts hit them alike."""
+    script = workdir / "report.lua"
+    script.write_text(WRK_REPORT)
+    figures = {endpoint: Figures() for endpoint in ENDPOINTS}
+    for endpoint, path in paths.items():  # warm-up: code paths, connections, caches
+        wrk(
+            base + path,
+            seconds=1,
+            options=options,
+            cookie=cookie if endpoint.with_cart else "",
+            script=script,
+        )
+    for _ in range(options.rounds):
+        for endpoint, path in paths.items():
+            report = wrk(
                 base + path,
-                seconds=1,
+                seconds=options.duration,
                 options=options,
                 cookie=cookie if endpoint.with_cart else "",
                 script=script,
             )
-        for _ in range(options.rounds):
-            for endpoint, path in paths.items():
-                report = wrk(
-                    base + path,
-                    seconds=options.duration,
-                    options=options,
-                    cookie=cookie if endpoint.with_cart else "",
-                    script=script,
-                )
-                figures[endpoint].add(report)
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        try:
-            recreate_database(options.database_url, drop_only=True)
-        except Exception as error:  # noqa: BLE001 - report, the figures still stand
-            print(f"note: could not drop the bench database: {error}")
+            figures[endpoint].add(report)
+    return figures
 
-    print_table(figures)
-    shutil.rmtree(workdir, ignore_errors=True)
-    failed = [endpoint.name for endpoint, f in figures.items() if f.errors or not f.requests]
-    if failed:
-        sys.exit(f"FAIL: errors or non-2xx answers under load: {', '.join(failed)}")
+
+def stop(server: subprocess.Popen | None, options: argparse.Namespace) -> None:
+    """Stop gunicorn and drop the bench database."""
+    if server is not None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    try:
+        recreate_database(options.database_url, drop_only=True)
+    except Exception as error:  # noqa: BLE001 - report, the figures still stand
+        print(f"note: could not drop the bench database: {error}")
 
 
 def print_table(figures: dict[Endpoint, Figures]) -> None:

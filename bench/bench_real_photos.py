@@ -22,6 +22,7 @@ import argparse
 import resource
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -80,67 +81,63 @@ def independent_check(analyzer: Analyzer, rng: np.random.Generator) -> None:
     print("astronaut (independent check), painted lesions " + "; ".join(row))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acne04", default=str(ROOT.parent / "shared" / "data" / "acne04"))
-    parser.add_argument("--split", default="valid")
-    parser.add_argument("--checkpoint", default=None, help="default: the shipped real model")
-    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
-    parser.add_argument("--threads", type=int, default=2)
-    args, _ = parser.parse_known_args()
-    if not (Path(args.acne04) / "manifest.csv").is_file():
-        print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
-        return 0
-    torch.set_num_threads(args.threads)
-    photos = acne04.read_folder(args.acne04, args.split)
-    if args.limit:
-        photos = photos[: args.limit]
-    analyzer = Analyzer.load(args.checkpoint)
-    print(
-        f"model {analyzer.model_info}; {len(photos)} {args.split} photographs; "
-        f"RSS after loading {rss_mb():.0f} MB"
-    )
+@dataclass
+class Readings:
+    """What the analyzer said about each photograph, in the order analysed."""
 
-    refused: dict[str, int] = {}
-    withheld: dict[str, int] = {}
-    levels, scores, grades, answered, hits = [], [], [], [], []
-    seconds, ratios = [], []
+    refused: dict[str, int] = field(default_factory=dict)  # per refusal code
+    withheld: dict[str, int] = field(default_factory=dict)  # answered unreliable, per code
+    levels: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    grades: list[int] = field(default_factory=list)
+    answered: list[bool] = field(default_factory=list)
+    hits: list[bool] = field(default_factory=list)  # heatmap peak in a lesion box
+    seconds: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # analysis time / one plain forward
+
+
+def read_photos(analyzer: Analyzer, photos) -> Readings:
+    out = Readings()
     for i, photo in enumerate(photos):
         data = photo.path.read_bytes()
         started = time.perf_counter()
         try:
             result = analyzer.analyze(data, k=10, seed=0)
         except AnalysisError as exc:
-            refused[exc.code] = refused.get(exc.code, 0) + 1
+            out.refused[exc.code] = out.refused.get(exc.code, 0) + 1
             continue
-        seconds.append(time.perf_counter() - started)
+        out.seconds.append(time.perf_counter() - started)
         if i % 4 == 0:  # the baseline in the same rounds: one plain forward of the same face
             x = xai.to_tensor(result.face, mean=analyzer.mean, std=analyzer.std)
             t = time.perf_counter()
             with torch.inference_mode():
                 analyzer.model(x)
-            ratios.append(seconds[-1] / (time.perf_counter() - t))
-        levels.append(photo.level)
-        scores.append(result.score)
-        grades.append(result.grade)
-        answered.append(result.reliable)
+            out.ratios.append(out.seconds[-1] / (time.perf_counter() - t))
+        out.levels.append(photo.level)
+        out.scores.append(result.score)
+        out.grades.append(result.grade)
+        out.answered.append(result.reliable)
         if not result.reliable:
-            withheld[result.abstain["code"]] = withheld.get(result.abstain["code"], 0) + 1
+            code = result.abstain["code"]
+            out.withheld[code] = out.withheld.get(code, 0) + 1
         boxes = acne04.boxes_in_crop(photo.boxes, result.face_matrix, analyzer.input_size)
         if len(boxes):
             peak = np.unravel_index(int(np.argmax(result.heatmap)), result.heatmap.shape)
-            hits.append(bool(realeval.box_mask(boxes, analyzer.input_size)[peak]))
-    n = len(photos)
-    levels, scores, grades = np.array(levels), np.array(scores), np.array(grades)
-    answered = np.array(answered, bool)
+            out.hits.append(bool(realeval.box_mask(boxes, analyzer.input_size)[peak]))
+    return out
+
+
+def print_grading(r: Readings, n: int) -> None:
+    levels, scores, grades = np.array(r.levels), np.array(r.scores), np.array(r.grades)
+    answered = np.array(r.answered, bool)
     report = realeval.hayashi_report(levels, scores, grades)
     answered_report = realeval.hayashi_report(levels[answered], scores[answered], grades[answered])
     print(
         f"analysed {len(levels)}/{n} = {len(levels) / n:.3f} (target >= 0.95); "
-        f"refused {refused or 'none'}"
+        f"refused {r.refused or 'none'}"
     )
     print(
-        f"answered {answered.sum()}/{n} = {answered.sum() / n:.3f}; withheld {withheld or 'none'}"
+        f"answered {answered.sum()}/{n} = {answered.sum() / n:.3f}; withheld {r.withheld or 'none'}"
     )
     print(
         f"4 levels, all analysed: accuracy {report['accuracy']:.3f} (target >= 0.65; Wu et al. "
@@ -156,14 +153,17 @@ def main() -> int:
         "mean score per level:",
         [round(float(scores[levels == lv].mean()), 2) for lv in range(4) if (levels == lv).any()],
     )
-    print(f"heatmap peak in a lesion box (k=10): {np.mean(hits):.3f} of {len(hits)} photographs")
+    print(
+        f"heatmap peak in a lesion box (k=10): {np.mean(r.hits):.3f} of {len(r.hits)} photographs"
+    )
 
-    # Clear skin and painted lesions, on the mild photographs with their lesions erased.
-    rng = np.random.default_rng(0)
+
+def lesion_free_check(analyzer: Analyzer, photos, rng: np.random.Generator) -> None:
+    """Clear skin and painted lesions, on the mild photographs with their lesions erased."""
+    from diagnosis.ml.face import load_image
+
     clear_grades, painted = [], []
     for photo in [p for p in photos if p.level == 0][:30]:
-        from diagnosis.ml.face import load_image
-
         bare = acne04.erase_lesions(np.asarray(load_image(photo.path)), photo.boxes)
         row = []
         for count in (0, 10, 30, 80):
@@ -191,12 +191,37 @@ def main() -> int:
             f"{realeval.spearman(counts, values):.3f}"
         )
 
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--acne04", default=str(ROOT.parent / "shared" / "data" / "acne04"))
+    parser.add_argument("--split", default="valid")
+    parser.add_argument("--checkpoint", default=None, help="default: the shipped real model")
+    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
+    parser.add_argument("--threads", type=int, default=2)
+    args, _ = parser.parse_known_args()
+    if not (Path(args.acne04) / "manifest.csv").is_file():
+        print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
+        return 0
+    torch.set_num_threads(args.threads)
+    photos = acne04.read_folder(args.acne04, args.split)
+    if args.limit:
+        photos = photos[: args.limit]
+    analyzer = Analyzer.load(args.checkpoint)
+    print(
+        f"model {analyzer.model_info}; {len(photos)} {args.split} photographs; "
+        f"RSS after loading {rss_mb():.0f} MB"
+    )
+    readings = read_photos(analyzer, photos)
+    print_grading(readings, len(photos))
+    rng = np.random.default_rng(0)
+    lesion_free_check(analyzer, photos, rng)
     independent_check(analyzer, rng)
 
-    s = np.array(seconds)
+    s = np.array(readings.seconds)
     print(
         f"analysis with k=10: median {np.median(s):.3f} s, p90 {np.quantile(s, 0.9):.3f} s "
-        f"(target <= 1 s); ratio to a plain forward: median {np.median(ratios):.1f}x"
+        f"(target <= 1 s); ratio to a plain forward: median {np.median(readings.ratios):.1f}x"
     )
     print(f"peak RSS {rss_mb():.0f} MB (target: worker < 1500 MB)")
     return 0

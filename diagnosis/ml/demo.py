@@ -4,6 +4,7 @@ training, then write DIR/demo.pt and DIR/SYNTHETIC_MODEL_CARD.md and print the f
 
 import argparse
 import json
+import string
 import time
 from pathlib import Path
 from typing import Any
@@ -250,128 +251,73 @@ def _weakest_grades(reports: dict[str, dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+# The card's text, with ${name} placeholders that _card_values fills.
+CARD_TEMPLATE = Path(__file__).parent / "cards" / "synthetic.md"
+# Shown as the checkpoint's metadata (and its "training" part) hold them.
+_CARD_META_KEYS = (
+    "name version data_hash arch face_margin input_size mean std target_layer decision_rule"
+).split()
+_CARD_TRAINING_KEYS = (
+    "train_images val_images skipped_no_face dropout lambda_mse lambda_ce lambda_aux lr "
+    "weight_decay batch_size epochs patience threads"
+).split()
+
+
 def model_card(
     meta: dict[str, Any], reports: dict[str, dict[str, Any]], *, checkpoint_mb: float = 0.0
 ) -> str:
+    """SYNTHETIC_MODEL_CARD.md: the checkpoint's metadata and the held-out ``reports``."""
+    template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
+    return template.substitute(_card_values(meta, reports, checkpoint_mb))
+
+
+def _card_values(
+    meta: dict[str, Any], reports: dict[str, dict[str, Any]], checkpoint_mb: float
+) -> dict[str, Any]:
     t = meta["training"]
     gen, timings = t["generator"], t.get("timings_s", {})
-    val = meta["metrics"]["validation"]
-    rules = {k: r["rules"] for k, r in reports.items()} | {"validation": val["rules"]}
-    rule_rows = "\n".join(
+    return {
+        **{k: meta[k] for k in _CARD_META_KEYS},
+        **{k: t[k] for k in _CARD_TRAINING_KEYS},
+        **{
+            f"{s}_{f}": gen[s][f]
+            for s in ("train", "heldout", "shifted")
+            for f in ("n", "seed", "style")
+        },
+        "val_fraction": f"{t['val_fraction']:.0%}",
+        "train_seconds": f"{t['seconds']:.0f}",
+        "n_grades": len(meta["scale"]["labels"]),
+        "grade_labels": ", ".join(meta["scale"]["labels"]),
+        "aux_heads": ", ".join(f"`{k}` ({len(v)} classes)" for k, v in meta["aux_heads"].items())
+        or "none",
+        "heatmap_threshold": meta.get("heatmap_threshold", "n/a"),
+        "best_epoch": meta["metrics"]["best_epoch"],
+        "generate_time": _secs(timings.get("generate")),
+        "normalize_time": _secs(timings.get("normalize_faces")),
+        "build_minutes": _minutes(timings),
+        "checkpoint_mb": f"{checkpoint_mb:.1f}",
+        "calibration_n": _calibration_n(meta),
+        "calibration_seed": meta.get("heatmap_calibration", {}).get("seed", "n/a"),
+        "calibration_table": _calibration_table(meta),
+        "rule_rows": _rule_rows(meta, reports),
+        "metrics_table": _metrics_table(reports),
+        "recall_table": _recall_table(reports),
+        "group_table": _group_table(reports),
+        "group_sizes": _group_sizes(reports),
+        "ci95": f"{_ci95(reports):.2f}",
+        "weakest_grades": _weakest_grades(reports),
+    }
+
+
+def _rule_rows(meta: dict[str, Any], reports: dict[str, dict[str, Any]]) -> str:
+    """MAE of each decision rule on each held-out set and on validation."""
+    rules = {k: r["rules"] for k, r in reports.items()} | {
+        "validation": meta["metrics"]["validation"]["rules"]
+    }
+    return "\n".join(
         f"| {k} | " + " | ".join(_pct(v[r]) for r in ("round", "argmax", "expectation")) + " |"
         for k, v in rules.items()
     )
-    return f"""# Model card — {meta["name"]} v{meta["version"]}
-
-**Not a medical device.** This model grades acne severity on *synthetic* selfies. It is shipped
-so that the shop works out of the box; it has never been validated on real photographs and must
-not be used to diagnose anyone.
-
-## Data
-- Procedural synthetic selfies from `diagnosis.ml.synth` (no real photo inside): six skin-tone
-  groups (I-VI), varied face shapes, hair, backgrounds, lighting, pose, camera noise and JPEG
-  quality; acne lesions whose types, counts and spread follow the GEA grade definitions.
-- Training: {gen["train"]["n"]} images, style `{gen["train"]["style"]}`,
-  seed {gen["train"]["seed"]}, balanced over grades; {t["train_images"]} used for training
-  and {t["val_images"]} (a stratified
-  {t["val_fraction"]:.0%}) for validation; {t["skipped_no_face"]} skipped (no usable face).
-- Held-out test sets never used for training or model selection: `heldout` — {gen["heldout"]["n"]}
-  images of the same style with another seed ({gen["heldout"]["seed"]}); `shifted` —
-  {gen["shifted"]["n"]} images of the generator style `{gen["shifted"]["style"]}` (other lighting,
-  backgrounds, noise and JPEG ranges), seed {gen["shifted"]["seed"]}.
-- Data hash (training images + labels): `{meta["data_hash"]}`.
-
-## Model
-- `SkinNet`: torchvision **{meta["arch"]}** encoder trained from scratch (no ImageNet weights),
-  global average pooling, dropout {t["dropout"]}, fully connected heads: a **regressor** (one
-  score on the scale), a **classifier** over the {len(meta["scale"]["labels"])} GEA grades
-  ({", ".join(meta["scale"]["labels"])}), and auxiliary heads
-  {", ".join(f"`{k}` ({len(v)} classes)" for k, v in meta["aux_heads"].items()) or "none"}.
-- Loss: {t["lambda_mse"]}·MSE + {t["lambda_ce"]}·CE + {t["lambda_aux"]}·CE per auxiliary head
-  (masked where the label is unknown).
-- Input: the face normalized by `face.normalize_face` (eyes levelled, margin
-  {meta["face_margin"]}), resized to **{meta["input_size"]}×{meta["input_size"]}** RGB, scaled to
-  [0, 1] and normalized with mean {meta["mean"]} and std {meta["std"]}.
-- Grad-CAM target layer: `{meta["target_layer"]}`; heatmap threshold
-  {meta.get("heatmap_threshold", "n/a")} (see Heatmap below).
-- Weights stored in float16 (loaded back as float32).
-
-## Training
-AdamW (lr {t["lr"]}, weight decay {t["weight_decay"]}), one-cycle schedule, batch
-{t["batch_size"]}, up to {t["epochs"]} epochs with early stopping on validation MAE (patience
-{t["patience"]}); best epoch {meta["metrics"]["best_epoch"]}. Augmentation: horizontal flip,
-small affine (±6°, ±4 % shift, ±6 % scale), brightness/contrast/saturation, colour cast
-(±6 % per channel), slight blur,
-sensor noise. {t["threads"]} CPU threads;
-training took {t["seconds"]:.0f} s; generating the images took {_secs(timings.get("generate"))} and
-normalizing the training faces {_secs(timings.get("normalize_faces"))}.
-
-## Build
-- `make model` runs `python -m diagnosis.ml build-demo --out diagnosis/ml/weights`: it generates
-  the images with the fixed seeds above, normalizes the faces, trains and evaluates; the same
-  code gives the same model. On 2 CPU cores it took about {_minutes(timings)} minutes, more than a
-  shopper's install should wait, so the weights ship in git ({checkpoint_mb:.1f} MB, float16).
-- `build-demo --out diagnosis/ml/weights --evaluate-only` evaluates the shipped weights again and
-  rewrites this card and the confusion matrices.
-
-## Heatmap
-The averaged k=10 Grad-CAM map keeps values from the threshold up. The threshold is this model's
-own: the candidate with the best mean F1 between the region kept and the generator's lesion masks
-(dilated by 3 % of the side) on {_calibration_n(meta)} calibration selfies of grades 1–5 (seed
-{meta.get("heatmap_calibration", {}).get("seed", "n/a")}, used for nothing else):
-
-{_calibration_table(meta)}
-
-## Decision rule
-The integer grade is read with the rule of lowest validation MAE among rounded regression,
-classifier argmax and the expectation of the softmax distribution: **{meta["decision_rule"]}**.
-MAE of each rule:
-
-| set | round | argmax | expectation |
-|---|---|---|---|
-{rule_rows}
-
-## Metrics (held-out synthetic images)
-Targets: exact accuracy ≥ 0.85, MAE ≤ 0.2, no skin-tone group more than 0.1 below the others.
-
-{_metrics_table(reports)}
-
-Recall per grade:
-
-{_recall_table(reports)}
-
-Per skin-tone group:
-
-{_group_table(reports)}
-
-Confusion matrices: `demo.confusion.heldout.png`, `demo.confusion.shifted.png`; training curves:
-`demo.curves.png`.
-
-## Limitations
-- Trained and tested on synthetic images only. Real skin, real acne, real cameras and real
-  lighting differ from the generator; the figures above say nothing about real selfies.
-- Not a medical device; not validated clinically; not for diagnosis or treatment decisions.
-- The face must be found by OpenCV's Haar cascades (frontal faces, eyes visible).
-- Skin-tone groups are the generator's six Fitzpatrick-like groups, not a measured skin type.
-- {_group_sizes(reports)} held-out images per skin-tone group: each group's accuracy is known
-  to about ±{_ci95(reports):.2f} (95 %), so the ranking of groups close to each other is partly
-  chance.
-- Weakest grade on each set (recall):
-  {_weakest_grades(reports)}.
-- A change of generator style costs accuracy (`shifted` above): the model still leans on the
-  generator's default look.
-
-## Retraining on real labelled selfies
-- CSV manifest: `path,grade[,gender][,ethnicity]` (paths relative to the CSV; extra columns are
-  kept), then `python -m diagnosis.ml train --data manifest.csv --out model.pt` and
-  `python -m diagnosis.ml evaluate --data test.csv --checkpoint model.pt --json`.
-- ACNE04: `train --data NNEW_trainval_0.txt --images Classification/JPEGImages --out model.pt`
-  (split files of `name label` lines). ACNE04's labels use a 4-level scale, not GEA: train with a
-  matching scale.
-- Starting from ImageNet weights helps on real photos: on an online machine,
-  `torch.save(torchvision.models.resnet18(weights="IMAGENET1K_V1").state_dict(), "r18.pth")`, then
-  `train --imagenet-weights r18.pth`. Point the shop at the new file through its model setting.
-"""
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -360,6 +360,48 @@ def finish(
     train = acne04.prepare(
         acne04.read_folder(acne04_root, "train"), size=size, margin=margin, cache_dir=work, log=log
     )
+    judged = _judge_candidates(candidates, valid, log)
+    best = max(
+        judged,
+        key=lambda a: (
+            judged[a]["report"]["hayashi"]["accuracy"],
+            -judged[a]["report"]["hayashi"]["mae"],
+        ),
+    )
+    chosen = judged[best]
+    model, meta = chosen["model"], chosen["meta"]
+    abstention, fit = _abstention(chosen, valid, train, work, size, margin, log)
+    heatmaps = _heatmaps(model, meta, valid, work, size, heatmap_limit, log)
+    synthetic = synthetic_held_out(candidates[best], work, log, n=synthetic_n)
+
+    meta = dict(meta)
+    meta.update(
+        target_layer=heatmaps["layer"],
+        heatmap_threshold=heatmaps["threshold"],
+        temperature=abstention["temperature"],
+        confidence_threshold=abstention["confidence_threshold"],
+        ood_threshold=abstention["ood_threshold"],
+    )
+    meta["metrics"] = {
+        **meta.get("metrics", {}),
+        "acne04_valid": chosen["report"],
+        "candidates": {a: j["report"] for a, j in judged.items()},
+        "answered": abstention["rows"],
+        "heatmaps": heatmaps["table"],
+        "heatmap_thresholds": heatmaps["thresholds"],
+        "literature": LITERATURE,
+        **synthetic,
+    }
+    final, card = _write_model(out, work, model, meta, fit)
+    log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
+    log(summary(meta))
+    return meta
+
+
+def _judge_candidates(
+    candidates: dict[str, Path], valid: acne04.Crops, log
+) -> dict[str, dict[str, Any]]:
+    """Each candidate judged on the valid split, with the share of it the normalization took."""
     judged = {arch: judge(Path(p), valid) for arch, p in candidates.items()}
     n_valid = int(valid.select("photo").sum()) + len(valid.failures)
     for j in judged.values():
@@ -372,17 +414,27 @@ def finish(
             f"Spearman {h['spearman_level_score']:.3f}; lesion-free clear/almost "
             f"{j['report']['lesion_free']['clear_or_almost']:.3f}"
         )
-    best = max(
-        judged,
-        key=lambda a: (
-            judged[a]["report"]["hayashi"]["accuracy"],
-            -judged[a]["report"]["hayashi"]["mae"],
-        ),
-    )
-    chosen = judged[best]
-    model, meta = chosen["model"], chosen["meta"]
-    valid_out = chosen["outputs"]
+    return judged
+
+
+def _abstention(
+    chosen: dict[str, Any],
+    valid: acne04.Crops,
+    train: acne04.Crops,
+    work: Path,
+    size: int,
+    margin: float,
+    log,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """When the chosen model should not answer: its temperature, out-of-distribution fit and
+    thresholds, and the share answered against accuracy (rows). Returns those and the fit."""
+    from .build import SYNTH_TRAIN_SEED, SYNTH_VAL_SEED
+
+    model, meta, valid_out = chosen["model"], chosen["meta"], chosen["outputs"]
     photo = valid.select("photo")
+
+    def features(images: np.ndarray) -> np.ndarray:
+        return predict_images(model, images, meta["mean"], meta["std"])["features"]
 
     # Confidence: temperature-scaled probability of the decided grade or a neighbour.
     temperature = fit_temperature(valid_out["logits"], valid.grades)
@@ -393,18 +445,11 @@ def finish(
     ).numpy()
     # Out of distribution: distance to the features of everything it learned from (real and
     # synthetic); the threshold lets through all but 1 % of the selection images.
-    from .build import SYNTH_TRAIN_SEED, SYNTH_VAL_SEED
-
     seen = [train.images, *_synthetic_faces(work, SYNTH_TRAIN_SEED, size, margin)]
-    fit = fit_ood(
-        np.concatenate(
-            [predict_images(model, x, meta["mean"], meta["std"])["features"] for x in seen]
-        )
-    )
+    fit = fit_ood(np.concatenate([features(x) for x in seen]))
     distances = ood_distance(valid_out["features"], fit)
     selection = [distances] + [
-        ood_distance(predict_images(model, x, meta["mean"], meta["std"])["features"], fit)
-        for x in _synthetic_faces(work, SYNTH_VAL_SEED, size, margin)
+        ood_distance(features(x), fit) for x in _synthetic_faces(work, SYNTH_VAL_SEED, size, margin)
     ]
     ood_threshold = float(np.quantile(np.concatenate(selection), OOD_QUANTILE))
     familiar = distances <= ood_threshold
@@ -415,64 +460,56 @@ def finish(
         f"temperature {temperature:.2f}; OOD threshold {ood_threshold:.2f}; "
         f"confidence >= {confidence_threshold}"
     )
+    figures = {
+        "temperature": temperature,
+        "ood_threshold": ood_threshold,
+        "confidence_threshold": confidence_threshold,
+        "rows": rows,
+    }
+    return figures, fit
 
-    # Heatmaps against the lesion boxes.
+
+def _heatmaps(
+    model, meta: dict[str, Any], valid: acne04.Crops, work: Path, size: int, limit: int, log
+) -> dict[str, Any]:
+    """The heatmaps against the lesion boxes: the layer that points best, its threshold, the
+    study's table, and overlays of a few photographs in WORK."""
     layers = (
         ["encoder.blocks.4", "encoder.blocks.7", "encoder.blocks.10", "encoder.blocks.15"]
         if meta["arch"].startswith("efficientnet")
         else ["encoder.layer2", "encoder.layer3", "encoder.layer4"]
     )
-    photo_idx = np.flatnonzero(photo)
-    study = heatmap_study(
-        model,
-        meta,
-        valid.images[photo_idx],
-        [valid.boxes[i] for i in photo_idx],
-        layers=layers,
-        limit=heatmap_limit,
-        log=log,
-    )
+    photo_idx = np.flatnonzero(valid.select("photo"))
+    images, boxes = valid.images[photo_idx], [valid.boxes[i] for i in photo_idx]
+    study = heatmap_study(model, meta, images, boxes, layers=layers, limit=limit, log=log)
     best_layer = max(layers, key=lambda layer: study["table"][f"{layer}|k=10"]["pointing"])
     maps = study["maps"][(best_layer, 10)]
-    masks = [box_mask(valid.boxes[photo_idx[i]], size) for i in study["chosen"]]
+    masks = [box_mask(boxes[i], size) for i in study["chosen"]]
     threshold, threshold_table = choose_threshold(maps, masks)
     overlays_png(
-        valid.images[photo_idx],
-        [valid.boxes[i] for i in photo_idx],
-        maps,
-        study["chosen"],
-        threshold,
-        work / "overlays.acne04-valid.png",
+        images, boxes, maps, study["chosen"], threshold, work / "overlays.acne04-valid.png"
     )
-
-    synthetic = synthetic_held_out(candidates[best], work, log, n=synthetic_n)
-
-    meta = dict(meta)
-    meta.update(
-        target_layer=best_layer,
-        heatmap_threshold=threshold,
-        temperature=temperature,
-        confidence_threshold=confidence_threshold,
-        ood_threshold=ood_threshold,
-    )
-    meta["metrics"] = {
-        **meta.get("metrics", {}),
-        "acne04_valid": chosen["report"],
-        "candidates": {a: j["report"] for a, j in judged.items()},
-        "answered": rows,
-        "heatmaps": study["table"],
-        "heatmap_thresholds": {str(k): v for k, v in threshold_table.items()},
-        "literature": LITERATURE,
-        **synthetic,
+    return {
+        "layer": best_layer,
+        "threshold": threshold,
+        "table": study["table"],
+        "thresholds": {str(k): v for k, v in threshold_table.items()},
     }
+
+
+def _write_model(
+    out: Path, work: Path, model, meta: dict[str, Any], fit: dict[str, np.ndarray]
+) -> tuple[Path, Path]:
+    """OUT/real.pt (float16, with the OOD statistics), WORK/real-metrics.json and
+    OUT/MODEL_CARD.md; returns the checkpoint and the card."""
+    from .realcard import model_card
+
     extra = {k: torch.from_numpy(v) for k, v in fit.items()}
     final = out / "real.pt"
     ckpt.save_checkpoint(
         final, model, meta, half=True, extra={f"ood.{k}": v for k, v in extra.items()}
     )
     (work / "real-metrics.json").write_text(json.dumps(meta["metrics"], indent=1, default=str))
-    from .realcard import model_card
-
     card = out / "MODEL_CARD.md"
     card.write_text(
         model_card(
@@ -482,9 +519,7 @@ def finish(
         ),
         encoding="utf-8",
     )
-    log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
-    log(summary(meta))
-    return meta
+    return final, card
 
 
 def summary(meta: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import copy
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,11 +184,175 @@ def train_model(
     quiet: bool = False,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train a SkinNet on a FaceDataset (validation: a stratified share, or ``val_dataset``)."""
+    """Train a SkinNet on a FaceDataset (validation: a stratified share, or ``val_dataset``).
+
+    Each epoch is ``train_one_epoch`` then ``evaluate`` on the validation images; the weights of
+    the epoch with the lowest validation MAE are kept."""
     if config.arch not in ARCHS:
         raise ValueError(f"unknown architecture {config.arch!r}")
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
+    train_view, val_view = _split(dataset, config, scale, val_dataset)
+    augment = BatchAugment(seed=config.seed) if config.augment else None
+    model, encoder_init, frozen = _build_model(dataset, config, scale)
+    weights = LossWeights(mse=config.lambda_mse, ce=config.lambda_ce, aux_default=config.lambda_aux)
+    loader = DataLoader(
+        train_view,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=len(train_view) > config.batch_size,
+        generator=torch.Generator().manual_seed(config.seed),
+    )
+    optimizer, scheduler = _optimizer(model, config, steps=config.epochs * len(loader))
+    log(
+        f"training {config.arch} at {config.input_size}px on {len(train_view)} images, "
+        f"validating on {len(val_view)}; {config.epochs} epochs max"
+    )
+    history: list[dict[str, float]] = []
+    best = _BestEpoch()
+    started = time.monotonic()
+    for epoch in range(1, config.epochs + 1):
+        torch.manual_seed(config.seed * 1000 + epoch)  # dropout draws from the global generator
+        train_loss = train_one_epoch(
+            model,
+            loader,
+            optimizer,
+            scheduler,
+            weights,
+            mean=dataset.mean,
+            std=dataset.std,
+            augment=augment,
+            frozen=frozen,
+            desc=f"epoch {epoch}/{config.epochs}",
+            quiet=quiet,
+        )
+        val = evaluate(model, val_view, weights)
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "val_loss": val.loss,
+            **{f"val_mae_{r}": v for r, v in val.maes.items()},
+            "seconds": time.monotonic() - started,
+        }
+        history.append(row)
+        log(
+            f"epoch {epoch}: train loss {row['train_loss']:.3f}  val loss {val.loss:.3f}  val MAE "
+            + "  ".join(f"{r} {v:.3f}" for r, v in val.maes.items())
+            + f"  ({row['seconds']:.0f}s)"
+        )
+        if not best.update(epoch, val.maes[val.rule], model) and best.stale >= config.patience:
+            log(f"early stop: no better validation MAE for {config.patience} epochs")
+            break
+        if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
+            log(f"time budget of {config.max_minutes} min reached")
+            break
+    model.load_state_dict(best.state)
+    model = model.to(memory_format=torch.contiguous_format)
+    model.eval()
+    final = evaluate(model, val_view, weights)
+    val_groups = [val_view.base.group_of(int(i)) for i in val_view.indices]
+    report = full_report(
+        regression=final.outputs["regression"],
+        probs=final.outputs["probs"],
+        true=final.outputs["grades"],
+        rule=final.rule,
+        groups=val_groups,
+    )
+    log(f"best epoch {best.epoch}: decision rule {final.rule!r} (validation MAE {final.maes})")
+    meta = _metadata(dataset, config, scale, rule=final.rule, report=report, best_epoch=best.epoch)
+    meta["training"].update(
+        encoder_init=encoder_init,
+        train_images=len(train_view),
+        val_images=len(val_view),
+        skipped_no_face=len(dataset.failures),
+        seconds=round(time.monotonic() - started, 1),
+    )
+    meta["history"] = history
+    return TrainResult(model=model, meta=meta, history=history)
+
+
+def train_one_epoch(
+    model: SkinNet,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    weights: LossWeights,
+    *,
+    mean: Tensor,
+    std: Tensor,
+    augment: BatchAugment | None = None,
+    frozen: Sequence[torch.nn.Module] = (),
+    desc: str = "",
+    quiet: bool = False,
+) -> float:
+    """One pass over the training batches (uint8 images, augmented, then normalized with
+    ``mean`` and ``std``), stepping the scheduler per batch; returns the mean training loss."""
+    model.train()
+    for module in frozen:
+        module.eval()  # frozen layers keep their ImageNet batch statistics too
+    total, count = 0.0, 0
+    bar = _progress(loader, quiet=quiet, desc=desc, unit="batch")
+    for raw, targets in bar:
+        x = raw.float() / 255.0
+        if augment is not None:
+            x = augment(x)
+        x = (x - mean) / std
+        outputs = model(x.contiguous(memory_format=torch.channels_last))
+        loss, parts = combined_loss(outputs, targets, weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total += parts["total"] * len(x)
+        count += len(x)
+        bar.set_postfix(loss=f"{total / count:.3f}")
+    return total / max(count, 1)
+
+
+@dataclass
+class Evaluation:
+    outputs: dict[str, np.ndarray]  # predict_dataset's regression, probs and grades
+    rule: str  # the decision rule of lowest MAE
+    maes: dict[str, float]  # MAE of each decision rule
+    loss: float  # the combined grade loss (no auxiliary heads)
+
+
+def evaluate(model: SkinNet, dataset, weights: LossWeights) -> Evaluation:
+    """The model's validation figures on ``dataset`` (normalized images)."""
+    out = predict_dataset(model, dataset)
+    rule, maes = choose_rule(out["regression"], out["probs"], out["grades"])
+    with torch.no_grad():
+        loss = float(
+            combined_loss(
+                {
+                    "regression": torch.from_numpy(out["regression"]),
+                    "logits": torch.from_numpy(out["probs"]).clamp_min(1e-8).log(),
+                },
+                {"grade": torch.from_numpy(out["grades"]).long()},
+                weights,
+            )[1]["total"]
+        )
+    return Evaluation(outputs=out, rule=rule, maes=maes, loss=loss)
+
+
+class _BestEpoch:
+    """The epoch of lowest validation MAE so far, with a copy of its weights."""
+
+    def __init__(self) -> None:
+        self.mae, self.epoch, self.state, self.stale = math.inf, 0, None, 0
+
+    def update(self, epoch: int, mae: float, model: SkinNet) -> bool:
+        """Keep ``epoch`` if it is better; returns whether it was (else counts a stale epoch)."""
+        if mae < self.mae - 1e-6:
+            self.mae, self.epoch, self.stale = mae, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+            return True
+        self.stale += 1
+        return False
+
+
+def _split(dataset, config: TrainConfig, scale: Scale, val_dataset) -> tuple[_View, _View]:
+    """The training view (raw images, for augmentation) and the validation view."""
     grades = dataset.grades.numpy()
     if len(grades) == 0:
         raise ValueError("no training image with a usable face")
@@ -204,9 +368,13 @@ def train_model(
         val_view = _View(val_dataset, np.arange(len(val_dataset)))
     if len(val_view) == 0:
         raise ValueError("the validation split is empty: give more images per grade")
-    train_view = _View(dataset, train_idx, raw=True)
-    augment = BatchAugment(seed=config.seed) if config.augment else None
+    return _View(dataset, train_idx, raw=True), val_view
 
+
+def _build_model(
+    dataset, config: TrainConfig, scale: Scale
+) -> tuple[SkinNet, str, list[torch.nn.Module]]:
+    """The network, how its encoder was initialized, and its frozen modules."""
     aux_heads = {name: len(vocab) for name, vocab in dataset.aux_vocab.items()}
     model = SkinNet(
         arch=config.arch, num_grades=scale.num_grades, aux_heads=aux_heads, dropout=config.dropout
@@ -217,104 +385,29 @@ def train_model(
         used = model.load_imagenet_weights(None if bundled else config.imagenet_weights)
         encoder_init = f"ImageNet ({Path(used).name})"
     frozen = _freeze(model, config.freeze_blocks)
-    model = model.to(memory_format=torch.channels_last)
-    weights = LossWeights(mse=config.lambda_mse, ce=config.lambda_ce, aux_default=config.lambda_aux)
-    generator = torch.Generator().manual_seed(config.seed)
-    loader = DataLoader(
-        train_view,
-        batch_size=config.batch_size,
-        shuffle=True,
-        drop_last=len(train_view) > config.batch_size,
-        generator=generator,
-    )
+    return model.to(memory_format=torch.channels_last), encoder_init, frozen
+
+
+def _optimizer(
+    model: SkinNet, config: TrainConfig, *, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW on the trainable parameters, with a one-cycle schedule over ``steps`` batches."""
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=config.lr,
         weight_decay=config.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=max(1, config.epochs * len(loader)), pct_start=0.2
+        optimizer, max_lr=config.lr, total_steps=max(1, steps), pct_start=0.2
     )
-    log(
-        f"training {config.arch} at {config.input_size}px on {len(train_view)} images, "
-        f"validating on {len(val_view)}; {config.epochs} epochs max"
-    )
-    history: list[dict[str, float]] = []
-    best_mae, best_state, best_epoch, stale = math.inf, None, 0, 0
-    started = time.monotonic()
-    for epoch in range(1, config.epochs + 1):
-        torch.manual_seed(config.seed * 1000 + epoch)  # dropout draws from the global generator
-        model.train()
-        for module in frozen:
-            module.eval()  # frozen layers keep their ImageNet batch statistics too
-        total, count = 0.0, 0
-        bar = _progress(loader, quiet=quiet, desc=f"epoch {epoch}/{config.epochs}", unit="batch")
-        for raw, targets in bar:
-            x = raw.float() / 255.0
-            if augment is not None:
-                x = augment(x)
-            x = (x - dataset.mean) / dataset.std
-            outputs = model(x.contiguous(memory_format=torch.channels_last))
-            loss, parts = combined_loss(outputs, targets, weights)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += parts["total"] * len(x)
-            count += len(x)
-            bar.set_postfix(loss=f"{total / count:.3f}")
-        out = predict_dataset(model, val_view)
-        rule, maes = choose_rule(out["regression"], out["probs"], out["grades"])
-        with torch.no_grad():
-            val_loss = float(
-                combined_loss(
-                    {
-                        "regression": torch.from_numpy(out["regression"]),
-                        "logits": torch.from_numpy(out["probs"]).clamp_min(1e-8).log(),
-                    },
-                    {"grade": torch.from_numpy(out["grades"]).long()},
-                    weights,
-                )[1]["total"]
-            )
-        row = {
-            "epoch": epoch,
-            "train_loss": total / max(count, 1),
-            "val_loss": val_loss,
-            **{f"val_mae_{r}": v for r, v in maes.items()},
-            "seconds": time.monotonic() - started,
-        }
-        history.append(row)
-        log(
-            f"epoch {epoch}: train loss {row['train_loss']:.3f}  val loss {val_loss:.3f}  val MAE "
-            + "  ".join(f"{r} {v:.3f}" for r, v in maes.items())
-            + f"  ({row['seconds']:.0f}s)"
-        )
-        if maes[rule] < best_mae - 1e-6:
-            best_mae, best_epoch, stale = maes[rule], epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            stale += 1
-            if stale >= config.patience:
-                log(f"early stop: no better validation MAE for {config.patience} epochs")
-                break
-        if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
-            log(f"time budget of {config.max_minutes} min reached")
-            break
-    model.load_state_dict(best_state)
-    model = model.to(memory_format=torch.contiguous_format)
-    model.eval()
-    out = predict_dataset(model, val_view)
-    rule, maes = choose_rule(out["regression"], out["probs"], out["grades"])
-    val_groups = [val_view.base.group_of(int(i)) for i in val_view.indices]
-    report = full_report(
-        regression=out["regression"],
-        probs=out["probs"],
-        true=out["grades"],
-        rule=rule,
-        groups=val_groups,
-    )
-    log(f"best epoch {best_epoch}: decision rule {rule!r} (validation MAE {maes})")
-    meta = {
+    return optimizer, scheduler
+
+
+def _metadata(
+    dataset, config: TrainConfig, scale: Scale, *, rule: str, report: dict, best_epoch: int
+) -> dict[str, Any]:
+    """What the checkpoint says about the model: how to feed it, read it, and how it did."""
+    return {
         "arch": config.arch,
         "scale": scale.to_dict(),
         "input_size": config.input_size,
@@ -329,17 +422,8 @@ def train_model(
             "validation": {k: v for k, v in report.items() if k != "confusion"},
             "best_epoch": best_epoch,
         },
-        "training": {
-            **asdict(config),
-            "encoder_init": encoder_init,
-            "train_images": len(train_view),
-            "val_images": len(val_view),
-            "skipped_no_face": len(dataset.failures),
-            "seconds": round(time.monotonic() - started, 1),
-        },
-        "history": history,
+        "training": asdict(config),
     }
-    return TrainResult(model=model, meta=meta, history=history)
 
 
 def _freeze(model: SkinNet, blocks: int) -> list[torch.nn.Module]:
