@@ -308,8 +308,24 @@ def normalize_face(
         _overlap(largest, faces[i]) < 0.3 and faces[i, 2] >= 0.5 * largest[2] for i in order[1:]
     ):
         notes.append("Several faces were found; the largest one was analysed.")
-    box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
+    return _crop_face(rgb, view, largest, eyes, notes, size=size, margin=margin, step=step)
 
+
+def _crop_face(
+    rgb: np.ndarray,
+    view: str,
+    largest: np.ndarray,
+    eyes: tuple[np.ndarray, np.ndarray] | None,
+    notes: list[str],
+    *,
+    size: int,
+    margin: float,
+    step: int,
+) -> NormalizedFace:
+    """The found face (box ``largest``: x, y, w, h[, facing]) checked for light and focus,
+    levelled by its eyes when a frontal face has them, and cropped square."""
+    x, y, w, h = (float(v) for v in largest[:4])
+    box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
     fx0, fy0 = max(0, box[0]), max(0, box[1])
     face_region = rgb[fy0 : box[1] + box[3], fx0 : box[0] + box[2]]
     _check_dark(face_region[::step, ::step].max(axis=2), DARK_FACE_P99)
@@ -317,17 +333,15 @@ def normalize_face(
 
     centre = np.array([x + w / 2, y + h / 2])
     angle = 0.0
-    if view == "frontal":
-        if eyes is None:
-            notes.append("The eyes were not found; the face was cropped without levelling it.")
-        else:
-            left, right = eyes
-            angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+    if view == "frontal" and eyes is None:
+        notes.append("The eyes were not found; the face was cropped without levelling it.")
+    elif view == "frontal":
+        left, right = eyes
+        angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
 
     side = w * (1.0 + margin)
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, size / side)
     matrix[:, 2] += np.array([size / 2, size / 2]) - centre
-    crop = _warp(rgb, matrix, size)
     in_crop = None
     if view == "frontal" and eyes is not None:
         in_crop = tuple(tuple(float(v) for v in matrix @ np.append(eye, 1.0)) for eye in eyes)
@@ -335,7 +349,7 @@ def normalize_face(
     if view == "profile" and len(largest) > 4:
         facing = "right" if largest[4] > 0 else "left"
     return NormalizedFace(
-        image=crop,
+        image=_warp(rgb, matrix, size),
         box=box,
         matrix=matrix.astype(np.float64),
         notes=notes,

@@ -231,39 +231,18 @@ class Analyzer:
         """The views of one check, ``[(slot, image), ...]``, in one batched forward and one
         Grad-CAM pass. Each view gets its result, or its own error when its photo cannot be
         used (the others are still analysed). Timings are the whole batch's."""
-        # Bad arguments fail before any work is done.
-        if explain:
-            xai.check_k(k)
-            xai.resolve_layer(self.model, target_layer or self.target_layer)
-            if not 0.0 <= alpha <= 1.0:
-                raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        for slot, _ in photos:
-            if slot is not None and slot not in face_zones.SLOTS:
-                raise ValueError(f"unknown slot {slot!r}")
+        self._check_arguments(photos, explain, target_layer, k, alpha)
         threshold = self.heatmap_threshold if threshold is None else xai.check_threshold(threshold)
-        timings: dict[str, float] = {}
-        start = clock = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            timings[stage] = now - clock
-            clock = now
-
+        clock = _Clock()
         outcomes = [ViewOutcome(slot=slot) for slot, _ in photos]
-        pictures, faces = {}, {}
-        for i, (_, image) in enumerate(photos):
-            try:
-                pictures[i] = _as_picture(image)
-            except AnalysisError as error:
-                outcomes[i].error = error
-        lap("decode")
-        for i, picture in pictures.items():
-            try:
-                faces[i] = normalize_face(picture, size=self.input_size, margin=self.face_margin)
-            except AnalysisError as error:
-                outcomes[i].error = error
-        lap("normalize")
+        pictures = _each(outcomes, lambda i: _as_picture(photos[i][1]), range(len(photos)))
+        clock.lap("decode")
+        faces = _each(
+            outcomes,
+            lambda i: normalize_face(pictures[i], size=self.input_size, margin=self.face_margin),
+            pictures,
+        )
+        clock.lap("normalize")
         if not faces:
             return outcomes
         order = list(faces)
@@ -276,17 +255,16 @@ class Analyzer:
                 probabilities = class_probabilities(outputs)
                 calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
                 confidences = confidence_within_one(calibrated, grades.long())
-            lap("predict")
-            averaged = heatmaps = [None] * len(order)
+            clock.lap("predict")
+            averaged = [None] * len(order)
             if explain:
-                averaged, _, _ = xai.explain_batch_maps(
-                    self.model, x, k=k, seed=seed, target=target_layer or self.target_layer
-                )
+                target = target_layer or self.target_layer
+                averaged = xai.explain_batch_maps(self.model, x, k=k, seed=seed, target=target)[0]
                 averaged = averaged.numpy()
-                heatmaps = [xai.apply_threshold(m, threshold) for m in averaged]
-                lap("explain")
+                clock.lap("explain")
         for j, i in enumerate(order):
-            face, heatmap = faces[i], heatmaps[j]
+            face, slot = faces[i], photos[i][0]
+            heatmap = None if averaged[j] is None else xai.apply_threshold(averaged[j], threshold)
             confidence = float(confidences[j])
             distance = self._ood_distance(outputs["features"][j])
             outcomes[i].result = AnalysisResult(
@@ -303,21 +281,32 @@ class Analyzer:
                 face_matrix=face.matrix,
                 image_size=_size_of(pictures[i]),
                 notes=list(face.notes),
-                timings=timings,
+                timings=clock.timings,
                 view=face.view,
                 training_data=list(self.training_data),
                 confidence=confidence,
                 ood_distance=distance,
-                slot=photos[i][0],
+                slot=slot,
                 # The zones weigh the whole averaged map, not the thresholded one shown: on
                 # ACNE04 training photos its mass per zone named the zone with the most lesions
                 # more often (see zones.py).
-                zones=_zone_findings(face, averaged[j], float(scores[j]), photos[i][0]),
+                zones=_zone_findings(face, averaged[j], float(scores[j]), slot),
                 **self._judge(confidence, distance),
             )
-        lap("overlay")
-        timings["total"] = time.perf_counter() - start
+        clock.lap("overlay")
+        clock.finish()
         return outcomes
+
+    def _check_arguments(self, photos, explain: bool, target_layer, k: int, alpha: float) -> None:
+        """Bad arguments fail before any work is done."""
+        if explain:
+            xai.check_k(k)
+            xai.resolve_layer(self.model, target_layer or self.target_layer)
+            if not 0.0 <= alpha <= 1.0:
+                raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        for slot, _ in photos:
+            if slot is not None and slot not in face_zones.SLOTS:
+                raise ValueError(f"unknown slot {slot!r}")
 
     def _ood_distance(self, features: torch.Tensor) -> float | None:
         """Mahalanobis distance in the leading principal components of the training
@@ -344,6 +333,33 @@ class ViewOutcome:
     slot: str | None
     result: AnalysisResult | None = None
     error: AnalysisError | None = None
+
+
+class _Clock:
+    """Seconds per stage of one analysis, and the total."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.start = self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.last
+        self.last = now
+
+    def finish(self) -> None:
+        self.timings["total"] = time.perf_counter() - self.start
+
+
+def _each(outcomes: list[ViewOutcome], step, indices) -> dict[int, Any]:
+    """``step(i)`` for each view ``i``; a view whose photo cannot be used keeps its error."""
+    done = {}
+    for i in indices:
+        try:
+            done[i] = step(i)
+        except AnalysisError as error:
+            outcomes[i].error = error
+    return done
 
 
 def _as_picture(image: ImageSource) -> Image.Image | np.ndarray:
