@@ -17,6 +17,8 @@ from recommendations.models import (
     TreatmentPlan,
     UsageTime,
     WarningLevel,
+    Zone,
+    ZoneRule,
 )
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, card
@@ -92,6 +94,21 @@ class RuleItemFactory(DjangoModelFactory):
     quantity = 1
     when = UsageTime.BOTH
     position = factory.Sequence(int)
+
+
+class ZoneRuleFactory(DjangoModelFactory):
+    """Adds a spot treatment when the chin is moderate (GEA 3) or worse."""
+
+    class Meta:
+        model = ZoneRule
+
+    condition = factory.LazyFunction(acne)
+    name = factory.Sequence(lambda n: f"Zone rule {n}")
+    slug = factory.Sequence(lambda n: f"zone-rule-{n}")
+    zone = Zone.CHIN
+    min_severity = 3
+    product = factory.SubFactory(ProductFactory, role="spot_care")
+    when = UsageTime.EVENING
 
 
 ADD_URL = reverse("admin:recommendations_recommendationrule_add")
