@@ -2,6 +2,7 @@
 ``acne()``; ``SkinConditionFactory`` makes other scales."""
 
 import uuid
+from decimal import Decimal
 
 import factory
 from django.urls import reverse
@@ -111,7 +112,20 @@ class ZoneRuleFactory(DjangoModelFactory):
     when = UsageTime.EVENING
 
 
+def zone_kit_rule() -> RecommendationRule:
+    """Grade 3, 10 % off as a kit: a cleanser (10.00); a chin rule adds a spot gel (5.00)."""
+    rule = RuleFactory(min_grade=3, max_grade=3, kit_discount_percent=Decimal("10"))
+    RuleItemFactory(rule=rule, product__name="Cleanser", product__price=Decimal("10.00"))
+    ZoneRuleFactory(
+        product__name="Spot gel",
+        product__price=Decimal("5.00"),
+        why="A spot treatment for the inflamed spots on your {zone}.",
+    )
+    return rule
+
+
 ADD_URL = reverse("admin:recommendations_recommendationrule_add")
+ZONE_ADD_URL = reverse("admin:recommendations_zonerule_add")
 
 
 def rule_form(**overrides) -> dict:
@@ -139,6 +153,28 @@ def rule_form(**overrides) -> dict:
         "items-0-quantity": "1",
         "items-0-when": "both",
         "items-0-how_to_use": "Thin layer.",
+    }
+    data.update({key: str(value) for key, value in overrides.items()})
+    return data
+
+
+def zone_rule_form(**overrides) -> dict:
+    data = {
+        "condition": acne().pk,
+        "name": "Chin spot gel",
+        "slug": "chin-spot-gel",
+        "is_active": "on",
+        "priority": "0",
+        "zone": "chin",
+        "min_severity": "3",
+        "only_when_single_zone": "on",
+        "product": ProductFactory(role="spot_care").pk,
+        "quantity": "1",
+        "when": "evening",
+        "how_to_use": "A thin layer on the spots.",
+        "why": "",
+        "valid_from": "",
+        "valid_until": "",
     }
     data.update({key: str(value) for key, value in overrides.items()})
     return data
