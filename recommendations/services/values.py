@@ -125,8 +125,9 @@ class Recommendation:
 
     @property
     def zones_text(self) -> str:
-        """``zones`` as the API's query and the kit form carry them: "chin:3.4,nose:1"."""
-        return ",".join(f"{z.zone}:{z.severity:g}" for z in self.zones)
+        """``zones`` as the API's query and the kit form carry them: "chin:3.4,nose:1.0".
+        Exact (repr), so a severity just under a rule's threshold stays under it in the kit."""
+        return ",".join(f"{z.zone}:{z.severity!r}" for z in self.zones)
 
     @property
     def kit_title(self) -> str:

@@ -236,7 +236,16 @@ def test_the_findings_are_kept_most_affected_first_the_worst_of_a_repeated_zone(
         ("forehead", 2.5),
         ("chin", 2.5),
     ]
-    assert recommendation.zones_text == "nose:3,forehead:2.5,chin:2.5"
+    assert recommendation.zones_text == "nose:3.0,forehead:2.5,chin:2.5"
+
+
+def test_the_zones_the_kit_form_sends_back_give_the_same_routine():
+    ZoneRuleFactory(min_severity=3, product__name="Spot gel")
+    shown = recommend(grade=2, zones=[chin(2.9999999), zone("nose", 1 / 3)])
+
+    again = recommend(grade=2, zones=parse_zones(shown.zones_text))
+
+    assert again.zones == shown.zones and again.lines == shown.lines
 
 
 @pytest.mark.parametrize(
