@@ -17,6 +17,7 @@ from recommendations.models import (
     RuleItem,
     SkinCondition,
     TreatmentPlan,
+    ZoneRule,
 )
 from recommendations.services import routine
 
@@ -53,7 +54,7 @@ class RuleItemInline(admin.StackedInline):
     model = RuleItem
     extra = 0
     min_num = 1
-    fields = ["position", "product", "role", "quantity", "when", "how_to_use"]
+    fields = ["position", "product", "role", "quantity", "when", "how_to_use", "why"]
     autocomplete_fields = ["product"]
 
 
@@ -182,3 +183,36 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
             "conditions": conditions,
         }
         return TemplateResponse(request, "recommendations/admin/preview.html", context)
+
+
+@admin.register(ZoneRule)
+class ZoneRuleAdmin(admin.ModelAdmin):
+    """Products added to any routine when a skin check finds one face zone inflamed."""
+
+    list_display = [
+        "name",
+        "condition",
+        "zone",
+        "min_severity",
+        "only_when_single_zone",
+        "product",
+        "priority",
+        "is_active",
+        "valid_from",
+        "valid_until",
+    ]
+    list_filter = ["condition", "is_active", "zone", "only_when_single_zone", "min_severity"]
+    list_select_related = ["condition", "product"]
+    search_fields = ["name", "slug", "product__name", "why"]
+    search_help_text = "Name, product or reason."
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["product"]
+    fieldsets = [
+        (None, {"fields": ["condition", "name", "slug", "is_active", "priority"]}),
+        (
+            "When a check finds",
+            {"fields": ["zone", "min_severity", "only_when_single_zone"]},
+        ),
+        ("Add", {"fields": ["product", "quantity", "when", "how_to_use", "why"]}),
+        ("When", {"fields": ["valid_from", "valid_until"]}),
+    ]

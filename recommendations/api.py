@@ -30,8 +30,10 @@ class RecommendationView(APIView):
     @extend_schema(
         summary="Recommend a routine for a grade",
         description="The treatment plan, products (out-of-stock ones replaced or marked) and "
-        "kit for a severity grade. Every grade of the scale gets an answer. The routine for "
-        "one of your diagnoses: `GET /api/v1/diagnoses/{id}/recommendation/`.",
+        "kit for a severity grade, each product with why it is there. Every grade of the "
+        "scale gets an answer. With `zones`, zone rules may add products (e.g. a spot "
+        "treatment when one zone is inflamed); they join the kit. The routine for one of "
+        "your diagnoses: `GET /api/v1/diagnoses/{id}/recommendation/`.",
         parameters=[RecommendationQuerySerializer],
         responses={
             200: RecommendationSerializer,
@@ -47,6 +49,7 @@ class RecommendationView(APIView):
             grade=data["grade"],
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
+            zones=data.get("zones", ()),
         )
         return Response(RecommendationSerializer(recommendation).data)
 
@@ -59,6 +62,7 @@ class CartKitsView(APIView):
         summary="Add a whole kit to the cart",
         description="One transaction. Every product of the kit is added up to what stock "
         "allows; `problems` names what could not be added. 400 when nothing could be added. "
+        "Send the recommendation's `zones` to include what zone rules added. "
         "A discounted kit is recorded on the cart: its discount comes off (`cart.kits`) while "
         "the cart holds the whole kit, once per kit however often it is added.",
         request=KitRequestSerializer,
@@ -79,6 +83,7 @@ class CartKitsView(APIView):
             grade=data.get("grade"),
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
+            zones=data.get("zones", ()),
         )
         result = kits.kit_add_to_cart(cart=cart, recommendation=recommendation)
         if not result.added:

@@ -15,6 +15,7 @@ from recommendations.models import (
     RuleItem,
     SkinCondition,
     TreatmentPlan,
+    ZoneRule,
 )
 from skinshop.upsert import upsert_by_slug
 
@@ -23,10 +24,14 @@ from skinshop.upsert import upsert_by_slug
 class RulesSeedSummary:
     plans: int = 0
     rules: int = 0
+    zone_rules: int = 0
     written: int = 0
 
     def __str__(self) -> str:
-        return f"Demo rules: {self.plans} plans, {self.rules} rules ({self.written} rows written)."
+        return (
+            f"Demo rules: {self.plans} plans, {self.rules} rules, {self.zone_rules} zone rules "
+            f"({self.written} rows written)."
+        )
 
 
 def _replace_children(
@@ -44,19 +49,8 @@ def _replace_children(
     return True
 
 
-@transaction.atomic
-def seed_demo_rules(
-    *, plans: tuple = demo_data.PLANS, rules: tuple = demo_data.RULES
-) -> RulesSeedSummary:
-    """Load the demo plans and rules (one per GEA grade band). Running it again changes nothing.
-
-    Needs the demo catalog (its product slugs); a missing product is an error that names it.
-    """
-    condition = SkinCondition.objects.filter(slug=demo_data.CONDITION_SLUG).first()
-    if condition is None:
-        raise ValidationError(f"Skin condition {demo_data.CONDITION_SLUG!r} is missing.")
-    summary = RulesSeedSummary(plans=len(plans), rules=len(rules))
-    plans_by_slug = {}
+def _seed_plans(plans: tuple) -> tuple[dict[str, TreatmentPlan], int]:
+    by_slug, written_rows = {}, 0
     for p in plans:
         plan, _, written = upsert_by_slug(
             TreatmentPlan,
@@ -73,43 +67,98 @@ def seed_demo_rules(
         written |= _replace_children(
             plan.warnings, warnings, ("level", "text"), PlanWarning, {"plan": plan}
         )
-        summary.written += written
-        plans_by_slug[p.slug] = plan
-    slugs = {item.product for r in rules for item in r.items}
+        written_rows += written
+        by_slug[p.slug] = plan
+    return by_slug, written_rows
+
+
+def _demo_products(slugs: set[str]) -> dict[str, Product]:
     products = {p.slug: p for p in Product.objects.filter(slug__in=slugs)}
     missing = sorted(slugs - products.keys())
     if missing:
         raise ValidationError(
             "The demo rules need these products; seed the demo catalog first: " + ", ".join(missing)
         )
+    return products
+
+
+def _seed_rule(r, *, condition, plan: TreatmentPlan, products: dict[str, Product]) -> bool:
+    rule, _, written = upsert_by_slug(
+        RecommendationRule,
+        slug=r.slug,
+        values={
+            "condition": condition,
+            "name": r.name,
+            "kit_name": r.kit_name,
+            "kit_discount_percent": r.kit_discount_percent,
+            "min_grade": r.min_grade,
+            "max_grade": r.max_grade,
+            "skin_type": r.skin_type,
+            "priority": r.priority,
+            "is_active": True,
+            "plan": plan,
+        },
+    )
+    items = [
+        {
+            "product": products[i.product],
+            "role": products[i.product].role,
+            "quantity": i.quantity,
+            "when": i.when,
+            "how_to_use": i.how_to_use,
+        }
+        for i in r.items
+    ]
+    item_fields = ("product", "role", "quantity", "when", "how_to_use")
+    written |= _replace_children(rule.items, items, item_fields, RuleItem, {"rule": rule})
+    return written
+
+
+def _seed_zone_rule(z, *, condition, products: dict[str, Product]) -> bool:
+    _, _, written = upsert_by_slug(
+        ZoneRule,
+        slug=z.slug,
+        values={
+            "condition": condition,
+            "name": z.name,
+            "zone": z.zone,
+            "min_severity": z.min_severity,
+            "only_when_single_zone": z.only_when_single_zone,
+            "product": products[z.product],
+            "quantity": z.quantity,
+            "when": z.when,
+            "how_to_use": z.how_to_use,
+            "why": z.why,
+            "is_active": True,
+        },
+    )
+    return written
+
+
+@transaction.atomic
+def seed_demo_rules(
+    *,
+    plans: tuple = demo_data.PLANS,
+    rules: tuple = demo_data.RULES,
+    zone_rules: tuple = demo_data.ZONE_RULES,
+) -> RulesSeedSummary:
+    """Load the demo plans, rules (one per GEA grade band) and zone rules. Running it again
+    changes nothing.
+
+    Needs the demo catalog (its product slugs); a missing product is an error that names it.
+    """
+    condition = SkinCondition.objects.filter(slug=demo_data.CONDITION_SLUG).first()
+    if condition is None:
+        raise ValidationError(f"Skin condition {demo_data.CONDITION_SLUG!r} is missing.")
+    summary = RulesSeedSummary(plans=len(plans), rules=len(rules), zone_rules=len(zone_rules))
+    plans_by_slug, summary.written = _seed_plans(plans)
+    products = _demo_products(
+        {item.product for r in rules for item in r.items} | {z.product for z in zone_rules}
+    )
     for r in rules:
-        rule, _, written = upsert_by_slug(
-            RecommendationRule,
-            slug=r.slug,
-            values={
-                "condition": condition,
-                "name": r.name,
-                "kit_name": r.kit_name,
-                "kit_discount_percent": r.kit_discount_percent,
-                "min_grade": r.min_grade,
-                "max_grade": r.max_grade,
-                "skin_type": r.skin_type,
-                "priority": r.priority,
-                "is_active": True,
-                "plan": plans_by_slug[r.plan],
-            },
+        summary.written += _seed_rule(
+            r, condition=condition, plan=plans_by_slug[r.plan], products=products
         )
-        items = [
-            {
-                "product": products[i.product],
-                "role": products[i.product].role,
-                "quantity": i.quantity,
-                "when": i.when,
-                "how_to_use": i.how_to_use,
-            }
-            for i in r.items
-        ]
-        item_fields = ("product", "role", "quantity", "when", "how_to_use")
-        written |= _replace_children(rule.items, items, item_fields, RuleItem, {"rule": rule})
-        summary.written += written
+    for z in zone_rules:
+        summary.written += _seed_zone_rule(z, condition=condition, products=products)
     return summary

@@ -4,6 +4,8 @@ Plain data, no Django. Product slugs are the demo catalog's (catalog/demo_data.p
 routines follow common first-line acne care (e.g. the AAD and European S3 acne guidelines):
 grades 0-1 gentle care and sunscreen; 2 benzoyl peroxide or salicylic acid; 3 a topical
 retinoid with benzoyl peroxide; 4-5 a gentle routine and a firm referral to a dermatologist.
+Zone rules add to any of them: benzoyl peroxide as a spot treatment when one zone alone is
+inflamed, and patches for spots on the chin and jaw, where hands pick most.
 """
 
 from dataclasses import dataclass
@@ -42,6 +44,20 @@ class DemoRule:
     skin_type: str = ""
     priority: int = 0
     kit_discount_percent: Decimal = Decimal("0")  # 0: no discount
+
+
+@dataclass(frozen=True)
+class DemoZoneRule:
+    slug: str
+    name: str
+    zone: str  # "" for any zone
+    min_severity: int
+    only_when_single_zone: bool
+    product: str  # a demo product slug
+    when: str
+    how_to_use: str
+    why: str  # may hold {zone}
+    quantity: int = 1
 
 
 PLANS: tuple[DemoPlan, ...] = (
@@ -204,5 +220,30 @@ RULES: tuple[DemoRule, ...] = (
             DemoItem("barrier-repair-moisturizer", "both", "Morning and evening."),
             DemoItem("tinted-mineral-spf-50", "morning", "Last step of the morning routine."),
         ),
+    ),
+)
+
+ZONE_RULES: tuple[DemoZoneRule, ...] = (
+    DemoZoneRule(
+        slug="one-inflamed-zone-bpo-spot",
+        name="One inflamed zone: benzoyl peroxide as a spot treatment",
+        zone="",
+        min_severity=3,
+        only_when_single_zone=True,
+        product="benzoyl-peroxide-2-5-gel",
+        when="evening",
+        how_to_use="A thin layer on the inflamed area only, once a day.",
+        why="A spot treatment for the inflamed spots on your {zone}, the one area that needs it.",
+    ),
+    DemoZoneRule(
+        slug="chin-jaw-spot-patches",
+        name="Chin and jaw: spot patches",
+        zone="chin",
+        min_severity=2,
+        only_when_single_zone=False,
+        product="hydrocolloid-spot-patches",
+        when="evening",
+        how_to_use="One patch per open spot, overnight.",
+        why="Patches keep fingers off the spots on your {zone} and help them heal.",
     ),
 )

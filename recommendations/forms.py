@@ -1,14 +1,29 @@
 from django import forms
 
 from recommendations.models import SkinType
+from recommendations.services.zones import parse_zones
+
+
+class ZonesField(forms.CharField):
+    """A skin check's zone findings as ``chin:3.4,nose:1`` (``Recommendation.zones_text``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, widget=forms.HiddenInput, **kwargs)
+
+    def clean(self, value) -> list[dict]:
+        try:
+            return parse_zones(super().clean(value))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 class RoutineFilterForm(forms.Form):
-    """The optional refinements of the routine page (``?skin_type=oily``)."""
+    """The optional refinements of the routine page (``?skin_type=oily``, ``?zones=chin:3``)."""
 
     skin_type = forms.ChoiceField(
         choices=[("", "Any skin type"), *SkinType.choices], required=False
     )
+    zones = ZonesField()
 
 
 class KitAddForm(forms.Form):
@@ -20,6 +35,8 @@ class KitAddForm(forms.Form):
     skin_type = forms.ChoiceField(
         choices=[("", ""), *SkinType.choices], required=False, widget=forms.HiddenInput
     )
+    # What the page's zones added belongs in the kit too.
+    zones = ZonesField()
 
     def clean(self) -> dict:
         data = super().clean()

@@ -5,7 +5,8 @@ rules are validated against rows rather than constants, and the diagnosis app ne
 imported here. A ``RecommendationRule`` matches a grade range of one condition; its items are
 the products of the routine and, bought together, its kit, optionally at a kit discount. Its
 ``TreatmentPlan`` may be shared by several rules (e.g. the same plan for oily and for dry skin
-with different products).
+with different products). A ``ZoneRule`` adds a product to whichever routine a shopper gets when
+a skin check finds one face zone inflamed enough (e.g. a spot treatment for the chin).
 """
 
 from decimal import Decimal
@@ -53,7 +54,11 @@ class SkinCondition(models.Model):
             raise ValidationError({"refer_from_grade": "Must be a grade of the scale."})
         if self.pk and self.max_grade is not None:
             # Shrinking the scale would leave rules for grades that no longer exist.
-            top = self.rules.aggregate(top=models.Max("max_grade"))["top"]
+            tops = (
+                self.rules.aggregate(top=models.Max("max_grade"))["top"],
+                self.zone_rules.aggregate(top=models.Max("min_severity"))["top"],
+            )
+            top = max((t for t in tops if t is not None), default=None)
             if top is not None and top > self.max_grade:
                 raise ValidationError(
                     {"max_grade": f"Rules cover grades up to {top}; change those rules first."}
@@ -73,6 +78,17 @@ class SkinType(models.TextChoices):
     COMBINATION = "combination", "Combination"
     NORMAL = "normal", "Normal"
     SENSITIVE = "sensitive", "Sensitive"
+
+
+class Zone(models.TextChoices):
+    """The face zones a skin check grades. The same keys and labels as the analysis engine's
+    (a test keeps them equal), defined here because recommendations never import diagnosis."""
+
+    FOREHEAD = "forehead", "forehead"
+    NOSE = "nose", "nose"
+    LEFT_CHEEK = "left_cheek", "left cheek"
+    RIGHT_CHEEK = "right_cheek", "right cheek"
+    CHIN = "chin", "chin and jaw"
 
 
 class UsageTime(models.TextChoices):
@@ -234,6 +250,12 @@ class RecommendationRule(models.Model):
         return self.kit_name or self.name
 
 
+def _require_active(product: Product) -> None:
+    """Staff may only recommend what the shop sells (an inactive product is never shown)."""
+    if not product.is_active:
+        raise ValidationError({"product": f"{product} is not active; pick an active product."})
+
+
 class RuleItem(models.Model):
     """A product of a rule's routine: its part, how many, when and how to use it."""
 
@@ -249,6 +271,11 @@ class RuleItem(models.Model):
     quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     when = models.CharField(max_length=10, choices=UsageTime.choices, default=UsageTime.BOTH)
     how_to_use = models.TextField(blank=True)
+    why = models.TextField(
+        blank=True,
+        help_text="Why the shopper gets it, shown beside the product. "
+        'Empty: "Part of your routine for moderate acne vulgaris." (their grade).',
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -264,10 +291,87 @@ class RuleItem(models.Model):
     def clean(self) -> None:
         if self.product_id is None:
             return
-        if not self.product.is_active:
-            raise ValidationError(
-                {"product": f"{self.product} is not active; pick an active product."}
-            )
+        _require_active(self.product)
         if not self.role:
             # Filled here, so every saved item has the role its replacement is searched by.
             self.role = self.product.role
+
+
+class ZoneRule(models.Model):
+    """Adds ``product`` to any routine of ``condition`` when a skin check finds ``zone`` (or,
+    with no zone, any zone) at ``min_severity`` or worse; with ``only_when_single_zone``, only
+    when no other zone is that bad (a spot treatment suits one inflamed area, not acne all over
+    the face)."""
+
+    condition = models.ForeignKey(
+        SkinCondition, on_delete=models.PROTECT, related_name="zone_rules"
+    )
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    zone = models.CharField(
+        max_length=20,
+        choices=Zone.choices,
+        blank=True,
+        help_text="Empty: any zone (the most affected one at the severity).",
+    )
+    min_severity = models.PositiveSmallIntegerField(
+        help_text="The zone's severity, on the condition's scale, from which the product is "
+        "added (e.g. 3: moderate or worse in that zone)."
+    )
+    only_when_single_zone = models.BooleanField(
+        default=False,
+        help_text="Add it only when this is the one zone at that severity or worse.",
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="zone_rules")
+    quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    when = models.CharField(max_length=10, choices=UsageTime.choices, default=UsageTime.EVENING)
+    how_to_use = models.TextField(blank=True)
+    why = models.TextField(
+        blank=True,
+        help_text="Why the shopper gets it; {zone} becomes the zone's name (“left cheek”). "
+        "Empty: “For your left cheek, where your acne vulgaris is moderate or worse.”",
+    )
+    priority = models.IntegerField(default=0, help_text="Higher comes first within a zone.")
+    is_active = models.BooleanField(default=True)
+    valid_from = models.DateField(null=True, blank=True, help_text="Empty: no start date.")
+    valid_until = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["condition", "zone", "-priority", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="zonerule_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_from__lte=F("valid_until")),
+                name="zonerule_valid_from_lte_valid_until",
+            ),
+            models.CheckConstraint(
+                condition=Q(zone__in=["", *Zone.values]), name="zonerule_zone_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["condition", "is_active", "zone"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.condition_id is not None and self.min_severity is not None:
+            top = self.condition.max_grade
+            if self.min_severity > top:
+                scale = self.condition.scale_name
+                errors["min_severity"] = (
+                    f"{scale} grades run from 0 to {top}; {self.min_severity} is not one."
+                )
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            errors["valid_until"] = "The end date must not be before the start date."
+        if self.product_id is not None:
+            try:
+                _require_active(self.product)
+            except ValidationError as error:
+                errors.update({k: v[0] for k, v in error.message_dict.items()})
+        if errors:
+            raise ValidationError(errors)

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from recommendations.models import RecommendationRule, SkinCondition
+from recommendations.models import RecommendationRule, SkinCondition, ZoneRule
 
 
 def condition_list() -> QuerySet[SkinCondition]:
@@ -51,6 +51,15 @@ def rule_offered(*, rule_id: int, on: date) -> RecommendationRule | None:
         .prefetch_related("plan__steps", "plan__warnings")
         .first()
     )
+
+
+def zone_rules_offered(
+    *, condition: SkinCondition, zones: list[str], on: date
+) -> QuerySet[ZoneRule]:
+    """Active zone rules of ``condition`` for any of ``zones``, within their dates on ``on``."""
+    return ZoneRule.objects.filter(
+        _in_window(on), condition=condition, zone__in=zones, is_active=True
+    ).select_related("condition", "product")
 
 
 def rule_overlaps(*, rule: RecommendationRule) -> list[RecommendationRule]:

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from catalog.models import ProductRole
 from orders.serializers import CartSerializer
-from recommendations.models import SkinType, UsageTime, WarningLevel
+from recommendations.models import SkinType, UsageTime, WarningLevel, Zone
+from recommendations.services.zones import parse_zones
 
 
 class RoutineQuerySerializer(serializers.Serializer):
@@ -18,8 +19,25 @@ class RoutineQuerySerializer(serializers.Serializer):
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
 
+class _ZonesQueryField(serializers.CharField):
+    """``chin:3.4,left_cheek:2`` as a list of zone findings (see ``parse_zones``)."""
+
+    def to_internal_value(self, data) -> list[dict]:
+        try:
+            return parse_zones(super().to_internal_value(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+
 class RecommendationQuerySerializer(RoutineQuerySerializer):
     grade = serializers.IntegerField(min_value=0, help_text="A grade of the condition's scale.")
+    zones = _ZonesQueryField(
+        required=False,
+        allow_blank=True,
+        help_text="A skin check's zone findings, `zone:severity` separated by commas (e.g. "
+        f"`chin:3.4,left_cheek:2`); zones: {', '.join(Zone.values)}; severities on the "
+        "condition's scale. Zone rules may add products for them.",
+    )
 
 
 class _JSONIntegerField(serializers.IntegerField):
@@ -40,6 +58,11 @@ class _JSONSlugField(serializers.SlugField):
         return super().to_internal_value(data)
 
 
+class _ZoneFindingSerializer(serializers.Serializer):
+    zone = serializers.ChoiceField(choices=Zone.choices)
+    severity = serializers.FloatField(min_value=0, help_text="On the condition's scale.")
+
+
 class KitRequestSerializer(serializers.Serializer):
     """Either ``rule`` (the kit a recommendation named) or ``grade`` (today's kit for it)."""
 
@@ -49,6 +72,17 @@ class KitRequestSerializer(serializers.Serializer):
     grade = _JSONIntegerField(min_value=0, required=False)
     condition = _JSONSlugField(required=False, allow_blank=True)
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
+    zones = _ZoneFindingSerializer(
+        many=True,
+        required=False,
+        help_text="`zones` of the recommendation, so the kit holds what they added.",
+    )
+
+    def validate_zones(self, zones: list[dict]) -> list[dict]:
+        seen = [finding["zone"] for finding in zones]
+        if len(seen) != len(set(seen)):
+            raise serializers.ValidationError("Give each zone once.")
+        return zones
 
     def validate(self, attrs: dict) -> dict:
         if "rule" not in attrs and "grade" not in attrs:
@@ -102,6 +136,13 @@ class _LineSerializer(serializers.Serializer):
         allow_null=True, help_text="The out-of-stock product this one replaces."
     )
     line_total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    why = serializers.CharField(help_text="Why the shopper gets it, in their words.")
+
+
+class _ZoneSerializer(serializers.Serializer):
+    zone = serializers.ChoiceField(choices=Zone.choices)
+    label = serializers.CharField()
+    severity = serializers.FloatField()
 
 
 class _RuleSerializer(serializers.Serializer):
@@ -160,6 +201,9 @@ class RecommendationSerializer(serializers.Serializer):
     rule = _RuleSerializer(allow_null=True)
     plan = _PlanSerializer()
     lines = _LineSerializer(many=True)
+    zones = _ZoneSerializer(
+        many=True, help_text="The zone findings the routine was made for, most affected first."
+    )
     kit = _KitSerializer(source="*")
     refer_to_dermatologist = serializers.BooleanField()
 

@@ -25,9 +25,11 @@ def routine_index(request: HttpRequest) -> HttpResponse:
 
 def routine_detail(request: HttpRequest, grade: int) -> HttpResponse:
     form = RoutineFilterForm(request.GET)
-    skin_type = form.cleaned_data["skin_type"] if form.is_valid() else ""
+    # A bad refinement is ignored (the grade's plain routine), as a bad skin type always was.
+    refine = form.cleaned_data if form.is_valid() else {"skin_type": "", "zones": []}
+    skin_type = refine["skin_type"]
     try:
-        recommendation = routine.recommend(grade=grade, skin_type=skin_type)
+        recommendation = routine.recommend(grade=grade, skin_type=skin_type, zones=refine["zones"])
     except ApplicationError as error:
         raise Http404(error.message) from error
     context = {"recommendation": recommendation, "form": form, "skin_type": skin_type}
@@ -55,6 +57,7 @@ def kit_add(request: HttpRequest) -> HttpResponse:
             grade=data["grade"],
             condition_slug=data["condition"],
             skin_type=data["skin_type"],
+            zones=data["zones"],
         )
         result = kits.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
     except ApplicationError as error:

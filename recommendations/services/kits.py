@@ -57,6 +57,9 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
     not be added (out of stock, not enough left) is described in ``problems``. Nothing is
     added if the kit has no product that can be bought.
 
+    The kit is every line of the recommendation, what zone rules added included: the shopper
+    was told to buy them all, so they are one kit at one discount (the page's kit price).
+
     A discounted kit is also recorded on the cart (its rule, percent, products and
     quantities): the cart takes the discount off while it holds the whole kit. Adding the
     same kit again keeps one record, so the discount applies once, to one kit's quantities;

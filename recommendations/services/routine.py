@@ -1,10 +1,14 @@
 """What a grade gets.
 
 ``recommend`` answers for every grade of a condition's scale: the winning rule's plan and
-products, or a default routine of basic care when no rule matches. Out-of-stock products are
-swapped for an in-stock product of the same role, or the line is marked unavailable.
+products, or a default routine of basic care when no rule matches, then the products that zone
+rules add for a skin check's zone findings. Every line says why it is there. Out-of-stock
+products are swapped for an in-stock product of the same role, or the line is marked
+unavailable.
 """
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.utils import timezone
@@ -19,6 +23,7 @@ from recommendations.models import (
     TreatmentPlan,
     UsageTime,
     WarningLevel,
+    ZoneRule,
 )
 from recommendations.services.values import (
     Recommendation,
@@ -26,7 +31,9 @@ from recommendations.services.values import (
     RoutinePlan,
     RoutineStep,
     RoutineWarning,
+    ZoneFinding,
 )
+from recommendations.services.zones import zone_additions, zone_findings, zone_why
 from skinshop.errors import ApplicationError, NotFound
 
 # Basic care every skin tolerates, for grades no active rule covers.
@@ -125,51 +132,142 @@ def _replacement(
     return min(candidates, key=closeness, default=None)
 
 
-def _rule_lines(rule: RecommendationRule) -> tuple[RecommendationLine, ...]:
-    items = list(rule.items.select_related("product").prefetch_related("product__key_ingredients"))
+@dataclass(frozen=True)
+class _Wanted:
+    """A product a rule names, before stock decides what the shopper is shown."""
+
+    product: Product
+    role: str
+    quantity: int
+    when: str
+    how_to_use: str
+    why: str
+
+
+def routine_why(*, own: str, condition: SkinCondition, grade: int) -> str:
+    """The one rule for why a product of the routine is there: the item's own reason, else
+    "Part of your routine for moderate acne vulgaris." (the shopper's grade)."""
+    if own:
+        return own
+    return f"Part of your routine for {condition.grade_label(grade)} {condition.name.lower()}."
+
+
+def _stocked_lines(wanted: list[_Wanted], *, taken: set[int]) -> list[RecommendationLine]:
+    """Lines for ``wanted``: each product as named while stock allows, else the closest
+    in-stock product of its role that no other line names (``taken``, which grows), else the
+    product marked unavailable."""
+    if not wanted:
+        return []
     # Availability comes from the catalog's selector; inactive products are simply absent.
-    sellable = {p.pk: p for p in product_list().filter(pk__in=[i.product_id for i in items])}
-    taken = {i.product_id for i in items}
+    sellable = {p.pk: p for p in product_list().filter(pk__in=[w.product.pk for w in wanted])}
+    taken |= {w.product.pk for w in wanted}
     lines = []
-    for item in items:
-        role = item.role or item.product.role
-        product = sellable.get(item.product_id)
-        if product is not None and product.available >= item.quantity:
+    for w in wanted:
+        product = sellable.get(w.product.pk)
+        if product is not None and product.available >= w.quantity:
             lines.append(
-                RecommendationLine(product, role, item.quantity, item.when, item.how_to_use, True)
+                RecommendationLine(
+                    product, w.role, w.quantity, w.when, w.how_to_use, True, why=w.why
+                )
             )
             continue
-        original = product or item.product
+        original = product or w.product
         if product is None:
             original.available = 0
-        replacement = _replacement(
-            role=role, quantity=item.quantity, like=item.product, exclude=taken
-        )
+        replacement = _replacement(role=w.role, quantity=w.quantity, like=w.product, exclude=taken)
         if replacement is not None:
             taken.add(replacement.pk)
         lines.append(
             RecommendationLine(
                 product=replacement or original,
-                role=role,
-                quantity=item.quantity,
-                when=item.when,
-                how_to_use=item.how_to_use,
+                role=w.role,
+                quantity=w.quantity,
+                when=w.when,
+                how_to_use=w.how_to_use,
                 in_stock=replacement is not None,
                 substitute_for=original if replacement is not None else None,
+                why=w.why,
             )
         )
-    return tuple(lines)
+    return lines
 
 
-def _default_lines() -> tuple[RecommendationLine, ...]:
+def _rule_wanted(rule: RecommendationRule, *, grade: int) -> list[_Wanted]:
+    items = rule.items.select_related("product").prefetch_related("product__key_ingredients")
+    return [
+        _Wanted(
+            product=item.product,
+            role=item.role or item.product.role,
+            quantity=item.quantity,
+            when=item.when,
+            how_to_use=item.how_to_use,
+            why=routine_why(own=item.why, condition=rule.condition, grade=grade),
+        )
+        for item in items
+    ]
+
+
+def _zone_wanted(additions: list[tuple[ZoneRule, ZoneFinding]]) -> list[_Wanted]:
+    return [
+        _Wanted(
+            rule.product,
+            rule.product.role,
+            rule.quantity,
+            rule.when,
+            rule.how_to_use,
+            zone_why(rule, finding),
+        )
+        for rule, finding in additions
+    ]
+
+
+def _default_lines(why: str) -> list[RecommendationLine]:
     lines = []
     for role in DEFAULT_ROLES:
         product = _replacement(role=role, quantity=1, like=None, exclude=set())
         if product is None:
             continue  # the shop sells none of this role right now; the plan still says it
         when, how = DEFAULT_USE[role]
-        lines.append(RecommendationLine(product, role, 1, when, how, True))
-    return tuple(lines)
+        lines.append(RecommendationLine(product, role, 1, when, how, True, why=why))
+    return lines
+
+
+def _names(line: RecommendationLine) -> set[int]:
+    """The products a line stands for: what it shows and what it replaces."""
+    return {line.product.pk} | ({line.substitute_for.pk} if line.substitute_for else set())
+
+
+def _merged(lines: list[RecommendationLine]) -> tuple[RecommendationLine, ...]:
+    """One line per product: where a zone rule names a product the routine (or another zone
+    rule) already has, the first line stays as it is (its quantity and use) and its reason
+    gains the later one's, so the shopper reads both."""
+    kept: list[RecommendationLine] = []
+    for line in lines:
+        same = next((i for i, k in enumerate(kept) if _names(k) & _names(line)), None)
+        if same is None:
+            kept.append(line)
+        elif line.why not in kept[same].why:
+            kept[same] = replace(kept[same], why=f"{kept[same].why} {line.why}".strip())
+    return tuple(kept)
+
+
+def _lines(
+    *,
+    rule: RecommendationRule | None,
+    condition: SkinCondition,
+    grade: int,
+    findings: tuple[ZoneFinding, ...],
+    on: date,
+) -> tuple[RecommendationLine, ...]:
+    """The routine's products (the rule's, or basic care), then what the zones add."""
+    taken: set[int] = set()
+    if rule is None:
+        lines = _default_lines(routine_why(own="", condition=condition, grade=grade))
+    else:
+        lines = _stocked_lines(_rule_wanted(rule, grade=grade), taken=taken)
+    taken |= {line.product.pk for line in lines}
+    additions = zone_additions(condition=condition, findings=findings, on=on)
+    return _merged([*lines, *_stocked_lines(_zone_wanted(additions), taken=taken)])
 
 
 def _check_grade(condition: SkinCondition, grade: int) -> None:
@@ -187,11 +285,16 @@ def recommend(
     condition: SkinCondition | None = None,
     skin_type: str = "",
     today: date | None = None,
+    zones: Sequence[Mapping] = (),
 ) -> Recommendation:
     """The plan, products and kit for ``grade`` of ``condition`` (default: acne vulgaris).
 
-    Raises ``ApplicationError`` for a grade outside the scale or an unknown skin type
-    (``NotFound`` when no condition is set up).
+    ``zones``: a skin check's zone findings (``{"zone": "chin", "severity": 3.4}``, other keys
+    ignored); the zone rules they call for add their products after the routine's. Without
+    zones the routine is the grade's alone.
+
+    Raises ``ApplicationError`` for a grade outside the scale, an unknown skin type or a bad
+    zone finding (``NotFound`` when no condition is set up).
     """
     condition = condition or selectors.condition_default()
     if condition is None:
@@ -199,33 +302,42 @@ def recommend(
     _check_grade(condition, grade)
     if skin_type and skin_type not in SkinType.values:
         raise ApplicationError(f"Unknown skin type {skin_type!r}.", code="invalid_skin_type")
+    findings = zone_findings(zones, condition=condition)
     on = today or timezone.localdate()
     rule = (
         selectors.rules_matching(condition=condition, grade=grade, skin_type=skin_type, on=on)
         .prefetch_related("plan__steps", "plan__warnings")
         .first()
     )
-    if rule is None:
-        plan, lines = DEFAULT_PLAN, _default_lines()
-    else:
-        plan, lines = _routine_plan(rule.plan), _rule_lines(rule)
-    plan = _with_referral(plan, condition=condition, grade=grade)
-    return Recommendation(condition=condition, grade=grade, plan=plan, lines=lines, rule=rule)
+    plan = DEFAULT_PLAN if rule is None else _routine_plan(rule.plan)
+    return Recommendation(
+        condition=condition,
+        grade=grade,
+        plan=_with_referral(plan, condition=condition, grade=grade),
+        lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
+        rule=rule,
+        zones=findings,
+    )
 
 
-def recommend_for_rule(*, rule_id: int, today: date | None = None) -> Recommendation:
-    """The recommendation of one rule (for "add this kit"), if the rule is offered today."""
+def recommend_for_rule(
+    *, rule_id: int, today: date | None = None, zones: Sequence[Mapping] = ()
+) -> Recommendation:
+    """The recommendation of one rule (for "add this kit"), if the rule is offered today,
+    with what ``zones`` add (as ``recommend``)."""
     on = today or timezone.localdate()
     rule = selectors.rule_offered(rule_id=rule_id, on=on)
     if rule is None:
         raise NotFound("This kit is not offered any more.", code="no_kit")
-    plan = _with_referral(_routine_plan(rule.plan), condition=rule.condition, grade=rule.min_grade)
+    condition, grade = rule.condition, rule.min_grade
+    findings = zone_findings(zones, condition=condition)
     return Recommendation(
-        condition=rule.condition,
-        grade=rule.min_grade,
-        plan=plan,
-        lines=_rule_lines(rule),
+        condition=condition,
+        grade=grade,
+        plan=_with_referral(_routine_plan(rule.plan), condition=condition, grade=grade),
+        lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
         rule=rule,
+        zones=findings,
     )
 
 
@@ -235,10 +347,12 @@ def kit_recommendation(
     grade: int | None = None,
     condition_slug: str = "",
     skin_type: str = "",
+    zones: Sequence[Mapping] = (),
 ) -> Recommendation:
-    """The recommendation whose kit a shopper asked for: by rule id, or by grade."""
+    """The recommendation whose kit a shopper asked for: by rule id, or by grade; ``zones``
+    as ``recommend``."""
     if rule_id is not None:
-        return recommend_for_rule(rule_id=rule_id)
+        return recommend_for_rule(rule_id=rule_id, zones=zones)
     if grade is None:
         raise ApplicationError("Name a kit (rule) or a grade.", code="kit_unspecified")
     condition = None
@@ -246,4 +360,4 @@ def kit_recommendation(
         condition = SkinCondition.objects.filter(slug=condition_slug).first()
         if condition is None:
             raise NotFound(f"Unknown skin condition {condition_slug!r}.", code="no_condition")
-    return recommend(grade=grade, condition=condition, skin_type=skin_type)
+    return recommend(grade=grade, condition=condition, skin_type=skin_type, zones=zones)

@@ -11,6 +11,7 @@ from recommendations.models import (
     SkinCondition,
     UsageTime,
     WarningLevel,
+    Zone,
 )
 
 
@@ -64,6 +65,18 @@ class RoutinePlan:
 
 
 @dataclass(frozen=True)
+class ZoneFinding:
+    """How bad one face zone is, on the condition's scale (a skin check's zone finding)."""
+
+    zone: str
+    severity: float
+
+    @property
+    def label(self) -> str:
+        return Zone(self.zone).label
+
+
+@dataclass(frozen=True)
 class RecommendationLine:
     """One product of the routine. ``product`` carries ``available`` (units that can be sold)."""
 
@@ -75,6 +88,8 @@ class RecommendationLine:
     in_stock: bool
     # The product the rule named, when it was out of stock and ``product`` replaces it.
     substitute_for: Product | None = None
+    # Why the shopper gets it, in their words ("A spot treatment for your chin and jaw.").
+    why: str = ""
 
     @property
     def role_label(self) -> str:
@@ -97,6 +112,8 @@ class Recommendation:
     lines: tuple[RecommendationLine, ...]
     # None for the default routine.
     rule: RecommendationRule | None = None
+    # The zone findings the routine was made for (most affected first); empty: none given.
+    zones: tuple[ZoneFinding, ...] = ()
 
     @property
     def is_default(self) -> bool:
@@ -107,11 +124,18 @@ class Recommendation:
         return self.condition.grade_label(self.grade)
 
     @property
+    def zones_text(self) -> str:
+        """``zones`` as the API's query and the kit form carry them: "chin:3.4,nose:1.0".
+        Exact (repr), so a severity just under a rule's threshold stays under it in the kit."""
+        return ",".join(f"{z.zone}:{z.severity!r}" for z in self.zones)
+
+    @property
     def kit_title(self) -> str:
         return self.rule.kit_title if self.rule else self.plan.name
 
     @property
     def kit_lines(self) -> list[RecommendationLine]:
+        # Zone additions are lines like the rule's: they join the kit and its discount.
         return [line for line in self.lines if line.in_stock]
 
     @property

@@ -2,6 +2,7 @@
 ``acne()``; ``SkinConditionFactory`` makes other scales."""
 
 import uuid
+from decimal import Decimal
 
 import factory
 from django.urls import reverse
@@ -17,6 +18,8 @@ from recommendations.models import (
     TreatmentPlan,
     UsageTime,
     WarningLevel,
+    Zone,
+    ZoneRule,
 )
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, card
@@ -94,7 +97,35 @@ class RuleItemFactory(DjangoModelFactory):
     position = factory.Sequence(int)
 
 
+class ZoneRuleFactory(DjangoModelFactory):
+    """Adds a spot treatment when the chin is moderate (GEA 3) or worse."""
+
+    class Meta:
+        model = ZoneRule
+
+    condition = factory.LazyFunction(acne)
+    name = factory.Sequence(lambda n: f"Zone rule {n}")
+    slug = factory.Sequence(lambda n: f"zone-rule-{n}")
+    zone = Zone.CHIN
+    min_severity = 3
+    product = factory.SubFactory(ProductFactory, role="spot_care")
+    when = UsageTime.EVENING
+
+
+def zone_kit_rule() -> RecommendationRule:
+    """Grade 3, 10 % off as a kit: a cleanser (10.00); a chin rule adds a spot gel (5.00)."""
+    rule = RuleFactory(min_grade=3, max_grade=3, kit_discount_percent=Decimal("10"))
+    RuleItemFactory(rule=rule, product__name="Cleanser", product__price=Decimal("10.00"))
+    ZoneRuleFactory(
+        product__name="Spot gel",
+        product__price=Decimal("5.00"),
+        why="A spot treatment for the inflamed spots on your {zone}.",
+    )
+    return rule
+
+
 ADD_URL = reverse("admin:recommendations_recommendationrule_add")
+ZONE_ADD_URL = reverse("admin:recommendations_zonerule_add")
 
 
 def rule_form(**overrides) -> dict:
@@ -122,6 +153,28 @@ def rule_form(**overrides) -> dict:
         "items-0-quantity": "1",
         "items-0-when": "both",
         "items-0-how_to_use": "Thin layer.",
+    }
+    data.update({key: str(value) for key, value in overrides.items()})
+    return data
+
+
+def zone_rule_form(**overrides) -> dict:
+    data = {
+        "condition": acne().pk,
+        "name": "Chin spot gel",
+        "slug": "chin-spot-gel",
+        "is_active": "on",
+        "priority": "0",
+        "zone": "chin",
+        "min_severity": "3",
+        "only_when_single_zone": "on",
+        "product": ProductFactory(role="spot_care").pk,
+        "quantity": "1",
+        "when": "evening",
+        "how_to_use": "A thin layer on the spots.",
+        "why": "",
+        "valid_from": "",
+        "valid_until": "",
     }
     data.update({key: str(value) for key, value in overrides.items()})
     return data

@@ -7,22 +7,23 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from recommendations.models import RecommendationRule
+from recommendations.models import RecommendationRule, RuleItem, ZoneRule
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import place_order
 from tests.recommendations.factories import (
     ADD_URL,
+    ZONE_ADD_URL,
     RuleFactory,
     RuleItemFactory,
     TreatmentPlanFactory,
     acne,
     form_errors,
     rule_form,
+    zone_rule_form,
 )
 
 pytestmark = pytest.mark.django_db
-
 
 
 @pytest.fixture
@@ -210,3 +211,43 @@ def test_a_merchandiser_cannot_see_orders_or_change_the_scale(merchandiser_clien
         assert merchandiser_client.get(url).status_code == 403, url
     index = merchandiser_client.get(reverse("admin:index")).content.decode()
     assert "Recommendation rules" in index and "Orders" not in index
+
+
+# --- zone rules ----------------------------------------------------------------------------------
+
+
+def test_staff_add_a_zone_rule(admin_client):
+    response = admin_client.post(ZONE_ADD_URL, zone_rule_form())
+
+    assert response.status_code == 302
+    rule = ZoneRule.objects.get()
+    assert (rule.zone, rule.min_severity, rule.only_when_single_zone) == ("chin", 3, True)
+    assert admin_client.get(reverse("admin:recommendations_zonerule_changelist")).status_code == 200
+
+
+def test_a_zone_rule_beyond_the_scale_or_for_an_inactive_product_is_refused(admin_client):
+    inactive = ProductFactory(is_active=False, name="Old gel")
+
+    response = admin_client.post(ZONE_ADD_URL, zone_rule_form(min_severity=6, product=inactive.pk))
+
+    assert response.status_code == 200
+    assert dict(response.context["adminform"].form.errors) == {
+        "min_severity": ["GEA (Global Acne Severity) grades run from 0 to 5; 6 is not one."],
+        "product": ["Acme Derm Old gel is not active; pick an active product."],
+    }
+    assert not ZoneRule.objects.exists()
+
+
+def test_a_rule_items_why_is_edited_in_the_rule(admin_client):
+    response = admin_client.post(ADD_URL, rule_form(**{"items-0-why": "It unclogs pores."}))
+
+    assert response.status_code == 302, form_errors(response)
+    assert RuleItem.objects.get().why == "It unclogs pores."
+
+
+def test_a_merchandiser_may_edit_zone_rules():
+    perms = set(
+        Group.objects.get(name="Merchandiser").permissions.values_list("codename", flat=True)
+    )
+
+    assert {"add_zonerule", "change_zonerule", "delete_zonerule", "view_zonerule"} <= perms

@@ -15,6 +15,7 @@ from tests.recommendations.factories import (
     PlanWarningFactory,
     RuleFactory,
     RuleItemFactory,
+    zone_kit_rule,
 )
 
 RECOMMENDATIONS = reverse("api:recommendations")
@@ -42,6 +43,11 @@ def mild_rule(db):
     )
     RuleItemFactory(rule=rule, product__name="Patches", product__role="spot_care", product__stock=0)
     return rule
+
+
+@pytest.fixture
+def kit_rule(db):
+    return zone_kit_rule()
 
 
 @pytest.mark.django_db
@@ -183,7 +189,7 @@ def test_both_endpoints_are_in_the_openapi_schema(api):
     schema = api.get(reverse("api:schema"), {"format": "json"}).json()
 
     get = schema["paths"]["/api/v1/recommendations/"]["get"]
-    assert {p["name"] for p in get["parameters"]} == {"grade", "condition", "skin_type"}
+    assert {p["name"] for p in get["parameters"]} == {"grade", "condition", "skin_type", "zones"}
     assert set(get["responses"]) == {"200", "400", "404"}
     post = schema["paths"]["/api/v1/cart/kits/"]["post"]
     assert set(post["responses"]) == {"201", "400", "403", "404"}  # 403: CSRF
@@ -199,6 +205,93 @@ def test_what_does_not_exist_is_a_404(api):
     response = api.post(KITS, {"rule": 999}, format="json")
     assert response.status_code == 404
     assert response.json()["message"] == "This kit is not offered any more."
+
+
+# --- zones ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_api_takes_zones_and_says_why_each_product_is_there(api, kit_rule):
+    response = api.get(RECOMMENDATIONS, {"grade": 3, "zones": "chin:3.4,nose:1"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [(line["product"]["name"], line["why"]) for line in body["lines"]] == [
+        ("Acme Derm Cleanser", "Part of your routine for moderate acne vulgaris."),
+        ("Acme Derm Spot gel", "A spot treatment for the inflamed spots on your chin and jaw."),
+    ]
+    assert body["zones"] == [
+        {"zone": "chin", "label": "chin and jaw", "severity": 3.4},
+        {"zone": "nose", "label": "nose", "severity": 1.0},
+    ]
+    assert body["kit"]["product_count"] == 2
+    assert body["kit"]["total"] == "15.00" and body["kit"]["discounted_total"] == "13.50"
+
+
+@pytest.mark.django_db
+def test_the_api_without_zones_is_the_grades_routine(api, kit_rule):
+    body = api.get(RECOMMENDATIONS, {"grade": 3, "zones": ""}).json()
+
+    assert [line["product"]["name"] for line in body["lines"]] == ["Acme Derm Cleanser"]
+    assert body["zones"] == []
+
+
+@pytest.mark.parametrize(
+    "zones, message",
+    [
+        (
+            "ear:2",
+            "'ear:2' is not zone:severity with a zone of forehead, nose, left_cheek, "
+            "right_cheek, chin.",
+        ),
+        (
+            "chin",
+            "'chin' is not zone:severity with a zone of forehead, nose, left_cheek, "
+            "right_cheek, chin.",
+        ),
+        ("chin:x", "'chin:x': the severity must be a number from 0 up."),
+        ("chin:-1", "'chin:-1': the severity must be a number from 0 up."),
+        ("chin:inf", "'chin:inf': the severity must be a number from 0 up."),
+        ("chin:1,chin:2", "'chin' is given twice."),
+        ("chin:6", "The severity of the chin and jaw runs from 0 to 5; 6.0 is not."),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_zones_get_a_clear_400(api, zones, message):
+    response = api.get(RECOMMENDATIONS, {"grade": 3, "zones": zones})
+
+    assert response.status_code == 400
+    assert message in str(response.json())
+
+
+@pytest.mark.django_db
+def test_the_kit_api_adds_what_the_zones_added_at_the_kit_discount(api, kit_rule):
+    body = {"rule": kit_rule.pk, "zones": [{"zone": "chin", "severity": 3.4}]}
+
+    response = api.post(KITS, body, format="json")
+
+    assert response.status_code == 201
+    assert [a["product"]["name"] for a in response.json()["added"]] == [
+        "Acme Derm Cleanser",
+        "Acme Derm Spot gel",
+    ]
+    assert response.json()["cart"]["kits"][0]["discount"] == "1.50"
+
+
+@pytest.mark.parametrize(
+    "zones",
+    [
+        [{"zone": "ear", "severity": 1}],
+        [{"zone": "chin", "severity": -1}],
+        [{"zone": "chin", "severity": 1}, {"zone": "chin", "severity": 2}],
+        "chin:3",
+    ],
+)
+@pytest.mark.django_db
+def test_the_kit_api_refuses_bad_zones(api, kit_rule, zones):
+    response = api.post(KITS, {"rule": kit_rule.pk, "zones": zones}, format="json")
+
+    assert response.status_code == 400
 
 
 # Every response of the two endpoints matches what the schema declares.

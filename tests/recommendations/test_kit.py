@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import ProductRole, Stock
-from orders.models import CartLine, Order, OrderStatus
+from orders.models import CartKit, CartLine, Order, OrderStatus
 from orders.services import cart as cart_services
-from recommendations.services.kits import kit_add_to_cart
+from recommendations.services.kits import kit_add_to_cart, kit_source
 from recommendations.services.routine import recommend
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import CartFactory, CartLineFactory
@@ -17,6 +17,7 @@ from tests.recommendations.factories import (
     RuleItemFactory,
     cart_contents,
     checkout_form,
+    zone_kit_rule,
 )
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,60 @@ def test_a_tampered_kit_form_is_refused(client):
         "This kit could not be found; please pick your routine again."
     ]
     assert not CartLine.objects.exists()
+
+
+# --- zone additions ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zone_rule():
+    return zone_kit_rule()
+
+
+def test_zone_additions_join_the_kit_and_its_discount(zone_rule):
+    cart = CartFactory()
+    recommendation = recommend(grade=3, zones=[{"zone": "chin", "severity": 3}])
+
+    kit_add_to_cart(cart=cart, recommendation=recommendation)
+
+    assert cart_contents(cart) == {"Cleanser": 1, "Spot gel": 1}
+    assert (recommendation.kit_total, recommendation.kit_discount) == (
+        Decimal("15.00"),
+        Decimal("1.50"),
+    )
+    kit = CartKit.objects.get(cart=cart, source=kit_source(zone_rule))
+    assert sorted(kit.items.values_list("product__name", flat=True)) == ["Cleanser", "Spot gel"]
+
+
+# --- the routine page --------------------------------------------------------------------------
+
+
+def test_the_routine_page_shows_why_and_its_kit_form_carries_the_zones(client, zone_rule):
+    url = reverse("recommendations:routine_detail", kwargs={"grade": 3})
+
+    html = client.get(url, {"zones": "chin:3.4"}).content.decode()
+
+    assert html.count('data-testid="routine-product-why"') == 2
+    assert "A spot treatment for the inflamed spots on your chin and jaw." in html
+    assert 'name="zones" value="chin:3.4"' in html
+
+
+def test_the_routine_page_ignores_bad_zones(client, zone_rule):
+    url = reverse("recommendations:routine_detail", kwargs={"grade": 3})
+
+    response = client.get(url, {"zones": "ear:9"})
+
+    assert response.status_code == 200
+    assert "Spot gel" not in response.content.decode()
+
+
+def test_adding_the_kit_from_the_page_includes_the_zone_additions(client, zone_rule):
+    data = {"rule": zone_rule.pk, "grade": 3, "condition": "acne-vulgaris", "zones": "chin:3.4"}
+
+    response = client.post(reverse("recommendations:kit_add"), data)
+
+    assert response.status_code == 302
+    assert cart_contents(cart_services.cart_get_or_create(cart_id=client.session["cart_id"])) == {
+        "Cleanser": 1,
+        "Spot gel": 1,
+    }

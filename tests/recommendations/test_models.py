@@ -1,9 +1,17 @@
+from datetime import date
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from recommendations.models import RecommendationRule
-from tests.recommendations.factories import RuleFactory, SkinConditionFactory, acne
+from recommendations.models import RecommendationRule, Zone
+from tests.catalog.factories import ProductFactory
+from tests.recommendations.factories import (
+    RuleFactory,
+    SkinConditionFactory,
+    ZoneRuleFactory,
+    acne,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +58,43 @@ def test_the_database_refuses_an_inverted_grade_range():
             max_grade=1,
             plan=RuleFactory().plan,
         )
+
+
+def test_the_zones_are_the_analysis_engines_zones():
+    # Recommendations may not import diagnosis, so its zone choices are a copy: kept equal here.
+    from diagnosis.ml.zones import LABELS, ZONES
+
+    assert tuple(Zone.values) == ZONES
+    assert {zone.value: zone.label for zone in Zone} == LABELS
+
+
+def test_a_zone_rule_is_checked_against_the_scale_and_the_catalog():
+    rule = ZoneRuleFactory.build(
+        min_severity=6,
+        product=ProductFactory(is_active=False),
+        valid_until=date(2026, 1, 1),
+        valid_from=date(2026, 2, 1),
+    )
+
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+
+    assert error.value.message_dict == {
+        "min_severity": ["GEA (Global Acne Severity) grades run from 0 to 5; 6 is not one."],
+        "product": [f"{rule.product} is not active; pick an active product."],
+        "valid_until": ["The end date must not be before the start date."],
+    }
+
+
+def test_the_database_refuses_an_unknown_zone():
+    with pytest.raises(IntegrityError):
+        ZoneRuleFactory(zone="ear")
+
+
+def test_a_scale_cannot_shrink_below_its_zone_rules():
+    condition = SkinConditionFactory(max_grade=4, grade_labels=list("abcde"))
+    ZoneRuleFactory(condition=condition, min_severity=4)
+    condition.max_grade, condition.grade_labels = 3, list("abcd")
+
+    with pytest.raises(ValidationError, match="Rules cover grades up to 4"):
+        condition.full_clean()

@@ -287,13 +287,38 @@ def test_seed_demo_rules_is_idempotent():
 
     second = seed_demo_rules()
 
-    assert first.written == len(demo_data.PLANS) + len(demo_data.RULES)
+    assert first.written == len(demo_data.PLANS) + len(demo_data.RULES) + len(demo_data.ZONE_RULES)
     assert second.written == 0
     assert (
         list(RecommendationRule.objects.values_list("slug", "updated_at", "plan__updated_at"))
         == snapshot
     )
     assert list(RecommendationRule.objects.values_list("items__id", flat=True)) == items
+
+
+def test_the_demo_zone_rules_add_a_spot_treatment_for_one_inflamed_zone():
+    from catalog.services import demo_catalog_seed
+
+    demo_catalog_seed()
+    seed_demo_rules()
+    first = seed_demo_rules()
+
+    one = recommend(grade=1, zones=[{"zone": "left_cheek", "severity": 3.2}])
+    two = recommend(
+        grade=3, zones=[{"zone": "left_cheek", "severity": 3.2}, {"zone": "chin", "severity": 3}]
+    )
+
+    assert first.written == 0 and first.zone_rules == len(demo_data.ZONE_RULES)
+    gel = next(line for line in one.lines if line.product.slug == "benzoyl-peroxide-2-5-gel")
+    assert gel.why == (
+        "A spot treatment for the inflamed spots on your left cheek, the one area that needs it."
+    )
+    assert gel in one.kit_lines
+    by_slug = {line.product.slug: line for line in two.lines}
+    assert by_slug["benzoyl-peroxide-2-5-gel"].why == (
+        "Part of your routine for moderate acne vulgaris."
+    ), "two inflamed zones: no spot treatment, the routine's gel stays as it was"
+    assert "chin and jaw" in by_slug["hydrocolloid-spot-patches"].why
 
 
 def test_seed_demo_rules_names_missing_products():
