@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from diagnosis.models import Diagnosis
+from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.session import guest_token
 
 VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
@@ -34,6 +34,18 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return queryset.filter(pk=pk).first()
     except (ValidationError, ValueError):  # a malformed id is simply "not found"
         return None
+
+
+def visible_photo(pk, slot: str | None, *, user, guest_token: str = "") -> DiagnosisPhoto | None:
+    """A photo of a diagnosis the viewer may see (``visible_diagnosis``): the one in ``slot``,
+    or with no slot the first one (front when there is one); None otherwise."""
+    diagnosis = visible_diagnosis(pk, user=user, guest_token=guest_token)
+    if diagnosis is None:
+        return None
+    photos = diagnosis.photos.order_by("slot")
+    if slot is not None:
+        photos = photos.filter(slot=slot)
+    return photos.first()
 
 
 def grade_for_request(request, pk) -> int | None:

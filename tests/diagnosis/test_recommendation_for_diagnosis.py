@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from diagnosis.models import Diagnosis
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.factories import DiagnosisFactory
 from tests.recommendations.factories import RuleFactory, RuleItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +15,7 @@ RECOMMENDATIONS = reverse("api:recommendations")
 
 
 def _diagnosis(user, **fields):
-    values = {"status": Diagnosis.Status.DONE, "grade": 3, "label": "moderate"} | fields
-    return Diagnosis.objects.create(user=user, selfie="diagnoses/x/selfie.jpg", **values)
+    return DiagnosisFactory(user=user, **fields)
 
 
 @pytest.fixture
