@@ -62,6 +62,11 @@ class NormalizedFace:
     matrix: np.ndarray  # (2, 3) float64 affine: original pixel coords -> normalized crop coords
     notes: list[str] = field(default_factory=list)
     view: str = "frontal"  # one of VIEWS
+    # Landmarks in the crop's pixels, for the face zones (zones.py): the eye centres of a
+    # frontal face when found (picture-left eye first), and which side of the picture a side
+    # view's nose points to ("left" or "right").
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None = None
+    facing: str | None = None
 
 
 def load_image(
@@ -282,7 +287,7 @@ def normalize_face(
     faces /= detect_scale
     order = np.argsort(-faces[:, 2] * faces[:, 3])
     largest = faces[order[0]]
-    x, y, w, h = (float(v) for v in largest)
+    x, y, w, h = (float(v) for v in largest[:4])
     if w < min_width:
         raise FaceTooSmall()
 
@@ -296,7 +301,7 @@ def normalize_face(
             view, faces = "profile", profiles
             order = np.argsort(-faces[:, 2] * faces[:, 3])
             largest = faces[order[0]]
-            x, y, w, h = (float(v) for v in largest)
+            x, y, w, h = (float(v) for v in largest[:4])
         elif skin >= CLOSEUP_SKIN_FRACTION:
             return _close_up(rgb, size, step)
     if any(
@@ -323,8 +328,20 @@ def normalize_face(
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, size / side)
     matrix[:, 2] += np.array([size / 2, size / 2]) - centre
     crop = _warp(rgb, matrix, size)
+    in_crop = None
+    if view == "frontal" and eyes is not None:
+        in_crop = tuple(tuple(float(v) for v in matrix @ np.append(eye, 1.0)) for eye in eyes)
+    facing = None
+    if view == "profile" and len(largest) > 4:
+        facing = "right" if largest[4] > 0 else "left"
     return NormalizedFace(
-        image=crop, box=box, matrix=matrix.astype(np.float64), notes=notes, view=view
+        image=crop,
+        box=box,
+        matrix=matrix.astype(np.float64),
+        notes=notes,
+        view=view,
+        eyes=in_crop,
+        facing=facing,
     )
 
 
@@ -345,12 +362,12 @@ def _find_face(gray: np.ndarray, min_width: float) -> tuple[str, np.ndarray]:
     profiles = _detect_profiles(gray, min_width)
     if len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
-    return "frontal", np.concatenate([faces, profiles])
+    return "frontal", np.concatenate([faces, profiles[:, :4]])
 
 
 def _detect_profiles(gray: np.ndarray, min_width: float) -> np.ndarray:
-    """Side and three-quarter faces: the cascade knows faces turned one way; the mirrored photo
-    shows it the other side."""
+    """Side and three-quarter faces as (x, y, w, h, facing) rows: the cascade knows faces whose
+    nose points to the picture's left (facing -1); the mirrored photo shows it the others (+1)."""
     equalized = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
     min_side = max(24, int(min_width * 0.5))
     width = gray.shape[1]
@@ -366,8 +383,8 @@ def _detect_profiles(gray: np.ndarray, min_width: float) -> np.ndarray:
             faces = np.asarray(faces, dtype=np.float64)
             if mirrored:
                 faces[:, 0] = width - faces[:, 0] - faces[:, 2]
-            found.append(faces)
-    return np.concatenate(found) if found else np.zeros((0, 4))
+            found.append(np.c_[faces, np.full(len(faces), 1.0 if mirrored else -1.0)])
+    return np.concatenate(found) if found else np.zeros((0, 5))
 
 
 def _contrast(gray: np.ndarray) -> float:

@@ -1,8 +1,10 @@
-"""Analyse one selfie: normalize the face, grade it, explain the grade (claims 1, 23-31).
+"""Analyse selfies: normalize the face, grade it, explain the grade (claims 1, 23-31).
 
 ``Analyzer.load(checkpoint)`` loads a checkpoint once per process (the Celery worker keeps it);
-``Analyzer.analyze(image)`` returns an ``AnalysisResult``. The CLI commands ``predict`` and
-``explain`` are registered here.
+``Analyzer.analyze(image)`` returns an ``AnalysisResult``; ``Analyzer.analyze_views`` analyses
+the views of one check (front, left, right) in one batched forward and one Grad-CAM pass, and
+gives each view its result or its own error. The CLI commands ``predict`` and ``explain`` are
+registered here.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from PIL import Image
 
 from . import checkpoint as ckpt
 from . import explain as xai
-from .errors import CheckpointError
-from .face import load_image, normalize_face
+from . import zones as face_zones
+from .errors import AnalysisError, CheckpointError
+from .face import NormalizedFace, load_image, normalize_face
 from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
 from .scale import Scale
 
@@ -76,6 +79,10 @@ class AnalysisResult:
     abstain: dict[str, str] = field(default_factory=dict)  # {"code", "message"}
     # The data the model learned from, with their terms: [{"name", "licence", "commercial_use"}]
     training_data: list[dict[str, Any]] = field(default_factory=list)
+    slot: str | None = None  # the side the shopper said the photo shows: zones.SLOTS
+    # Findings per visible face zone, most affected first (zones.findings); empty without a
+    # heatmap or when no zone can be told (a close-up of unknown side).
+    zones: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: arrays and images are summarized, not embedded."""
@@ -95,6 +102,8 @@ class AnalysisResult:
             "ood_distance": None if self.ood_distance is None else round(self.ood_distance, 4),
             "reliable": self.reliable,
             "abstain": dict(self.abstain),
+            "slot": self.slot,
+            "zones": [dict(z) for z in self.zones],
         }
         if self.heatmap is not None:
             out["heatmap"] = xai.mask_stats(self.heatmap)
@@ -192,13 +201,45 @@ class Analyzer:
         seed: int = 0,
         target_layer: str | None = None,
         alpha: float = DEFAULT_ALPHA,
+        slot: str | None = None,
     ) -> AnalysisResult:
+        """One photo; a photo the engine cannot use raises its AnalysisError."""
+        (outcome,) = self.analyze_views(
+            [(slot, image)],
+            explain=explain,
+            k=k,
+            threshold=threshold,
+            seed=seed,
+            target_layer=target_layer,
+            alpha=alpha,
+        )
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    def analyze_views(
+        self,
+        photos: list[tuple[str | None, ImageSource]],
+        *,
+        explain: bool = True,
+        k: int = xai.DEFAULT_K,
+        threshold: float | None = None,
+        seed: int = 0,
+        target_layer: str | None = None,
+        alpha: float = DEFAULT_ALPHA,
+    ) -> list[ViewOutcome]:
+        """The views of one check, ``[(slot, image), ...]``, in one batched forward and one
+        Grad-CAM pass. Each view gets its result, or its own error when its photo cannot be
+        used (the others are still analysed). Timings are the whole batch's."""
         # Bad arguments fail before any work is done.
         if explain:
             xai.check_k(k)
             xai.resolve_layer(self.model, target_layer or self.target_layer)
             if not 0.0 <= alpha <= 1.0:
                 raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        for slot, _ in photos:
+            if slot is not None and slot not in face_zones.SLOTS:
+                raise ValueError(f"unknown slot {slot!r}")
         threshold = self.heatmap_threshold if threshold is None else xai.check_threshold(threshold)
         timings: dict[str, float] = {}
         start = clock = time.perf_counter()
@@ -209,68 +250,77 @@ class Analyzer:
             timings[stage] = now - clock
             clock = now
 
-        picture = (
-            image.convert("RGB")
-            if isinstance(image, Image.Image)
-            else (image if isinstance(image, np.ndarray) else load_image(image))
-        )
+        outcomes = [ViewOutcome(slot=slot) for slot, _ in photos]
+        pictures, faces = {}, {}
+        for i, (_, image) in enumerate(photos):
+            try:
+                pictures[i] = _as_picture(image)
+            except AnalysisError as error:
+                outcomes[i].error = error
         lap("decode")
-        face = normalize_face(picture, size=self.input_size, margin=self.face_margin)
-        x = xai.to_tensor(face.image, mean=self.mean, std=self.std)
+        for i, picture in pictures.items():
+            try:
+                faces[i] = normalize_face(picture, size=self.input_size, margin=self.face_margin)
+            except AnalysisError as error:
+                outcomes[i].error = error
         lap("normalize")
+        if not faces:
+            return outcomes
+        order = list(faces)
+        x = torch.cat([xai.to_tensor(faces[i].image, mean=self.mean, std=self.std) for i in order])
         with self._lock:
             with torch.inference_mode():
                 outputs = self.model(x)
-                grade = int(decide_grade(outputs, self.decision_rule, self.scale.num_grades)[0])
-                score = float(severity_score(outputs, self.scale.num_grades)[0])
-                probabilities = [float(p) for p in class_probabilities(outputs)[0]]
+                grades = decide_grade(outputs, self.decision_rule, self.scale.num_grades)
+                scores = severity_score(outputs, self.scale.num_grades)
+                probabilities = class_probabilities(outputs)
                 calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
-                confidence = float(confidence_within_one(calibrated, torch.tensor([grade]))[0])
-                distance = self._ood_distance(outputs["features"])
+                confidences = confidence_within_one(calibrated, grades.long())
             lap("predict")
-            heatmap = shown = None
+            heatmaps = [None] * len(order)
             if explain:
-                heatmap = xai.explain(
-                    self.model,
-                    x,
-                    k=k,
-                    threshold=threshold,
-                    seed=seed,
-                    target=target_layer or self.target_layer,
+                averaged, _, _ = xai.explain_batch_maps(
+                    self.model, x, k=k, seed=seed, target=target_layer or self.target_layer
                 )
+                heatmaps = [xai.apply_threshold(m, threshold) for m in averaged]
                 lap("explain")
-        if explain:
-            shown = xai.overlay(face.image, heatmap, alpha=alpha)
-            lap("overlay")
+        for j, i in enumerate(order):
+            face, heatmap = faces[i], heatmaps[j]
+            confidence = float(confidences[j])
+            distance = self._ood_distance(outputs["features"][j])
+            outcomes[i].result = AnalysisResult(
+                grade=int(grades[j]),
+                label=self.scale.label(int(grades[j])),
+                score=float(scores[j]),
+                probabilities=[float(p) for p in probabilities[j]],
+                face_box=tuple(int(v) for v in face.box),
+                model=dict(self.model_info),
+                scale=self.scale.to_dict(),
+                heatmap=heatmap,
+                overlay=None if heatmap is None else xai.overlay(face.image, heatmap, alpha=alpha),
+                face=face.image,
+                face_matrix=face.matrix,
+                image_size=_size_of(pictures[i]),
+                notes=list(face.notes),
+                timings=timings,
+                view=face.view,
+                training_data=list(self.training_data),
+                confidence=confidence,
+                ood_distance=distance,
+                slot=photos[i][0],
+                zones=_zone_findings(face, heatmap, float(scores[j]), photos[i][0]),
+                **self._judge(confidence, distance),
+            )
+        lap("overlay")
         timings["total"] = time.perf_counter() - start
-        return AnalysisResult(
-            grade=grade,
-            label=self.scale.label(grade),
-            score=score,
-            probabilities=probabilities,
-            face_box=tuple(int(v) for v in face.box),
-            model=dict(self.model_info),
-            scale=self.scale.to_dict(),
-            heatmap=heatmap,
-            overlay=shown,
-            face=face.image,
-            face_matrix=face.matrix,
-            image_size=picture.size if isinstance(picture, Image.Image) else picture.shape[1::-1],
-            notes=list(face.notes),
-            timings=timings,
-            view=face.view,
-            training_data=list(self.training_data),
-            confidence=confidence,
-            ood_distance=distance,
-            **self._judge(confidence, distance),
-        )
+        return outcomes
 
     def _ood_distance(self, features: torch.Tensor) -> float | None:
         """Mahalanobis distance in the leading principal components of the training
         photographs' features (realeval.fit_ood), per component."""
         if self.ood is None:
             return None
-        z = (features[0].double() - self.ood["mean"]) @ self.ood["components"].T
+        z = (features.double() - self.ood["mean"]) @ self.ood["components"].T
         return float(torch.sqrt((z**2 / self.ood["variances"]).sum() / len(z)))
 
     def _judge(self, confidence: float, distance: float | None) -> dict[str, Any]:
@@ -281,6 +331,36 @@ class Analyzer:
         else:
             return {"reliable": True, "abstain": {}}
         return {"reliable": False, "abstain": {"code": code, "message": ABSTAIN_MESSAGES[code]}}
+
+
+@dataclass
+class ViewOutcome:
+    """One view of a check: its result, or the reason its photo could not be used."""
+
+    slot: str | None
+    result: AnalysisResult | None = None
+    error: AnalysisError | None = None
+
+
+def _as_picture(image: ImageSource) -> Image.Image | np.ndarray:
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    return image if isinstance(image, np.ndarray) else load_image(image)
+
+
+def _size_of(picture: Image.Image | np.ndarray) -> tuple[int, int]:
+    return picture.size if isinstance(picture, Image.Image) else picture.shape[1::-1]
+
+
+def _zone_findings(
+    face: NormalizedFace, heatmap: np.ndarray | None, score: float, slot: str | None
+) -> list[dict[str, Any]]:
+    if heatmap is None:
+        return []
+    zone_map = face_zones.zone_map(
+        size=face.image.shape[0], view=face.view, eyes=face.eyes, facing=face.facing, slot=slot
+    )
+    return face_zones.findings(heatmap, zone_map, score=score, matrix=face.matrix)
 
 
 @functools.lru_cache(maxsize=4)

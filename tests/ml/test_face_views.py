@@ -78,6 +78,7 @@ def test_a_side_view_is_found_by_the_profile_cascade(monkeypatch):
 
     assert normalized.view == "profile"
     assert normalized.box == (220, 120, 200, 200)
+    assert normalized.eyes is None
     # The box's centre lands in the middle of the crop.
     np.testing.assert_allclose(normalized.matrix @ np.array([320.0, 220.0, 1.0]), [64.0, 64.0])
 
@@ -99,8 +100,8 @@ def test_faces_turned_the_other_way_are_found_in_the_mirrored_photo(monkeypatch)
 
     boxes = face._detect_profiles(gray, min_width=40)
 
-    # Found in the mirror at x=10..70, i.e. x=130..190 in the photo.
-    np.testing.assert_allclose(boxes, [[130, 20, 60, 60]])
+    # Found in the mirror at x=10..70, i.e. x=130..190 in the photo, its nose to the right.
+    np.testing.assert_allclose(boxes, [[130, 20, 60, 60, 1]])
 
 
 def test_a_small_frontal_box_without_eyes_in_a_close_up_is_not_trusted(monkeypatch):
@@ -113,3 +114,17 @@ def test_a_small_frontal_box_without_eyes_in_a_close_up_is_not_trusted(monkeypat
     normalized = normalize_face(skin_close_up(size=512), size=128)
 
     assert normalized.view == "close-up"
+
+
+@pytest.mark.parametrize(("found_in_mirror", "facing"), [(1.0, "right"), (-1.0, "left")])
+def test_a_side_view_remembers_which_way_the_nose_points(monkeypatch, found_in_mirror, facing):
+    photo = skin_close_up(size=512)
+    photo[:, :200] = (30, 60, 40)
+    monkeypatch.setattr(face, "_detect_faces", lambda gray, min_width: np.zeros((0, 4)))
+    monkeypatch.setattr(
+        face,
+        "_detect_profiles",
+        lambda gray, min_width: np.array([[220.0, 120.0, 200.0, 200.0, found_in_mirror]]),
+    )
+
+    assert normalize_face(photo, size=128).facing == facing

@@ -266,3 +266,57 @@ def test_model_version_names_the_training_data_so_rebuilds_differ(tmp_path):
 
     assert Analyzer.load(path).model_info["version"] == "1"
     assert Analyzer.load(rebuilt).model_info["version"] == "1+abcdef01"
+
+
+# --- the views of one check --------------------------------------------------------------------
+
+
+def test_the_views_of_a_check_are_analysed_together_as_each_would_be_alone(checkpoint, selfie):
+    analyzer = Analyzer.load(checkpoint)
+    alone = analyzer.analyze(selfie, k=3, slot="front")
+
+    front, left = analyzer.analyze_views([("front", selfie), ("left", selfie)], k=3)
+
+    for outcome, slot in ((front, "front"), (left, "left")):
+        assert outcome.error is None and outcome.slot == slot == outcome.result.slot
+        assert outcome.result.grade == alone.grade
+        assert outcome.result.score == pytest.approx(alone.score, abs=1e-5)
+        np.testing.assert_allclose(outcome.result.heatmap, alone.heatmap, atol=1e-5)
+    assert front.result.zones == alone.zones
+    assert {z["zone"] for z in front.result.zones} <= {
+        "forehead",
+        "nose",
+        "left_cheek",
+        "right_cheek",
+        "chin",
+    }
+
+
+def test_a_bad_view_gets_its_own_error_and_the_good_ones_are_still_analysed(
+    checkpoint, selfie, not_an_image, faceless
+):
+    analyzer = Analyzer.load(checkpoint)
+
+    front, left, right = analyzer.analyze_views(
+        [("front", selfie), ("left", not_an_image), ("right", faceless)], k=2
+    )
+
+    assert front.error is None and front.result.grade is not None
+    assert isinstance(left.error, InvalidImage) and left.result is None
+    assert isinstance(right.error, NoFaceFound) and right.result is None
+
+
+def test_a_check_with_only_bad_views_gives_only_errors(checkpoint, not_an_image):
+    (only,) = Analyzer.load(checkpoint).analyze_views([("front", not_an_image)])
+
+    assert isinstance(only.error, InvalidImage) and only.result is None
+
+
+def test_a_single_photo_still_raises_its_error(checkpoint, faceless):
+    with pytest.raises(NoFaceFound):
+        Analyzer.load(checkpoint).analyze(faceless)
+
+
+def test_an_unknown_slot_is_refused_before_any_work(checkpoint, selfie):
+    with pytest.raises(ValueError, match="slot"):
+        Analyzer.load(checkpoint).analyze_views([("top", selfie)])
