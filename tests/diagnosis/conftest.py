@@ -9,9 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from diagnosis import services
 from diagnosis.ml.synth import render_selfie
-from tests.diagnosis import engine_standin
-
-engine_standin.install()
 
 
 def selfie_bytes(
