@@ -1,12 +1,11 @@
 """Token authentication for API clients (apps, scripts)."""
 
-from django.contrib.auth import authenticate
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,8 +13,6 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import ExpiringTokenAuthentication
-from accounts.selectors import login_username
-from skinshop.ratelimit import client_address, seconds_left
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -51,21 +48,13 @@ class ObtainTokenView(APIView):
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        typed, address = data.validated_data["username"], client_address(request)
-        try:
-            attempt = services.login_attempt(username=typed, address=address)
-        except services.LoginThrottled as throttled:
-            raise Throttled(
-                wait=seconds_left(services.LOGIN_WINDOW_SECONDS), detail=str(throttled)
-            ) from throttled
-        user = authenticate(
-            request,
-            username=login_username(typed),
+        user = services.login_authenticate(
+            request=request,
+            username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
         if user is None:
             raise AuthenticationFailed("Wrong username/e-mail or password.")
-        attempt.succeeded()
         token = services.token_get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -5,8 +5,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts import services
-from accounts.selectors import login_username
-from skinshop.ratelimit import client_address
 
 
 class SignupForm(UserCreationForm):
@@ -33,22 +31,24 @@ class SignupForm(UserCreationForm):
 
 
 class ThrottledLoginMixin:
-    """The failed log-in limits (``services.login_attempt``) around an AuthenticationForm's
-    check: the shop's log-in page and the admin's use the same counters as the token API."""
+    """An AuthenticationForm whose check is ``services.login_authenticate``: the shop's log-in
+    page and the admin's count failed log-ins with the same limits as the token API."""
 
     def clean(self):
-        typed = self.cleaned_data.get("username") or ""
-        if not (typed and self.cleaned_data.get("password")):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not (username and password):
             return super().clean()  # a missing field: nothing is checked, nothing counted
-        address = client_address(self.request) if self.request else None
         try:
-            attempt = services.login_attempt(username=typed, address=address)
+            self.user_cache = services.login_authenticate(
+                request=self.request, username=username, password=password
+            )
         except services.LoginThrottled as throttled:
-            raise forms.ValidationError(str(throttled), code="throttled") from throttled
-        self.cleaned_data["username"] = login_username(typed)
-        cleaned = super().clean()  # a wrong password raises: the attempt stays counted
-        attempt.succeeded()
-        return cleaned
+            raise forms.ValidationError(throttled.message, code="throttled") from throttled
+        if self.user_cache is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):

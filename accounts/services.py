@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -19,7 +19,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
 from accounts.selectors import login_username
-from skinshop import ratelimit
+from skinshop import errors, ratelimit
+from skinshop.ratelimit import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,7 @@ PASSWORD_RESETS_PER_ADDRESS = 10  # reset requests per hour from one address
 ACCOUNT_MAILS_PER_RECIPIENT = 3  # account e-mails per hour to one address: no mail flooding
 
 
-class TooManyRequests(Exception):
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
+TooManyRequests = errors.TooManyRequests
 
 
 def check_request_rate(*, kind: str, address: str | None, limit: int) -> None:
@@ -196,8 +193,13 @@ LOGIN_FAILURES_PER_ADDRESS = 30
 LOGIN_THROTTLED_MESSAGE = "Too many failed log-ins. Please wait 15 minutes, or reset your password."
 
 
-class LoginThrottled(Exception):
-    pass
+class LoginThrottled(errors.TooManyRequests):
+    code = "throttled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            LOGIN_THROTTLED_MESSAGE, retry_after=ratelimit.seconds_left(LOGIN_WINDOW_SECONDS)
+        )
 
 
 def _login_counters(username: str, address: str | None) -> list[tuple[str, int]]:
@@ -232,5 +234,21 @@ def login_attempt(*, username: str, address: str | None) -> LoginAttempt:
     for name, limit in _login_counters(username, address):
         counted.append(name)
         if ratelimit.hit(name, window_seconds=LOGIN_WINDOW_SECONDS) > limit:
-            raise LoginThrottled(LOGIN_THROTTLED_MESSAGE)
+            raise LoginThrottled()
     return LoginAttempt(tuple(counted))
+
+
+def login_authenticate(*, request, username: str, password: str):
+    """The one door of every log-in (the shop's page, the admin's, the token API): the user
+    whose username or e-mail and password these are, or None; ``LoginThrottled`` once the
+    failed log-in limits are used up.
+
+    The attempt is counted before the password is checked (``login_attempt``) and given back
+    when it is right, so only failures count, whichever door they came through.
+    """
+    address = client_address(request) if request is not None else None
+    attempt = login_attempt(username=username, address=address)
+    user = authenticate(request, username=login_username(username), password=password)
+    if user is not None:
+        attempt.succeeded()
+    return user

@@ -1,39 +1,22 @@
-"""Catalog writes: every change to categories, products and stock rows goes through here."""
+"""Catalog writes: categories, products and their stock rows (the stock movements of orders,
+allocate, release and dispatch, are in catalog.stock)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Model
 from django.utils.text import slugify
 
 from catalog import demo_data
 from catalog.images import render_product_image
 from catalog.models import Category, Ingredient, Product, SkinConcern, Stock
-
-
-def _save_if_changed(instance: Model, values: dict, *, created: bool) -> bool:
-    """Set ``values`` on ``instance`` and save it only if something differs.
-
-    Returns whether a write happened, so a re-run of the seed can report "nothing changed"
-    and leave ``updated_at`` alone.
-    """
-    changed = created or any(getattr(instance, name) != value for name, value in values.items())
-    if not changed:
-        return False
-    for name, value in values.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    return True
+from skinshop.upsert import upsert_by_slug
 
 
 def category_upsert(*, slug: str, name: str, description: str = "", position: int = 0) -> Category:
-    existing = Category.objects.filter(slug=slug).first()
-    category = existing or Category(slug=slug)
     values = {"name": name, "description": description, "position": position}
-    _save_if_changed(category, values, created=existing is None)
+    category, _, _ = upsert_by_slug(Category, slug=slug, values=values)
     return category
 
 
@@ -89,9 +72,6 @@ def product_upsert(
 
     Fields that already hold the given values are not written again.
     """
-    existing = Product.objects.filter(slug=slug).first()
-    created = existing is None
-    product = existing or Product(slug=slug)
     values = {
         "category": category,
         "name": name,
@@ -101,7 +81,7 @@ def product_upsert(
         "description": description,
         "is_active": is_active,
     }
-    updated = _save_if_changed(product, values, created=created)
+    product, created, updated = upsert_by_slug(Product, slug=slug, values=values)
     for relation, wanted in (("key_ingredients", ingredients), ("skin_concerns", concerns)):
         if wanted is None:
             continue

@@ -13,7 +13,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,6 +23,8 @@ from rest_framework.response import Response
 from diagnosis import selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
+from recommendations.serializers import RecommendationSerializer, RoutineQuerySerializer
+from recommendations.services import routine
 from skinshop.api import CSRF_REQUIRED
 from skinshop.ratelimit import client_address
 
@@ -47,11 +50,6 @@ _LOCATION = OpenApiParameter(
     response=[201],
     description="The new diagnosis in the API; poll it until `status` is done or failed.",
 )
-
-
-class UploadRateLimited(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "rate_limited"
 
 
 class UploadRefused(ValidationError):
@@ -143,14 +141,9 @@ class DiagnosisViewSet(
     )
     def create(self, request: Request) -> Response:
         # Counted before the file is looked at, so floods of bad files are limited too.
-        try:
-            services.check_upload_rate(
-                owner_key=session.owner_key(request), address=client_address(request)
-            )
-        except services.RateLimited as limited:
-            error = UploadRateLimited(limited.message)
-            error.wait = limited.retry_after  # DRF's handler turns it into Retry-After
-            raise error from limited
+        services.check_upload_rate(
+            owner_key=session.owner_key(request), address=client_address(request)
+        )
         upload = DiagnosisUploadSerializer(data=request.data)
         if not upload.is_valid():
             raise UploadRefused(upload.errors)
@@ -180,3 +173,28 @@ class DiagnosisViewSet(
             raise PermissionDenied("Only its owner can delete a diagnosis.")
         services.delete_diagnoses([diagnosis])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="The routine for one of your diagnoses",
+        description="The treatment plan, products and kit for the diagnosis' grade, as "
+        "`GET /api/v1/recommendations/?grade=` gives them. Someone else's diagnosis is 404; "
+        "one without a grade (not finished, or failed: `message` says why) is 409.",
+        parameters=[RoutineQuerySerializer],
+        responses={
+            200: RecommendationSerializer,
+            400: OpenApiResponse(description="Invalid input; `message` says what to fix."),
+            404: _NOT_FOUND,
+            409: OpenApiResponse(description="The diagnosis has no grade (yet)."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def recommendation(self, request: Request, pk=None) -> Response:
+        query = RoutineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        diagnosis = self.get_object()
+        recommendation = routine.kit_recommendation(
+            grade=selectors.grade_of(diagnosis),
+            condition_slug=query.validated_data.get("condition", ""),
+            skin_type=query.validated_data.get("skin_type", ""),
+        )
+        return Response(RecommendationSerializer(recommendation).data)

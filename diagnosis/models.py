@@ -32,6 +32,8 @@ def _heatmap_path(instance: "DiagnosisPhoto", filename: str) -> str:
 
 class Diagnosis(models.Model):
     class Status(models.TextChoices):
+        """Every move between these is listed, and made, in ``diagnosis.services``."""
+
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
         DONE = "done", "Done"

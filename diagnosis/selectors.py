@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from diagnosis.models import Diagnosis, DiagnosisPhoto
-from diagnosis.session import guest_token
+from skinshop.errors import Conflict
 
 VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
 
@@ -48,14 +48,15 @@ def visible_photo(pk, slot: str | None, *, user, guest_token: str = "") -> Diagn
     return photos.first()
 
 
-def grade_for_request(request, pk) -> int | None:
-    """For the recommendations API (RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP): the grade of a
-    diagnosis the caller may see; None if they may not; ValueError while it has no grade."""
-    diagnosis = visible_diagnosis(pk, user=request.user, guest_token=guest_token(request))
-    if diagnosis is None:
-        return None
+class NotGraded(Conflict):
+    code = "diagnosis_not_graded"
+
+
+def grade_of(diagnosis: Diagnosis) -> int:
+    """The grade a check came to (combined over its reliable photos); ``NotGraded`` (409),
+    saying why, while it has none."""
     if diagnosis.status == Diagnosis.Status.FAILED:
-        raise ValueError(f"This diagnosis has no grade: {diagnosis.failure_reason}")
+        raise NotGraded(f"This diagnosis has no grade: {diagnosis.failure_reason}")
     if diagnosis.grade is None:
-        raise ValueError("This diagnosis is not finished yet; try again in a moment.")
+        raise NotGraded("This diagnosis is not finished yet; try again in a moment.")
     return diagnosis.grade

@@ -1,7 +1,22 @@
 """Diagnosis business rules: intake, the worker's pipeline steps, the sweep, deletion, owners.
 
 The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``; beat calls
-``sweep``. Status moves only here: queued -> processing -> done | failed.
+``sweep``. Status moves only here, and only these ways:
+
+- (new) -> queued: ``create_diagnosis`` (an upload);
+- queued -> processing: ``claim``, when the task starts an attempt (a redelivered task finds
+  its row still processing and takes it again, counting another attempt);
+- queued or processing -> failed: ``claim``, once DIAGNOSIS_MAX_ATTEMPTS are used up
+  (``gave_up``);
+- processing -> done: ``run_analysis`` with a reliable result (``_save_result``; a row that
+  is no longer processing keeps what it has);
+- processing -> failed: ``run_analysis`` on a photo the engine cannot use or a result it
+  withholds (the engine's code), ``_requeue_or_give_up`` after an error on the last attempt
+  (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+- processing -> queued: ``_requeue_or_give_up`` after an error with attempts left;
+- failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
+
+Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status.
 """
 
 import io
@@ -11,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -19,12 +35,15 @@ from django.utils import timezone
 
 from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
 from diagnosis.uploads import CleanSelfie
-from skinshop import ratelimit
+from skinshop import errors, ratelimit
 
 logger = logging.getLogger(__name__)
 
 Status = Diagnosis.Status
 Slot = DiagnosisPhoto.Slot
+
+# The Celery task that analyses one diagnosis (diagnosis.tasks.analyze_diagnosis).
+ANALYZE_TASK = "diagnosis.tasks.analyze_diagnosis"
 
 TIMEOUT_REASON = (
     "The analysis took too long and was stopped. Please upload the photo again; "
@@ -36,11 +55,8 @@ CRASH_REASON = (
 )
 
 
-class RateLimited(Exception):
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after  # seconds until the limit resets
+class RateLimited(errors.TooManyRequests):
+    code = "rate_limited"
 
 
 # --- The model ------------------------------------------------------------------------------
@@ -132,10 +148,11 @@ def create_diagnosis(
 def enqueue(diagnosis_id: uuid.UUID) -> bool:
     """Sends the analysis task. A broker that is down is logged, not raised: the row stays
     queued and the sweep sends it again, so the upload is never lost."""
-    from diagnosis.tasks import analyze_diagnosis  # the task module imports this one
-
+    # By name: the task module imports this one, not the other way round. A signature (not
+    # send_task) so that CELERY_TASK_ALWAYS_EAGER still runs it in this process.
+    task = current_app.signature(ANALYZE_TASK, args=[str(diagnosis_id)])
     try:
-        analyze_diagnosis.apply_async(args=[str(diagnosis_id)], retry=False)
+        task.apply_async(retry=False)
     except Exception:  # kombu's OperationalError, socket errors, a full disk for the fs broker
         logger.warning(
             "Could not send diagnosis %s to the broker; the sweep will retry",

@@ -44,7 +44,7 @@ def _load_model_in_pool_process(**kwargs) -> None:
 
 
 @shared_task(
-    name="diagnosis.tasks.analyze_diagnosis",
+    name=services.ANALYZE_TASK,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

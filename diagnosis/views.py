@@ -6,7 +6,6 @@ confirmed to a stranger. Deleting is for the owner only.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,7 +19,8 @@ from diagnosis import charts, selectors, services, session
 from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.serializers import PhotoSerializer
-from recommendations import services as recommendation_services
+from recommendations.services import routine
+from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
 
 HISTORY_PAGE_SIZE = 20
@@ -98,8 +98,8 @@ def _recommendation(grade: int | None):
     if grade is None:
         return None
     try:
-        return recommendation_services.recommend(grade=grade)
-    except ValidationError:
+        return routine.recommend(grade=grade)
+    except ApplicationError:
         return None
 
 
@@ -126,7 +126,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         recommendation = _recommendation(diagnosis.grade)
         context.update(
             recommendation=recommendation,
-            see_dermatologist=recommendation_services.refers_to_dermatologist(
+            see_dermatologist=routine.refers_to_dermatologist(
                 grade=diagnosis.grade, recommendation=recommendation
             ),
             bars=charts.probability_bars(

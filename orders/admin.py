@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orders import services
 from orders.models import Cart, CartKit, CartLine, Order, OrderDiscount, OrderLine, Payment
+from orders.services import lifecycle
 
 
 class OrderLineInline(admin.TabularInline):
@@ -65,7 +65,7 @@ def _run_transition(
     for order in queryset.order_by("pk"):
         try:
             service(order=order)
-        except (services.InvalidTransition, services.RefundFailed) as error:
+        except (lifecycle.InvalidTransition, lifecycle.RefundFailed) as error:
             modeladmin.message_user(request, str(error), messages.ERROR)
         else:
             moved += 1
@@ -134,18 +134,18 @@ class OrderAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        _run_transition(request, queryset, services.order_ship, "marked shipped", self)
+        _run_transition(request, queryset, lifecycle.order_ship, "marked shipped", self)
 
     @admin.action(description="Mark selected orders delivered", permissions=["change"])
     def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        _run_transition(request, queryset, services.order_deliver, "marked delivered", self)
+        _run_transition(request, queryset, lifecycle.order_deliver, "marked delivered", self)
 
     @admin.action(
         description="Cancel selected orders (releases stock, refunds payments)",
         permissions=["cancel"],
     )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        _run_transition(request, queryset, services.order_cancel, "cancelled", self)
+        _run_transition(request, queryset, lifecycle.order_cancel, "cancelled", self)
 
 
 class CartLineInline(admin.TabularInline):

@@ -3,20 +3,19 @@ orders are their owner's only and need authentication (session or token)."""
 
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import selectors, services
+from orders import selectors
 from orders.models import Order
 from orders.payments import public_sandbox_note
 from orders.serializers import (
@@ -27,6 +26,8 @@ from orders.serializers import (
     OrderListSerializer,
     OrderSerializer,
 )
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
 from orders.session import existing_request_cart, request_cart
 from skinshop.api import CSRF_REQUIRED
 
@@ -39,12 +40,6 @@ _UNAUTHENTICATED = OpenApiResponse(description="Not signed in: no valid session 
 
 def _cart_response(cart, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(CartSerializer(selectors.cart_summary(cart=cart)).data, status=status_code)
-
-
-def _service_error(error: DjangoValidationError) -> APIException:
-    if getattr(error, "code", None) == "not_in_cart":
-        return NotFound(" ".join(error.messages))
-    return ValidationError({"detail": " ".join(error.messages)}, code=error.code or "invalid")
 
 
 class CartView(APIView):
@@ -68,10 +63,7 @@ class CartLinesView(APIView):
         data = CartLineAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = request_cart(request)
-        try:
-            services.cart_add(cart=cart, **data.validated_data)
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+        cart_services.cart_add(cart=cart, **data.validated_data)
         return _cart_response(cart, status.HTTP_201_CREATED)
 
 
@@ -94,13 +86,10 @@ class CartLineView(APIView):
         data.is_valid(raise_exception=True)
         cart = existing_request_cart(request)
         if cart is None:
-            raise NotFound("This product is not in your cart.")
-        try:
-            services.cart_set_quantity(
-                cart=cart, product_id=product_id, quantity=data.validated_data["quantity"]
-            )
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+            raise cart_services.NotInCart()
+        cart_services.cart_set_quantity(
+            cart=cart, product_id=product_id, quantity=data.validated_data["quantity"]
+        )
         return _cart_response(cart)
 
     @extend_schema(
@@ -110,27 +99,10 @@ class CartLineView(APIView):
     def delete(self, request: Request, product_id: int) -> Response:
         cart = existing_request_cart(request)
         if cart is None:
-            raise NotFound("This product is not in your cart.")
-        try:
-            services.cart_remove(cart=cart, product_id=product_id)
-        except DjangoValidationError as error:
-            raise _service_error(error) from error
+            raise cart_services.NotInCart()
+        cart_services.cart_remove(cart=cart, product_id=product_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class CheckoutFailed(APIException):
-    def __init__(self, error: services.CheckoutError) -> None:
-        self.status_code = _CHECKOUT_STATUS.get(type(error), status.HTTP_400_BAD_REQUEST)
-        super().__init__(detail=error.message, code=error.code)
-        self.default_code = error.code  # the project's handler reports it as `code`
-
-
-_CHECKOUT_STATUS = {
-    services.EmptyCart: status.HTTP_400_BAD_REQUEST,
-    services.InsufficientStock: status.HTTP_409_CONFLICT,
-    services.PaymentDeclined: status.HTTP_402_PAYMENT_REQUIRED,
-    services.IdempotencyKeyReused: status.HTTP_409_CONFLICT,
-}
 
 _SANDBOX = public_sandbox_note()
 
@@ -216,17 +188,14 @@ class OrderViewSet(
         key = _idempotency_key(request)
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            order = services.order_place(
-                cart=request_cart(request),
-                user=request.user,
-                email=data.validated_data.get("email") or request.user.email,
-                address=data.address(),
-                card=data.card(),
-                idempotency_key=key,
-            )
-        except services.CheckoutError as error:
-            raise CheckoutFailed(error) from error
+        order = checkout_services.order_place(
+            cart=request_cart(request),
+            user=request.user,
+            email=data.validated_data.get("email") or request.user.email,
+            address=data.address(),
+            card=data.card(),
+            idempotency_key=key,
+        )
         order = selectors.order_detail_queryset().get(pk=order.pk)
         # A replay answers like the first request did, as payment APIs do.
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)

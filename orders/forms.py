@@ -10,7 +10,7 @@ from orders.payments import (
     expiry_error,
     normalize_card_number,
 )
-from orders.services import Address
+from orders.services.checkout import Address
 
 
 class QuantityForm(forms.Form):

@@ -172,7 +172,7 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
-    # Set by ``services.order_place`` on the order an earlier submit with the key placed.
+    # Set by ``services.checkout.order_place`` on the order an earlier submit with the key placed.
     is_replay = False
 
     class Meta:

@@ -18,6 +18,11 @@ def quantize(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def units_by_product(lines: Iterable) -> dict[int, int]:
+    """Units per product of cart or order lines: what the catalog's stock operations take."""
+    return {line.product_id: line.quantity for line in lines}
+
+
 def shipping_for(subtotal: Decimal) -> Decimal:
     """The flat shipping fee, free from the threshold on; nothing to ship costs nothing.
 

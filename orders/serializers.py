@@ -11,7 +11,7 @@ from orders.payments import (
     expiry_error,
     normalize_card_number,
 )
-from orders.services import Address
+from orders.services.checkout import Address
 
 
 class CartLineSerializer(serializers.Serializer):

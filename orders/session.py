@@ -3,8 +3,8 @@
 from django.contrib import messages
 from django.http import HttpRequest
 
-from orders import services
 from orders.models import Cart
+from orders.services import cart as cart_services
 
 CART_SESSION_KEY = "cart_id"
 GUEST_ORDERS_SESSION_KEY = "guest_orders"
@@ -17,7 +17,7 @@ def session_cart_id(request: HttpRequest) -> int | None:
 
 def request_cart(request: HttpRequest) -> Cart:
     """The cart for this request, created (and remembered in the session) when missing."""
-    cart = services.cart_get_or_create(user=request.user, cart_id=session_cart_id(request))
+    cart = cart_services.cart_get_or_create(user=request.user, cart_id=session_cart_id(request))
     if cart.user_id is None:
         request.session[CART_SESSION_KEY] = cart.pk
     return cart
@@ -56,6 +56,7 @@ def merge_session_cart_at_login(sender, request: HttpRequest | None, user, **kwa
     source = Cart.objects.filter(pk=cart_id, user__isnull=True).first()
     if source is None:
         return
-    notes = services.merge_carts(source=source, target=services.cart_get_or_create(user=user))
+    target = cart_services.cart_get_or_create(user=user)
+    notes = cart_services.merge_carts(source=source, target=target)
     for note in notes:
         messages.warning(request, note, fail_silently=True)

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from orders.selectors import percent_text
-from recommendations import selectors, services
+from recommendations import selectors
 from recommendations.forms import PreviewForm
 from recommendations.models import (
     PlanStep,
@@ -18,6 +18,7 @@ from recommendations.models import (
     SkinCondition,
     TreatmentPlan,
 )
+from recommendations.services import routine
 
 
 @admin.register(SkinCondition)
@@ -165,7 +166,7 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
             (
                 condition,
                 [
-                    services.recommend(
+                    routine.recommend(
                         grade=grade, condition=condition, skin_type=skin_type or "", today=on
                     )
                     for grade in condition.grades

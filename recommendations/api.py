@@ -1,11 +1,8 @@
 """Recommendation API: the routine for a grade, and its kit into the cart (thin views)."""
 
-from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,80 +11,43 @@ from rest_framework.views import APIView
 
 from orders.selectors import cart_summary
 from orders.session import request_cart
-from recommendations import services
 from recommendations.serializers import (
     KitAddResultSerializer,
     KitRequestSerializer,
     RecommendationQuerySerializer,
     RecommendationSerializer,
 )
+from recommendations.services import kits, routine
 from skinshop.api import CSRF_REQUIRED
 
 _INVALID = OpenApiResponse(description="Invalid input; `message` says what to fix.")
 _NOT_FOUND = OpenApiResponse(description="No such skin condition, or the kit is not offered.")
-# What the request names does not exist (as opposed to input that is malformed).
-_NOT_FOUND_CODES = {"no_kit", "no_condition"}
-
-
-def _invalid(error: DjangoValidationError) -> APIException:
-    message = " ".join(error.messages)
-    if error.code in _NOT_FOUND_CODES:
-        return NotFound(message, code=error.code)
-    return ValidationError({"detail": message}, code=error.code or "invalid")
-
-
-def _diagnosis_grade(request: Request, diagnosis_id) -> int:
-    """The grade of one of the caller's finished diagnoses.
-
-    The diagnosis app sits above this one (it imports recommendations), so it lends its
-    lookup through a setting rather than an import: ``lookup(request, id)`` returns the grade,
-    None for a diagnosis the caller may not see, or raises ValueError while it is not graded.
-    """
-    lookup = import_string(settings.RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP)
-    try:
-        grade = lookup(request, diagnosis_id)
-    except ValueError as error:
-        raise Conflict(str(error)) from error
-    if grade is None:
-        raise NotFound("No such diagnosis.", code="no_diagnosis")
-    return grade
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "diagnosis_not_graded"
 
 
 class RecommendationView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Recommend a routine for a grade or a diagnosis",
+        summary="Recommend a routine for a grade",
         description="The treatment plan, products (out-of-stock ones replaced or marked) and "
-        "kit for a severity grade, given directly (`grade`) or as one of your own finished "
-        "diagnoses (`diagnosis`; another person's is 404, one not graded yet 409). Every "
-        "grade of the scale gets an answer.",
+        "kit for a severity grade. Every grade of the scale gets an answer. The routine for "
+        "one of your diagnoses: `GET /api/v1/diagnoses/{id}/recommendation/`.",
         parameters=[RecommendationQuerySerializer],
         responses={
             200: RecommendationSerializer,
             400: _INVALID,
             404: _NOT_FOUND,
-            409: OpenApiResponse(description="The diagnosis has no grade (yet)."),
         },
     )
     def get(self, request: Request) -> Response:
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        grade = data["grade"] if "grade" in data else _diagnosis_grade(request, data["diagnosis"])
-        try:
-            recommendation = services.kit_recommendation(
-                grade=grade,
-                condition_slug=data.get("condition", ""),
-                skin_type=data.get("skin_type", ""),
-            )
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        recommendation = routine.kit_recommendation(
+            grade=data["grade"],
+            condition_slug=data.get("condition", ""),
+            skin_type=data.get("skin_type", ""),
+        )
         return Response(RecommendationSerializer(recommendation).data)
 
 
@@ -114,16 +74,13 @@ class CartKitsView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         cart = request_cart(request)
-        try:
-            recommendation = services.kit_recommendation(
-                rule_id=data.get("rule"),
-                grade=data.get("grade"),
-                condition_slug=data.get("condition", ""),
-                skin_type=data.get("skin_type", ""),
-            )
-            result = services.kit_add_to_cart(cart=cart, recommendation=recommendation)
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        recommendation = routine.kit_recommendation(
+            rule_id=data.get("rule"),
+            grade=data.get("grade"),
+            condition_slug=data.get("condition", ""),
+            skin_type=data.get("skin_type", ""),
+        )
+        result = kits.kit_add_to_cart(cart=cart, recommendation=recommendation)
         if not result.added:
             raise ValidationError(
                 {"detail": "Nothing from this kit could be added. " + " ".join(result.problems)},

@@ -8,23 +8,18 @@ from orders.serializers import CartSerializer
 from recommendations.models import SkinType, UsageTime, WarningLevel
 
 
-class RecommendationQuerySerializer(serializers.Serializer):
-    grade = serializers.IntegerField(
-        min_value=0, required=False, help_text="A grade of the condition's scale."
-    )
-    diagnosis = serializers.UUIDField(
-        required=False, help_text="One of your own finished diagnoses: its grade is used."
-    )
+class RoutineQuerySerializer(serializers.Serializer):
+    """What narrows a routine down besides the grade."""
+
     # Blank means "not given", as browsers send empty form fields.
     condition = serializers.SlugField(
         required=False, allow_blank=True, help_text="A skin condition's slug; default: acne."
     )
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
 
-    def validate(self, attrs):
-        if ("grade" in attrs) == ("diagnosis" in attrs):
-            raise serializers.ValidationError("Give either a grade or a diagnosis.")
-        return attrs
+
+class RecommendationQuerySerializer(RoutineQuerySerializer):
+    grade = serializers.IntegerField(min_value=0, help_text="A grade of the condition's scale.")
 
 
 class _JSONIntegerField(serializers.IntegerField):
@@ -156,7 +151,7 @@ class _KitSerializer(serializers.Serializer):
 
 
 class RecommendationSerializer(serializers.Serializer):
-    """A ``recommendations.services.Recommendation``."""
+    """A ``recommendations.services.values.Recommendation``."""
 
     condition = _ConditionSerializer()
     grade = serializers.IntegerField()

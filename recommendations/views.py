@@ -1,15 +1,16 @@
 """Storefront pages: the routine per grade and "Add the whole kit to cart" (thin views)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from orders.session import request_cart
-from recommendations import selectors, services
+from recommendations import selectors
 from recommendations.forms import KitAddForm, RoutineFilterForm
+from recommendations.services import kits, routine
+from skinshop.errors import ApplicationError
 
 
 def routine_index(request: HttpRequest) -> HttpResponse:
@@ -26,9 +27,9 @@ def routine_detail(request: HttpRequest, grade: int) -> HttpResponse:
     form = RoutineFilterForm(request.GET)
     skin_type = form.cleaned_data["skin_type"] if form.is_valid() else ""
     try:
-        recommendation = services.recommend(grade=grade, skin_type=skin_type)
-    except ValidationError as error:
-        raise Http404(" ".join(error.messages)) from error
+        recommendation = routine.recommend(grade=grade, skin_type=skin_type)
+    except ApplicationError as error:
+        raise Http404(error.message) from error
     context = {"recommendation": recommendation, "form": form, "skin_type": skin_type}
     return render(request, "recommendations/routine_detail.html", context)
 
@@ -49,15 +50,15 @@ def kit_add(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     try:
-        recommendation = services.kit_recommendation(
+        recommendation = routine.kit_recommendation(
             rule_id=data["rule"],
             grade=data["grade"],
             condition_slug=data["condition"],
             skin_type=data["skin_type"],
         )
-        result = services.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        result = kits.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
+    except ApplicationError as error:
+        messages.error(request, error.message)
         return redirect(back)
     if result.added:
         names = ", ".join(f"{quantity} × {product}" for product, quantity in result.added)

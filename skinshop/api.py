@@ -7,7 +7,11 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from skinshop.errors import ApplicationError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +54,12 @@ def _first_message(detail) -> str:
 def exception_handler(exc, context):
     """DRF's handler, plus a top-level ``message`` that sums the error up in one sentence.
 
-    The field-by-field ``errors`` stay for clients that highlight form fields.
+    The field-by-field ``errors`` stay for clients that highlight form fields. A service's
+    ``ApplicationError`` answers with its own status, message and code: the one place they
+    are turned into responses.
     """
+    if isinstance(exc, ApplicationError):
+        return _application_error_response(exc)
     if isinstance(exc, DatabaseError) and not _is_data_error(exc):
         # A dropped connection or a database that is down: the transaction was rolled back, so
         # the client may simply retry (with its Idempotency-Key for an order).
@@ -66,6 +74,14 @@ def exception_handler(exc, context):
         body["errors"] = data
     response.data = body
     return response
+
+
+def _application_error_response(exc: ApplicationError) -> Response:
+    headers = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    set_rollback()  # as DRF does for its own errors, should a request run in a transaction
+    return Response({"message": exc.message, "code": exc.code}, status=exc.status, headers=headers)
 
 
 def _is_data_error(exc: DatabaseError) -> bool:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "orders",
     "recommendations",
     "diagnosis",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -271,11 +272,9 @@ DIAGNOSIS_GUEST_RETENTION_DAYS = env.int(
 )
 DIAGNOSIS_RETENTION_DAYS = env.int("DIAGNOSIS_RETENTION_DAYS", default=0)  # 0: the owner decides
 DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
-# recommendations may not import diagnosis (it sits above): the lookup it calls for ?diagnosis=.
-RECOMMENDATIONS_DIAGNOSIS_GRADE_LOOKUP = "diagnosis.selectors.grade_for_request"
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
-ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kit_discount_offered"
+ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -339,6 +338,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(DIAGNOSIS_PURGE_EVERY),
         "options": {"queue": DIAGNOSIS_QUEUE, "expires": DIAGNOSIS_PURGE_EVERY},
     },
+}
+
+# --- Check reminders (reminders app) --------------------------------------------------------
+# The shop's address, for links in e-mails sent by beat (no request to take it from). Outside
+# production the dev server; in production https:// and the first ALLOWED_HOSTS name.
+_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") not in {"", "*"}), "")
+SITE_URL = env.str(
+    "SITE_URL",
+    default=(f"https://{_first_host}" if _first_host else "")
+    if IS_PRODUCTION
+    else "http://127.0.0.1:8000",
+)
+REMINDERS_SEND_EVERY = env.int("REMINDERS_SEND_EVERY", default=3600)
+# A reminder whose sending keeps failing is retried at each tick up to this many times.
+REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=24)
+# On Celery's default queue, with the account e-mails: the analysis workers (-Q diagnosis)
+# need not consume it.
+CELERY_BEAT_SCHEDULE["reminders-send"] = {
+    "task": "reminders.tasks.send_due_reminders",
+    "schedule": float(REMINDERS_SEND_EVERY),
+    "options": {"expires": REMINDERS_SEND_EVERY},
 }
 
 # --- REST API -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("routine/", include("recommendations.urls")),
     path("diagnosis/", include("diagnosis.urls")),
+    path("reminders/", include("reminders.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

@@ -85,7 +85,7 @@ def test_another_site_cannot_plant_a_cart_through_a_cookieless_form_post():
 def selfie_upload():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.diagnosis.conftest import selfie_bytes
+    from tests.diagnosis.factories import selfie_bytes
 
     return SimpleUploadedFile("selfie.jpg", selfie_bytes(), "image/jpeg")
 

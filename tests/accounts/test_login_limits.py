@@ -79,10 +79,39 @@ def test_the_password_hash_is_only_checked_once_the_attempt_is_counted():
             ratelimit.count("login:sam:127.0.0.1", window_seconds=services.LOGIN_WINDOW_SECONDS)
         )
 
-    with mock.patch("accounts.api.authenticate", side_effect=authenticate):
+    with mock.patch("accounts.services.authenticate", side_effect=authenticate):
         assert token_attempt("sam", "wrong").status_code == 401
 
     assert seen == [1]
+
+
+def test_the_log_in_entry_point_checks_the_password_and_counts_only_failures(rf):
+    sam = UserFactory(username="sam", email="sam@example.com")
+    request = rf.post("/", REMOTE_ADDR="192.0.2.9")
+
+    def log_in(typed: str, password: str):
+        return services.login_authenticate(request=request, username=typed, password=password)
+
+    for _ in range(4):
+        assert log_in("sam", "wrong") is None
+    assert log_in("sam@example.com", PASSWORD) == sam  # given back: still 4 failures
+    assert log_in("sam", "wrong") is None  # the 5th
+
+    with pytest.raises(services.LoginThrottled) as throttled:
+        log_in("sam", PASSWORD)
+    assert throttled.value.status == 429 and 0 < throttled.value.retry_after <= 15 * 60
+
+
+@pytest.mark.parametrize("door", ["accounts:login", "admin:login", "api:auth_token"])
+def test_every_log_in_door_goes_through_the_one_entry_point(client, door):
+    UserFactory(username="boss", is_staff=True)
+    with mock.patch.object(
+        services, "login_authenticate", wraps=services.login_authenticate
+    ) as entry:
+        client.post(reverse(door), {"username": "boss", "password": "wrong"})
+
+    entry.assert_called_once()
+    assert entry.call_args.kwargs["username"] == "boss"
 
 
 def test_a_right_password_does_not_count_as_a_failure(client):

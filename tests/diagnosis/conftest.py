@@ -1,23 +1,12 @@
 """Selfies for diagnosis tests: synthetic faces from the engine's generator, no real photo."""
 
-import io
 from unittest import mock
 
-import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from diagnosis import services
-from diagnosis.ml.synth import render_selfie
-
-
-def selfie_bytes(
-    grade: int = 3, *, seed: int = 7, size: int = 512, fmt: str = "JPEG", **save
-) -> bytes:
-    sample = render_selfie(np.random.default_rng(seed), grade, size=size)
-    out = io.BytesIO()
-    sample.image.save(out, format=fmt, **save)
-    return out.getvalue()
+from tests.diagnosis.factories import selfie_bytes
 
 
 @pytest.fixture

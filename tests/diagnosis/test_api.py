@@ -10,7 +10,9 @@ from rest_framework.test import APIClient
 
 from diagnosis import services
 from diagnosis.models import Diagnosis
+from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.factories import api_post_selfie
 from tests.diagnosis.web import files_of, front
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +22,6 @@ DIAGNOSES = "/api/v1/diagnoses/"
 
 def detail(pk) -> str:
     return f"{DIAGNOSES}{pk}/"
-
-
-def post_selfie(client: APIClient, upload, *, consent="true", **extra):
-    data = {"consent": consent} if consent is not None else {}
-    if upload is not None:
-        data["image"] = upload
-    return client.post(DIAGNOSES, data, format="multipart", **extra)
 
 
 @pytest.fixture
@@ -52,7 +47,7 @@ def upload_as(sent, selfie_upload, django_capture_on_commit_callbacks):
 
     def upload(client: APIClient, **selfie) -> Diagnosis:
         with django_capture_on_commit_callbacks(execute=True):
-            response = post_selfie(client, selfie_upload(**selfie))
+            response = api_post_selfie(client, selfie_upload(**selfie))
         assert response.status_code == 201, response.json()
         return Diagnosis.objects.get(pk=response.json()["id"])
 
@@ -63,7 +58,7 @@ def test_an_upload_is_queued_and_sent_to_the_worker_once_committed(
     shopper, client_of, selfie_upload, sent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_selfie(client_of(shopper), selfie_upload())
+        response = api_post_selfie(client_of(shopper), selfie_upload())
         sent.assert_not_called()  # not before the row is committed
 
     assert response.status_code == 201
@@ -84,12 +79,15 @@ def test_the_task_goes_to_the_broker_with_the_diagnosis_id(
     shopper, client_of, selfie_upload, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("diagnosis.tasks.analyze_diagnosis.apply_async") as apply_async,
+        mock.patch.object(celery_app, "send_task") as send_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = post_selfie(client_of(shopper), selfie_upload())
+        response = api_post_selfie(client_of(shopper), selfie_upload())
 
-    apply_async.assert_called_once_with(args=[response.json()["id"]], retry=False)
+    send_task.assert_called_once()
+    name, args = send_task.call_args.args[:2]
+    assert name == "diagnosis.tasks.analyze_diagnosis"
+    assert list(args) == [response.json()["id"]]
 
 
 def test_an_anonymous_browser_owns_its_upload_through_its_session(upload_as):
@@ -208,7 +206,7 @@ def test_uploads_past_the_hourly_limit_are_refused_with_429(
     upload_as(client, seed=1)
     upload_as(client, seed=2)
 
-    response = post_selfie(client, selfie_upload(seed=3))
+    response = api_post_selfie(client, selfie_upload(seed=3))
 
     assert response.status_code == 429
     assert "2 skin checks this hour" in response.json()["message"]
@@ -216,7 +214,7 @@ def test_uploads_past_the_hourly_limit_are_refused_with_429(
     assert 0 < int(response["Retry-After"]) <= 3600  # when the hour's window ends
     assert Diagnosis.objects.count() == 2
     # Another shopper is not held back by this one.
-    assert post_selfie(client_of(UserFactory()), selfie_upload(seed=4)).status_code == 201
+    assert api_post_selfie(client_of(UserFactory()), selfie_upload(seed=4)).status_code == 201
 
 
 def test_uploads_past_the_limit_per_address_are_refused_for_everyone_there(
@@ -226,18 +224,18 @@ def test_uploads_past_the_limit_per_address_are_refused_for_everyone_there(
     upload_as(client_of(UserFactory()))
     upload_as(APIClient())
 
-    response = post_selfie(client_of(UserFactory()), selfie_upload())
+    response = api_post_selfie(client_of(UserFactory()), selfie_upload())
 
     assert response.status_code == 429
-    assert post_selfie(APIClient(), selfie_upload(), REMOTE_ADDR="10.0.0.2").status_code == 201
+    assert api_post_selfie(APIClient(), selfie_upload(), REMOTE_ADDR="10.0.0.2").status_code == 201
 
 
 def test_bad_files_count_against_the_limit_too(shopper, client_of, selfie_upload, settings):
     settings.DIAGNOSIS_RATE_PER_USER = 1
     client = client_of(shopper)
 
-    assert post_selfie(client, None).status_code == 400
-    assert post_selfie(client, selfie_upload()).status_code == 429
+    assert api_post_selfie(client, None).status_code == 400
+    assert api_post_selfie(client, selfie_upload()).status_code == 429
 
 
 def test_a_token_authenticated_client_uploads_and_reads_its_own(
@@ -256,7 +254,7 @@ def test_a_token_authenticated_client_uploads_and_reads_its_own(
 
 @pytest.mark.parametrize("consent", [None, "false", ""])
 def test_an_upload_without_consent_is_refused(consent, shopper, client_of, selfie_upload, sent):
-    response = post_selfie(client_of(shopper), selfie_upload(), consent=consent)
+    response = api_post_selfie(client_of(shopper), selfie_upload(), consent=consent)
 
     assert response.status_code == 400
     assert response.json()["code"] == "consent_required"

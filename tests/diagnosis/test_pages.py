@@ -289,7 +289,7 @@ def test_the_page_advises_a_dermatologist_exactly_when_the_routine_does(
     client, selfie_upload, refer_from
 ):
     # An explicit "never" (None) or "always" (0) from the condition is the page's rule too.
-    from recommendations.services import recommend
+    from recommendations.services.routine import recommend
     from tests.recommendations.factories import acne
 
     condition = acne()

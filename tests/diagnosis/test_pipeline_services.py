@@ -13,8 +13,9 @@ from PIL import Image
 from diagnosis import services
 from diagnosis.models import Diagnosis
 from diagnosis.uploads import clean_selfie
+from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
-from tests.diagnosis.test_uploads import stored_names
+from tests.diagnosis.factories import stored_names
 from tests.diagnosis.web import files_of, front
 
 pytestmark = pytest.mark.django_db
@@ -118,13 +119,30 @@ def test_sweep_resends_stale_queued_and_times_out_stuck_processing(selfie_upload
 
 def test_enqueue_with_the_broker_down_keeps_the_diagnosis_queued(selfie_upload):
     diagnosis = _create(selfie_upload())
-    with mock.patch(
-        "diagnosis.tasks.analyze_diagnosis.apply_async", side_effect=OSError("refused")
-    ):
+    with mock.patch.object(celery_app, "send_task", side_effect=OSError("refused")):
         assert services.enqueue(diagnosis.pk) is False
 
     diagnosis.refresh_from_db()
     assert diagnosis.status == Diagnosis.Status.QUEUED and diagnosis.enqueued_at is None
+
+
+def test_in_eager_mode_enqueue_runs_the_analysis_in_this_process(selfie_upload, analyzer):
+    # CELERY_TASK_ALWAYS_EAGER (debugging): the task sent by name still runs at once.
+    diagnosis = _create(selfie_upload(grade=3))
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with (
+            mock.patch("diagnosis.tasks.analyzer", return_value=analyzer),
+            mock.patch.object(celery_app, "send_task") as send_task,
+        ):
+            assert services.enqueue(diagnosis.pk)
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+    send_task.assert_not_called()
+    diagnosis.refresh_from_db()
+    assert diagnosis.status == Diagnosis.Status.DONE and diagnosis.grade is not None
 
 
 def test_deleting_a_diagnosis_removes_its_files(

@@ -1,4 +1,4 @@
-"""GET /api/v1/recommendations/?diagnosis=<id>: the routine for one of your own diagnoses."""
+"""GET /api/v1/diagnoses/<id>/recommendation/: the routine for one of your own diagnoses."""
 
 import pytest
 from django.urls import reverse
@@ -11,7 +11,10 @@ from tests.recommendations.factories import RuleFactory, RuleItemFactory
 
 pytestmark = pytest.mark.django_db
 
-RECOMMENDATIONS = reverse("api:recommendations")
+
+
+def routine_of(diagnosis) -> str:
+    return reverse("api:diagnosis-recommendation", args=[diagnosis.pk])
 
 
 def _diagnosis(user, **fields):
@@ -30,7 +33,7 @@ def test_own_done_diagnosis_gets_the_routine_of_its_grade(moderate_rule):
     client = APIClient()
     client.force_authenticate(owner)
 
-    response = client.get(RECOMMENDATIONS, {"diagnosis": _diagnosis(owner).pk})
+    response = client.get(routine_of(_diagnosis(owner)))
 
     assert response.status_code == 200
     assert response.json()["grade"] == 3
@@ -42,8 +45,8 @@ def test_someone_elses_diagnosis_is_not_found(moderate_rule):
     stranger = APIClient()
     stranger.force_authenticate(UserFactory())
 
-    assert stranger.get(RECOMMENDATIONS, {"diagnosis": diagnosis.pk}).status_code == 404
-    assert APIClient().get(RECOMMENDATIONS, {"diagnosis": diagnosis.pk}).status_code == 404
+    assert stranger.get(routine_of(diagnosis)).status_code == 404
+    assert APIClient().get(routine_of(diagnosis)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -61,15 +64,26 @@ def test_a_diagnosis_without_a_grade_is_a_conflict_that_says_why(fields, says):
     client = APIClient()
     client.force_authenticate(owner)
 
-    response = client.get(RECOMMENDATIONS, {"diagnosis": _diagnosis(owner, **fields).pk})
+    response = client.get(routine_of(_diagnosis(owner, **fields)))
 
     assert response.status_code == 409
     assert says in response.json()["message"]
+    assert response.json()["code"] == "diagnosis_not_graded"
 
 
-@pytest.mark.parametrize("query", [{}, {"grade": 2, "diagnosis": "0" * 32}])
-def test_grade_or_diagnosis_exactly_one(query):
-    response = APIClient().get(RECOMMENDATIONS, query)
+def test_the_skin_type_narrows_the_routine_down_as_for_a_grade(moderate_rule):
+    owner = UserFactory()
+    client = APIClient()
+    client.force_authenticate(owner)
+
+    response = client.get(routine_of(_diagnosis(owner)), {"skin_type": "scaly"})
 
     assert response.status_code == 400
-    assert "either a grade or a diagnosis" in response.json()["message"]
+
+
+def test_the_endpoint_is_in_the_openapi_schema():
+    schema = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
+
+    get = schema["paths"]["/api/v1/diagnoses/{id}/recommendation/"]["get"]
+    assert {p["name"] for p in get["parameters"]} == {"id", "condition", "skin_type"}
+    assert set(get["responses"]) == {"200", "400", "404", "409"}

@@ -10,15 +10,13 @@ from unittest import mock
 import pillow_heif
 import pytest
 from django.core.cache import cache
-from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 from rest_framework.test import APIClient
 
 from diagnosis import services
 from diagnosis.models import Diagnosis
-from tests.diagnosis.conftest import selfie_bytes
-from tests.diagnosis.test_api import post_selfie
+from tests.diagnosis.factories import api_post_selfie, selfie_bytes, stored_names
 from tests.diagnosis.web import front
 
 pytestmark = pytest.mark.django_db
@@ -52,17 +50,6 @@ def png_claiming(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00"))
         + chunk(b"IEND", b"")
     )
-
-
-def stored_names(path: str = "diagnoses") -> list[str]:
-    storage = storages["private"]
-    try:
-        folders, files = storage.listdir(path)
-    except FileNotFoundError:
-        return []
-    return [f"{path}/{f}" for f in files] + [
-        name for folder in folders for name in stored_names(f"{path}/{folder}")
-    ]
 
 
 def jpeg(name: str, data: bytes) -> SimpleUploadedFile:
@@ -146,7 +133,7 @@ def test_each_refused_kind_says_why_and_queues_nothing(
         setattr(settings, name, value)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = post_selfie(client, upload)
+        response = api_post_selfie(client, upload)
 
     assert response.status_code == 400
     body = response.json()
@@ -171,7 +158,7 @@ def test_each_refused_kind_has_a_message_of_its_own(client, settings):
         "required": None,
     }
 
-    messages = {code: post_selfie(client, upload).json() for code, upload in uploads.items()}
+    messages = {code: api_post_selfie(client, upload).json() for code, upload in uploads.items()}
 
     assert {code: body["code"] for code, body in messages.items()} == {c: c for c in uploads}
     assert len({body["message"] for body in messages.values()}) == len(uploads)
@@ -197,7 +184,8 @@ def _heif(size: int = 512) -> bytes:
 def test_phone_and_browser_formats_are_accepted_and_stored_as_jpeg(name, data, client, sent):
     content = data()
 
-    response = post_selfie(client, SimpleUploadedFile(name, content, "application/octet-stream"))
+    upload = SimpleUploadedFile(name, content, "application/octet-stream")
+    response = api_post_selfie(client, upload)
 
     assert response.status_code == 201, response.json()
     photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
@@ -239,7 +227,7 @@ def test_the_stored_selfie_is_upright_and_carries_no_exif_at_all(client, sent):
     with Image.open(io.BytesIO(original)) as sent_photo:  # the test photo has what we strip
         assert sent_photo.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef]
 
-    response = post_selfie(client, jpeg("selfie.jpg", original))
+    response = api_post_selfie(client, jpeg("selfie.jpg", original))
 
     assert response.status_code == 201, response.json()
     photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
@@ -260,7 +248,7 @@ def test_the_thumbnail_is_the_upright_centre_square_at_128_px_without_exif(clien
     picture.paste((255, 0, 0), (0, 100, 150, 400))
     picture.paste((0, 255, 0), (150, 100, 300, 400))
 
-    response = post_selfie(client, jpeg("selfie.jpg", _as_a_phone_stores_it(picture)))
+    response = api_post_selfie(client, jpeg("selfie.jpg", _as_a_phone_stores_it(picture)))
 
     assert response.status_code == 201, response.json()
     photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
@@ -287,7 +275,7 @@ def test_a_photo_without_a_face_is_accepted_then_fails_with_its_reason(
     Image.new("RGB", (600, 600), (120, 160, 200)).save(wall, format="JPEG")
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_selfie(client, jpeg("wall.jpg", wall.getvalue()))
+        response = api_post_selfie(client, jpeg("wall.jpg", wall.getvalue()))
 
     assert response.status_code == 201 and response.json()["status"] == "queued"
     sent.assert_called_once()
@@ -341,7 +329,7 @@ def test_no_comment_or_text_metadata_reaches_the_stored_selfie_or_its_thumbnail(
     with Image.open(io.BytesIO(content)) as sent_photo:  # the test photo has what we strip
         assert SECRET_NOTE in str(sent_photo.info) or SECRET_NOTE.encode() in content
 
-    response = post_selfie(client, SimpleUploadedFile(name, content, "image/octet-stream"))
+    response = api_post_selfie(client, SimpleUploadedFile(name, content, "image/octet-stream"))
 
     assert response.status_code == 201, response.json()
     photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
@@ -370,7 +358,7 @@ def test_a_small_palette_png_claiming_40_megapixels_is_refused_before_decoding(c
     assert len(content) < 100_000
 
     with mock.patch.object(Image.Image, "load", autospec=True) as load:
-        response = post_selfie(client, SimpleUploadedFile("p.png", content, "image/png"))
+        response = api_post_selfie(client, SimpleUploadedFile("p.png", content, "image/png"))
 
     assert response.status_code == 400 and response.json()["code"] == "too_many_pixels"
     load.assert_not_called()
@@ -396,7 +384,7 @@ def test_a_large_photo_reaches_the_colour_conversion_already_reduced(fmt, client
 
     real = uploads.upright_rgb
     with mock.patch.object(uploads, "upright_rgb", spy):
-        response = post_selfie(client, SimpleUploadedFile(f"big.{fmt}", out.getvalue()))
+        response = api_post_selfie(client, SimpleUploadedFile(f"big.{fmt}", out.getvalue()))
 
     assert response.status_code == 201, response.json()
     assert max(seen[0]) <= 2 * 1600, seen
@@ -416,7 +404,7 @@ def test_a_large_photo_on_its_side_is_decoded_reduced_and_stored_upright(fmt, cl
     out = io.BytesIO()
     picture.rotate(90, expand=True).save(out, format=fmt, exif=exif)
 
-    response = post_selfie(client, SimpleUploadedFile(f"selfie.{fmt}", out.getvalue()))
+    response = api_post_selfie(client, SimpleUploadedFile(f"selfie.{fmt}", out.getvalue()))
 
     assert response.status_code == 201, response.json()
     photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
@@ -436,10 +424,10 @@ def test_uploads_beyond_the_concurrent_decodes_wait_then_are_told_to_come_back(
     slots = uploads._decode_slots.semaphore()
     assert slots.acquire(blocking=False)  # another request is decoding
     try:
-        busy = post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
+        busy = api_post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
     finally:
         slots.release()
-    afterwards = post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
+    afterwards = api_post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
 
     assert busy.status_code == 400 and busy.json()["code"] == "busy"
     assert "again in a minute" in busy.json()["message"]

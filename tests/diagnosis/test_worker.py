@@ -25,7 +25,7 @@ from diagnosis.uploads import clean_selfie
 from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.web import front
-from tests.support.worker import sending_to
+from tests.support.worker import blocked_opening_a_pipe, sending_to
 
 pytestmark = [
     pytest.mark.redis,
@@ -143,7 +143,9 @@ def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
 
     assert services.enqueue(diagnosis.pk)
     _wait_for(celery_worker, diagnosis, Status.PROCESSING, timeout=60)
-    time.sleep(0.5)  # from the claim to the blocking open() of the pipe
+    celery_worker.wait_until(
+        lambda: blocked_opening_a_pipe(doomed), timeout=30, what="the task to open the selfie"
+    )
     assert diagnosis.attempts == 1
     os.replace(original, selfie)  # the next attempt reads the real photo
     os.kill(doomed, signal.SIGKILL)

@@ -22,9 +22,9 @@ from django.core.management import call_command
 from playwright.sync_api import Locator, Page, expect
 
 from recommendations.models import TreatmentPlan
-from recommendations.services import recommend
+from recommendations.services.routine import recommend
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.diagnosis.conftest import selfie_bytes
+from tests.diagnosis.factories import selfie_bytes
 
 pytestmark = [
     pytest.mark.redis,

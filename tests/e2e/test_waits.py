@@ -15,7 +15,7 @@ def test_expect_assertions_allow_the_generous_timeout_not_playwrights_5_s(page):
 def test_a_photo_chosen_before_the_pages_script_ran_is_still_previewed(page, tmp_path):
     """On a busy machine the deferred script may run after the file is chosen: its "change"
     event has gone by then. Here the script is held back until the photo is chosen."""
-    from tests.diagnosis.conftest import selfie_bytes
+    from tests.diagnosis.factories import selfie_bytes
 
     selfie = tmp_path / "my-selfie.jpg"
     selfie.write_bytes(selfie_bytes())

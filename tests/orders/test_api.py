@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -9,7 +8,7 @@ from catalog.models import Stock
 from orders.models import Order
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import DECLINED, place_order
+from tests.orders.factories import DECLINED, checkout_body, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +28,6 @@ def api(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
-
-
-def checkout_body(card_number="4242424242424242") -> dict:
-    return {
-        "full_name": "Sam Shopper",
-        "address_line1": "1 Main Street",
-        "city": "Lyon",
-        "postcode": "69001",
-        "country": "France",
-        "card_number": card_number,
-        "card_exp_month": 12,
-        "card_exp_year": date.today().year + 3,
-        "card_cvc": "123",
-    }
 
 
 def test_cart_add_change_and_remove(api):
@@ -183,11 +168,11 @@ def test_card_details_of_a_form_encoded_checkout_never_reach_an_error_report(api
 
     from django.views.debug import SafeExceptionReporterFilter
 
-    from orders import services
+    from orders.services import checkout as checkout_services
 
     api.post(LINES, {"product_id": ProductFactory(stock=5).pk, "quantity": 1}, format="json")
     api.raise_request_exception = False
-    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+    with mock.patch.object(checkout_services, "order_place", side_effect=RuntimeError("boom")):
         response = api.post(
             "/api/v1/orders/", checkout_body(), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
         )

@@ -1,8 +1,8 @@
 import pytest
-from django.core.exceptions import ValidationError
 
-from orders import services
 from orders.models import Cart, CartLine
+from orders.services import cart as cart_services
+from skinshop.errors import ApplicationError
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import CartFactory, CartLineFactory
@@ -18,8 +18,8 @@ def test_adding_the_same_product_twice_adds_up():
     cart = CartFactory()
     product = ProductFactory(slug="gel", stock=5)
 
-    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
-    services.cart_add(cart=cart, product_id=product.pk, quantity=1)
+    cart_services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    cart_services.cart_add(cart=cart, product_id=product.pk, quantity=1)
 
     assert quantities(cart) == {"gel": 3}
 
@@ -28,69 +28,69 @@ def test_cannot_add_more_than_is_available():
     cart = CartFactory()
     product = ProductFactory(name="BP Gel", brand="Acme", stock=5, stock__allocated=3)
 
-    with pytest.raises(ValidationError, match="Only 2 of Acme BP Gel left in stock"):
-        services.cart_add(cart=cart, product_id=product.pk, quantity=3)
+    with pytest.raises(ApplicationError, match="Only 2 of Acme BP Gel left in stock"):
+        cart_services.cart_add(cart=cart, product_id=product.pk, quantity=3)
     assert not cart.lines.exists()
 
 
 def test_the_cart_line_counts_against_availability():
     cart = CartFactory()
     product = ProductFactory(stock=3)
-    services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    cart_services.cart_add(cart=cart, product_id=product.pk, quantity=2)
 
-    with pytest.raises(ValidationError, match="2 already in your cart"):
-        services.cart_add(cart=cart, product_id=product.pk, quantity=2)
+    with pytest.raises(ApplicationError, match="2 already in your cart"):
+        cart_services.cart_add(cart=cart, product_id=product.pk, quantity=2)
     assert cart.lines.get().quantity == 2
 
 
 @pytest.mark.parametrize("quantity", [0, -1])
 def test_quantity_must_be_at_least_one(quantity):
     cart = CartFactory()
-    with pytest.raises(ValidationError, match="at least 1"):
-        services.cart_add(cart=cart, product_id=ProductFactory().pk, quantity=quantity)
+    with pytest.raises(ApplicationError, match="at least 1"):
+        cart_services.cart_add(cart=cart, product_id=ProductFactory().pk, quantity=quantity)
 
 
 def test_sold_out_inactive_and_missing_products_cannot_be_added():
     cart = CartFactory()
-    with pytest.raises(ValidationError, match="sold out"):
-        services.cart_add(cart=cart, product_id=ProductFactory(stock=0).pk, quantity=1)
-    with pytest.raises(ValidationError, match="no longer sold"):
-        services.cart_add(cart=cart, product_id=ProductFactory(is_active=False).pk, quantity=1)
-    with pytest.raises(ValidationError, match="does not exist"):
-        services.cart_add(cart=cart, product_id=999_999, quantity=1)
+    with pytest.raises(ApplicationError, match="sold out"):
+        cart_services.cart_add(cart=cart, product_id=ProductFactory(stock=0).pk, quantity=1)
+    with pytest.raises(ApplicationError, match="no longer sold"):
+        cart_services.cart_add(cart=cart, product_id=ProductFactory(is_active=False).pk, quantity=1)
+    with pytest.raises(ApplicationError, match="does not exist"):
+        cart_services.cart_add(cart=cart, product_id=999_999, quantity=1)
 
 
 def test_set_quantity_and_remove():
     line = CartLineFactory(quantity=1, product=ProductFactory(stock=4))
     cart, product_id = line.cart, line.product_id
 
-    services.cart_set_quantity(cart=cart, product_id=product_id, quantity=4)
+    cart_services.cart_set_quantity(cart=cart, product_id=product_id, quantity=4)
     assert cart.lines.get().quantity == 4
-    with pytest.raises(ValidationError, match="Only 4"):
-        services.cart_set_quantity(cart=cart, product_id=product_id, quantity=5)
-    with pytest.raises(ValidationError, match="at least 1"):
-        services.cart_set_quantity(cart=cart, product_id=product_id, quantity=0)
+    with pytest.raises(ApplicationError, match="Only 4"):
+        cart_services.cart_set_quantity(cart=cart, product_id=product_id, quantity=5)
+    with pytest.raises(ApplicationError, match="at least 1"):
+        cart_services.cart_set_quantity(cart=cart, product_id=product_id, quantity=0)
     assert cart.lines.get().quantity == 4
 
-    services.cart_remove(cart=cart, product_id=product_id)
+    cart_services.cart_remove(cart=cart, product_id=product_id)
     assert not cart.lines.exists()
-    with pytest.raises(ValidationError, match="not in your cart"):
-        services.cart_remove(cart=cart, product_id=product_id)
+    with pytest.raises(ApplicationError, match="not in your cart"):
+        cart_services.cart_remove(cart=cart, product_id=product_id)
 
 
 def test_get_or_create_never_hands_out_a_users_cart_to_a_session():
     user = UserFactory()
-    users_cart = services.cart_get_or_create(user=user)
+    users_cart = cart_services.cart_get_or_create(user=user)
 
-    assert services.cart_get_or_create(user=user) == users_cart
-    from_forged_session = services.cart_get_or_create(user=None, cart_id=users_cart.pk)
+    assert cart_services.cart_get_or_create(user=user) == users_cart
+    from_forged_session = cart_services.cart_get_or_create(user=None, cart_id=users_cart.pk)
     assert from_forged_session != users_cart and from_forged_session.user is None
-    assert services.cart_get_or_create(cart_id=from_forged_session.pk) == from_forged_session
+    assert cart_services.cart_get_or_create(cart_id=from_forged_session.pk) == from_forged_session
 
 
 def test_merge_adds_quantities_up_to_the_available_stock():
     user = UserFactory()
-    target = services.cart_get_or_create(user=user)
+    target = cart_services.cart_get_or_create(user=user)
     source = CartFactory()
     serum = ProductFactory(slug="serum", name="Serum", brand="Acme", stock=5)
     wash = ProductFactory(slug="wash", stock=10)
@@ -100,7 +100,7 @@ def test_merge_adds_quantities_up_to_the_available_stock():
     CartLineFactory(cart=source, product=wash, quantity=2)
     CartLine.objects.create(cart=source, product=gone, quantity=1)
 
-    notes = services.merge_carts(source=source, target=target)
+    notes = cart_services.merge_carts(source=source, target=target)
 
     assert quantities(target) == {"serum": 5, "wash": 2}
     assert not Cart.objects.filter(pk=source.pk).exists()

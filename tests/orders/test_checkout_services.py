@@ -4,8 +4,10 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Stock
-from orders import services
 from orders.models import Cart, Order, OrderStatus, PaymentKind
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
+from orders.services import emails
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import (
@@ -26,7 +28,7 @@ def stock_of(product) -> Stock:
 
 
 def checkout(cart, *, user=None, number="4242424242424242", key=None) -> Order:
-    return services.order_place(
+    return checkout_services.order_place(
         cart=cart,
         user=user,
         email="sam@example.com",
@@ -42,7 +44,7 @@ def test_placing_an_order_snapshots_prices_allocates_stock_charges_and_empties_t
     user = UserFactory()
     gel = ProductFactory(name="Gel", brand="Acme", price=Decimal("12.50"), stock=5)
     wash = ProductFactory(price=Decimal("8.99"), stock=5)
-    cart = services.cart_get_or_create(user=user)
+    cart = cart_services.cart_get_or_create(user=user)
     CartLineFactory(cart=cart, product=gel, quantity=2)
     CartLineFactory(cart=cart, product=wash, quantity=1)
 
@@ -94,7 +96,7 @@ def test_same_idempotency_key_twice_gives_one_order():
     key = uuid.uuid4()
     first = place_order(user=user, products=[(product, 2)], key=key)
     # The cart is empty now; the second submit must find the first order, not fail or re-order.
-    second = checkout(services.cart_get_or_create(user=user), user=user, key=key)
+    second = checkout(cart_services.cart_get_or_create(user=user), user=user, key=key)
 
     assert second == first
     assert Order.objects.count() == 1 and first.payments.count() == 1
@@ -105,10 +107,10 @@ def test_a_key_used_by_someone_else_is_refused():
     key = uuid.uuid4()
     place_order(user=UserFactory(), key=key)
     other = UserFactory()
-    cart = services.cart_get_or_create(user=other)
+    cart = cart_services.cart_get_or_create(user=other)
     CartLineFactory(cart=cart)
 
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(checkout_services.IdempotencyKeyReused):
         checkout(cart, user=other, key=key)
     assert Order.objects.count() == 1 and cart.lines.count() == 1
 
@@ -125,7 +127,7 @@ def test_declined_payment_leaves_no_order_stock_untouched_and_the_cart_kept(
     CartLineFactory(cart=cart, product=product, quantity=2)
 
     with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(services.PaymentDeclined, match=message):
+        with pytest.raises(checkout_services.PaymentDeclined, match=message):
             checkout(cart, number=number)
 
     assert not Order.objects.exists()
@@ -143,7 +145,7 @@ def test_insufficient_stock_names_the_product_and_places_nothing():
     # Someone else bought one after this shopper filled the cart.
     Stock.objects.filter(product=scarce).update(allocated=1)
 
-    with pytest.raises(services.InsufficientStock) as raised:
+    with pytest.raises(checkout_services.InsufficientStock) as raised:
         checkout(cart)
 
     assert "Dot Patches (only 1 left, your cart has 2)" in raised.value.message
@@ -157,12 +159,12 @@ def test_a_product_withdrawn_since_counts_as_sold_out():
     CartLineFactory(cart=cart, product=product)
     product.is_active = False
     product.save()
-    with pytest.raises(services.InsufficientStock, match=r"Acme Old \(sold out\)"):
+    with pytest.raises(checkout_services.InsufficientStock, match=r"Acme Old \(sold out\)"):
         checkout(cart)
 
 
 def test_empty_cart_cannot_be_checked_out():
-    with pytest.raises(services.EmptyCart):
+    with pytest.raises(checkout_services.EmptyCart):
         checkout(CartFactory())
     assert not Order.objects.exists()
 
@@ -174,7 +176,7 @@ def test_guest_checkout_has_no_user_but_an_email():
 
 
 def test_order_numbers_are_unique_and_hard_to_guess():
-    numbers = {services.new_order_number() for _ in range(500)}
+    numbers = {checkout_services.new_order_number() for _ in range(500)}
     assert len(numbers) == 500
     assert all(
         n.startswith("SK-") and len(n) == 11 and not set(n[3:]) & set("01IO") for n in numbers
@@ -184,7 +186,7 @@ def test_order_numbers_are_unique_and_hard_to_guess():
 def test_a_colliding_order_number_is_retried(monkeypatch):
     taken = place_order().number
     numbers = iter([taken, "SK-FRESH234"])
-    monkeypatch.setattr(services, "new_order_number", lambda: next(numbers))
+    monkeypatch.setattr(checkout_services, "new_order_number", lambda: next(numbers))
 
     order = place_order()
 
@@ -208,7 +210,7 @@ def test_a_mail_server_that_is_down_does_not_undo_the_order(
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(emails, "send_mail", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         order = place_order()
 
@@ -222,7 +224,7 @@ def test_a_guest_key_replayed_from_another_cart_is_refused_and_from_its_own_cart
     stranger_cart = CartFactory()
     CartLineFactory(cart=stranger_cart)
 
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(checkout_services.IdempotencyKeyReused):
         checkout(stranger_cart, user=None, key=key)
     replay = checkout(Cart.objects.get(pk=first.checkout_cart_id), user=None, key=key)
 

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Stock
-from orders import services
 from orders.models import Order, OrderStatus
+from orders.services import checkout as checkout_services
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
 
@@ -61,7 +61,7 @@ def test_twenty_concurrent_checkouts_of_five_units_give_five_paid_orders():
 
     def checkout(index: int) -> str:
         try:
-            services.order_place(
+            checkout_services.order_place(
                 cart=carts[index],
                 user=None,
                 email=f"shopper{index}@example.com",
@@ -69,7 +69,7 @@ def test_twenty_concurrent_checkouts_of_five_units_give_five_paid_orders():
                 card=card(),
                 idempotency_key=uuid.uuid4(),
             )
-        except services.InsufficientStock as error:
+        except checkout_services.InsufficientStock as error:
             assert "Dot Patches (sold out)" in error.message
             return "insufficient stock"
         return "paid"
@@ -126,7 +126,7 @@ def test_simultaneous_submits_with_one_key_place_one_order():
 
     def checkout(index: int) -> str:
         try:
-            order = services.order_place(
+            order = checkout_services.order_place(
                 cart=carts[index],
                 user=None,
                 email="guest@example.com",
@@ -134,7 +134,7 @@ def test_simultaneous_submits_with_one_key_place_one_order():
                 card=card(),
                 idempotency_key=key,
             )
-        except services.IdempotencyKeyReused:
+        except checkout_services.IdempotencyKeyReused:
             return "refused"
         return order.number
 

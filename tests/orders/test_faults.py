@@ -11,14 +11,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Stock
-from orders import services
 from orders.models import Cart, CartLine, Order, OrderLine, Payment
 from orders.payments import TestGateway
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, card
-from tests.orders.test_api import checkout_body
-from tests.orders.test_views import checkout_data
+from tests.orders.factories import ADDRESS, card, checkout_body, checkout_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -81,12 +80,12 @@ def test_a_dropped_connection_during_payment_leaves_no_order_and_stock_and_cart_
     serum = ProductFactory(price=Decimal("12.00"), stock=5)
     cream = ProductFactory(price=Decimal("8.00"), stock=3)
     cart = Cart.objects.create()
-    services.cart_add(cart=cart, product_id=serum.pk, quantity=2)
-    services.cart_add(cart=cart, product_id=cream.pk, quantity=1)
+    cart_services.cart_add(cart=cart, product_id=serum.pk, quantity=2)
+    cart_services.cart_add(cart=cart, product_id=cream.pk, quantity=1)
     stock_before, lines_before = shelf(serum, cream), lines_of(cart)
 
     with pytest.raises(DatabaseError):
-        services.order_place(
+        checkout_services.order_place(
             cart=cart,
             user=None,
             email="guest@example.com",

@@ -10,14 +10,22 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from orders import selectors, services
+from orders import selectors
 from orders.models import CartKit, Order, OrderDiscount, PaymentKind
+from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
+from orders.services import lifecycle
 from orders.session import CART_SESSION_KEY
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, CartFactory, card, recording_gateway
-from tests.orders.test_api import checkout_body
-from tests.orders.test_views import checkout_data
+from tests.orders.factories import (
+    ADDRESS,
+    CartFactory,
+    card,
+    checkout_body,
+    checkout_data,
+    recording_gateway,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +49,8 @@ def add_kit(cart, products, *, percent="10", source="rule:1", name="Mild acne ki
     """What "add the whole kit" does: the products into the cart, and the kit recorded."""
     items = [(products["cleanser"], 1), (products["gel"], 2), (products["moisturiser"], 1)]
     for product, quantity in items:
-        services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
-    kit, _ = services.cart_kit_record(
+        cart_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
+    kit, _ = cart_services.cart_kit_record(
         cart=cart,
         source=source,
         name=name,
@@ -92,7 +100,7 @@ def test_the_same_products_added_one_by_one_get_no_discount(products):
         (products["gel"], 2),
         (products["moisturiser"], 1),
     ]:
-        services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
+        cart_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
 
     summary = selectors.cart_summary(cart=cart)
 
@@ -105,7 +113,7 @@ def test_removing_a_product_of_the_kit_drops_the_discount_and_says_why(products)
     cart = CartFactory()
     add_kit(cart, products)
 
-    services.cart_remove(cart=cart, product_id=products["moisturiser"].pk)
+    cart_services.cart_remove(cart=cart, product_id=products["moisturiser"].pk)
 
     summary = selectors.cart_summary(cart=cart)
     assert summary.discount == Decimal("0.00")
@@ -121,12 +129,12 @@ def test_fewer_units_than_the_kit_drop_the_discount_and_putting_them_back_restor
     cart = CartFactory()
     add_kit(cart, products)
 
-    services.cart_set_quantity(cart=cart, product_id=products["gel"].pk, quantity=1)
+    cart_services.cart_set_quantity(cart=cart, product_id=products["gel"].pk, quantity=1)
     summary = selectors.cart_summary(cart=cart)
     assert summary.discount == Decimal("0.00")
     assert "the kit needs 2 × Acme Derm Gel and your cart has 1" in summary.broken_kits[0].reason
 
-    services.cart_set_quantity(cart=cart, product_id=products["gel"].pk, quantity=2)
+    cart_services.cart_set_quantity(cart=cart, product_id=products["gel"].pk, quantity=2)
     assert selectors.cart_summary(cart=cart).discount == Decimal("4.53")
 
 
@@ -135,7 +143,7 @@ def test_a_kit_none_of_whose_products_is_left_is_forgotten(products):
     add_kit(cart, products)
 
     for product in products.values():
-        services.cart_remove(cart=cart, product_id=product.pk)
+        cart_services.cart_remove(cart=cart, product_id=product.pk)
 
     assert not CartKit.objects.exists()
 
@@ -157,7 +165,7 @@ def test_adding_the_same_kit_twice_discounts_one_kit_and_charges_the_rest_in_ful
 def test_two_kits_sharing_a_product_are_both_whole_only_with_enough_units(products):
     cart = CartFactory()
     add_kit(cart, products, source="rule:1", name="Kit one")
-    services.cart_kit_record(
+    cart_services.cart_kit_record(
         cart=cart,
         source="rule:2",
         name="Kit two",
@@ -173,7 +181,7 @@ def test_two_kits_sharing_a_product_are_both_whole_only_with_enough_units(produc
         "the kit needs 1 × Acme Derm Cleanser and your cart has none."
     )
 
-    services.cart_add(cart=cart, product_id=products["cleanser"].pk, quantity=1)
+    cart_services.cart_add(cart=cart, product_id=products["cleanser"].pk, quantity=1)
     summary = selectors.cart_summary(cart=cart)
     assert [k.name for k in summary.discounted_kits] == ["Kit one", "Kit two"]
     assert summary.discount == Decimal("4.53") + Decimal("2.58")  # 20 % of 12.90
@@ -182,7 +190,7 @@ def test_two_kits_sharing_a_product_are_both_whole_only_with_enough_units(produc
 def test_a_kit_recorded_twice_keeps_the_latest_offer(products):
     cart = CartFactory()
     add_kit(cart, products, percent="10")
-    kit, again = services.cart_kit_record(
+    kit, again = cart_services.cart_kit_record(
         cart=cart,
         source="rule:1",
         name="Mild acne kit",
@@ -199,9 +207,9 @@ def test_logging_in_brings_the_session_cart_kit_along(products):
     user = UserFactory()
     source = CartFactory()
     add_kit(source, products)
-    target = services.cart_get_or_create(user=user)
+    target = cart_services.cart_get_or_create(user=user)
 
-    services.merge_carts(source=source, target=target)
+    cart_services.merge_carts(source=source, target=target)
 
     summary = selectors.cart_summary(cart=target)
     assert summary.discount == Decimal("4.53")
@@ -212,7 +220,7 @@ def test_logging_in_brings_the_session_cart_kit_along(products):
 
 
 def place(cart, **kwargs) -> Order:
-    return services.order_place(
+    return checkout_services.order_place(
         cart=cart,
         user=None,
         email="sam@example.com",
@@ -251,7 +259,7 @@ def test_checkout_charges_the_discounted_total_and_the_order_keeps_the_discount(
 def test_a_broken_kit_is_charged_in_full_at_checkout(products, gateway):
     cart = CartFactory()
     add_kit(cart, products)
-    services.cart_remove(cart=cart, product_id=products["gel"].pk)
+    cart_services.cart_remove(cart=cart, product_id=products["gel"].pk)
 
     order = place(cart)
 
@@ -264,7 +272,7 @@ def test_cancelling_a_discounted_order_refunds_what_was_paid(products, gateway):
     add_kit(cart, products)
     order = place(cart)
 
-    services.order_cancel(order=order)
+    lifecycle.order_cancel(order=order)
 
     assert gateway.refunded == [Decimal("45.67")]
     assert order.payments.get(kind=PaymentKind.REFUND).amount == Decimal("45.67")
@@ -333,7 +341,7 @@ def test_the_cart_and_order_api_show_the_discount(products):
     user = UserFactory(email="sam@example.com")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    add_kit(services.cart_get_or_create(user=user), products)
+    add_kit(cart_services.cart_get_or_create(user=user), products)
 
     body = api.get("/api/v1/cart/").json()
     assert (body["subtotal"], body["discount"], body["total"]) == ("45.30", "4.53", "45.67")

@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Stock
-from orders import services
 from orders.models import Order, OrderStatus, PaymentKind
 from orders.payments import GatewayResult, TestGateway
+from orders.services import lifecycle
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import place_order
 
@@ -30,7 +30,7 @@ def order(product) -> Order:
 def test_the_transitions_table():
     allowed = {
         (source, target)
-        for source, targets in services.ALLOWED_TRANSITIONS.items()
+        for source, targets in lifecycle.ALLOWED_TRANSITIONS.items()
         for target in targets
     }
     assert allowed == {
@@ -48,11 +48,11 @@ def test_paid_shipped_delivered_and_shipping_consumes_stock(
     assert stock(product) == (10, 3)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_ship(order=order)
+        lifecycle.order_ship(order=order)
     assert stock(product) == (7, 0)
     assert "on its way" in mailoutbox[-1].subject
 
-    services.order_deliver(order=order)
+    lifecycle.order_deliver(order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
     assert order.shipped_at and order.delivered_at
@@ -62,7 +62,7 @@ def test_cancelling_a_paid_order_restores_stock_and_refunds(
     order, product, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_cancel(order=order)
+        lifecycle.order_cancel(order=order)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED and order.cancelled_at
@@ -76,7 +76,7 @@ def test_cancelling_a_pending_order_releases_stock_without_a_refund(order, produ
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.PENDING)
     order.payments.all().delete()
 
-    services.order_cancel(order=order)
+    lifecycle.order_cancel(order=order)
 
     assert stock(product) == (10, 0)
     assert not order.payments.exists()
@@ -84,19 +84,27 @@ def test_cancelling_a_pending_order_releases_stock_without_a_refund(order, produ
 
 def test_a_pending_order_can_be_marked_paid(order):
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.PENDING, paid_at=None)
-    assert services.order_mark_paid(order=order).status == OrderStatus.PAID
+    assert lifecycle.order_mark_paid(order=order).status == OrderStatus.PAID
 
 
 @pytest.mark.parametrize(
     "moves, service, message",
     [
-        ([], services.order_deliver, "is paid; it cannot be marked delivered"),
-        ([services.order_ship], services.order_cancel, "is shipped; it cannot be marked cancelled"),
-        ([services.order_ship], services.order_ship, "is shipped; it cannot be marked shipped"),
-        ([services.order_cancel], services.order_ship, "is cancelled; it cannot be marked shipped"),
+        ([], lifecycle.order_deliver, "is paid; it cannot be marked delivered"),
         (
-            [services.order_cancel],
-            services.order_cancel,
+            [lifecycle.order_ship],
+            lifecycle.order_cancel,
+            "is shipped; it cannot be marked cancelled",
+        ),
+        ([lifecycle.order_ship], lifecycle.order_ship, "is shipped; it cannot be marked shipped"),
+        (
+            [lifecycle.order_cancel],
+            lifecycle.order_ship,
+            "is cancelled; it cannot be marked shipped",
+        ),
+        (
+            [lifecycle.order_cancel],
+            lifecycle.order_cancel,
             "is cancelled; it cannot be marked cancel",
         ),
     ],
@@ -108,7 +116,7 @@ def test_invalid_transitions_are_refused_and_change_nothing(
         move(order=order)
     before_status, before_stock = Order.objects.get(pk=order.pk).status, stock(product)
 
-    with pytest.raises(services.InvalidTransition, match=message):
+    with pytest.raises(lifecycle.InvalidTransition, match=message):
         service(order=order)
 
     assert Order.objects.get(pk=order.pk).status == before_status
@@ -120,8 +128,8 @@ def test_a_refused_refund_keeps_the_order_paid(order, product):
         def refund(self, **kwargs):
             return GatewayResult(approved=False, decline_code="refund_failed", message="No.")
 
-    with pytest.raises(services.RefundFailed, match="the order was not cancelled"):
-        services.order_cancel(order=order, gateway=RefusingGateway())
+    with pytest.raises(lifecycle.RefundFailed, match="the order was not cancelled"):
+        lifecycle.order_cancel(order=order, gateway=RefusingGateway())
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
     assert stock(product) == (10, 3)

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,7 @@ from orders.context_processors import cart as cart_badge
 from orders.models import Cart, Order, OrderStatus
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import APPROVED, DECLINED, place_order
+from tests.orders.factories import DECLINED, checkout_data, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -23,23 +22,6 @@ def add(client, product, quantity=1, **extra):
     return client.post(
         reverse("orders:cart_add", args=[product.pk]), {"quantity": quantity}, **extra
     )
-
-
-def checkout_data(key=None, card_number=APPROVED, **overrides) -> dict:
-    data = {
-        "idempotency_key": str(key or uuid.uuid4()),
-        "email": "guest@example.com",
-        "full_name": "Sam Shopper",
-        "address_line1": "1 Main Street",
-        "address_line2": "",
-        "city": "Lyon",
-        "postcode": "69001",
-        "country": "France",
-        "card_number": card_number,
-        "card_expiry": f"12/{(date.today().year + 3) % 100:02d}",
-        "card_cvc": "123",
-    }
-    return data | overrides
 
 
 def messages_of(response) -> list[str]:
@@ -251,11 +233,11 @@ def test_card_details_never_reach_an_error_report_in_clear(client):
 
     from django.views.debug import SafeExceptionReporterFilter
 
-    from orders import services
+    from orders.services import checkout as checkout_services
 
     add(client, ProductFactory())
     client.raise_request_exception = False
-    with mock.patch.object(services, "order_place", side_effect=RuntimeError("boom")):
+    with mock.patch.object(checkout_services, "order_place", side_effect=RuntimeError("boom")):
         response = client.post(CHECKOUT_URL, checkout_data())
 
     assert response.status_code == 500

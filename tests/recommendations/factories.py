@@ -1,9 +1,13 @@
 """Recommendations factories. The GEA acne condition comes from the data migration: use
 ``acne()``; ``SkinConditionFactory`` makes other scales."""
 
+import uuid
+
 import factory
+from django.urls import reverse
 from factory.django import DjangoModelFactory
 
+from orders.models import CartLine
 from recommendations.models import (
     PlanStep,
     PlanWarning,
@@ -15,6 +19,7 @@ from recommendations.models import (
     WarningLevel,
 )
 from tests.catalog.factories import ProductFactory
+from tests.orders.factories import ADDRESS, card
 
 
 def acne() -> SkinCondition:
@@ -87,3 +92,66 @@ class RuleItemFactory(DjangoModelFactory):
     quantity = 1
     when = UsageTime.BOTH
     position = factory.Sequence(int)
+
+
+ADD_URL = reverse("admin:recommendations_recommendationrule_add")
+
+
+def rule_form(**overrides) -> dict:
+    product = overrides.pop("product", None) or ProductFactory()
+    data = {
+        "condition": acne().pk,
+        "name": "Mild acne",
+        "slug": "mild-acne",
+        "kit_name": "",
+        "is_active": "on",
+        "priority": "0",
+        "min_grade": "2",
+        "max_grade": "2",
+        "skin_type": "",
+        "valid_from": "",
+        "valid_until": "",
+        "plan": TreatmentPlanFactory().pk,
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "1",
+        "items-MAX_NUM_FORMS": "1000",
+        "items-0-position": "0",
+        "items-0-product": product.pk,
+        "items-0-role": "",
+        "items-0-quantity": "1",
+        "items-0-when": "both",
+        "items-0-how_to_use": "Thin layer.",
+    }
+    data.update({key: str(value) for key, value in overrides.items()})
+    return data
+
+
+def form_errors(response) -> dict:
+    errors = dict(response.context["adminform"].form.errors)
+    for formset in response.context["inline_admin_formsets"]:
+        for form_errors_ in formset.formset.errors:
+            errors.update({f"items.{k}": v for k, v in form_errors_.items()})
+    return errors
+
+
+def cart_contents(cart) -> dict[str, int]:
+    return {
+        line.product.name: line.quantity
+        for line in CartLine.objects.filter(cart=cart).select_related("product")
+    }
+
+
+def checkout_form() -> dict:
+    return {
+        "idempotency_key": str(uuid.uuid4()),
+        "email": "sam@example.com",
+        "full_name": ADDRESS.full_name,
+        "address_line1": ADDRESS.line1,
+        "city": ADDRESS.city,
+        "postcode": ADDRESS.postcode,
+        "country": ADDRESS.country,
+        "card_number": "4242 4242 4242 4242",
+        "card_expiry": f"12/{card().exp_year % 100:02d}",
+        "card_cvc": "123",
+    }

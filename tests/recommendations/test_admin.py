@@ -12,59 +12,23 @@ from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import place_order
 from tests.recommendations.factories import (
+    ADD_URL,
     RuleFactory,
     RuleItemFactory,
     TreatmentPlanFactory,
     acne,
+    form_errors,
+    rule_form,
 )
 
 pytestmark = pytest.mark.django_db
 
-ADD_URL = reverse("admin:recommendations_recommendationrule_add")
 
 
 @pytest.fixture
 def admin_client(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
-
-
-def rule_form(**overrides) -> dict:
-    product = overrides.pop("product", None) or ProductFactory()
-    data = {
-        "condition": acne().pk,
-        "name": "Mild acne",
-        "slug": "mild-acne",
-        "kit_name": "",
-        "is_active": "on",
-        "priority": "0",
-        "min_grade": "2",
-        "max_grade": "2",
-        "skin_type": "",
-        "valid_from": "",
-        "valid_until": "",
-        "plan": TreatmentPlanFactory().pk,
-        "items-TOTAL_FORMS": "1",
-        "items-INITIAL_FORMS": "0",
-        "items-MIN_NUM_FORMS": "1",
-        "items-MAX_NUM_FORMS": "1000",
-        "items-0-position": "0",
-        "items-0-product": product.pk,
-        "items-0-role": "",
-        "items-0-quantity": "1",
-        "items-0-when": "both",
-        "items-0-how_to_use": "Thin layer.",
-    }
-    data.update({key: str(value) for key, value in overrides.items()})
-    return data
-
-
-def form_errors(response) -> dict:
-    errors = dict(response.context["adminform"].form.errors)
-    for formset in response.context["inline_admin_formsets"]:
-        for form_errors_ in formset.formset.errors:
-            errors.update({f"items.{k}": v for k, v in form_errors_.items()})
-    return errors
 
 
 def test_staff_add_a_rule_with_its_products(admin_client):

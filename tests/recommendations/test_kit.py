@@ -1,27 +1,25 @@
 """'Add the whole kit to cart', through the service and the storefront, then checkout."""
 
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from catalog.models import ProductRole, Stock
-from orders import services as order_services
 from orders.models import CartLine, Order, OrderStatus
-from recommendations.services import kit_add_to_cart, recommend
+from orders.services import cart as cart_services
+from recommendations.services.kits import kit_add_to_cart
+from recommendations.services.routine import recommend
 from tests.catalog.factories import ProductFactory
-from tests.orders.factories import ADDRESS, CartFactory, CartLineFactory, card
-from tests.recommendations.factories import RuleFactory, RuleItemFactory
+from tests.orders.factories import CartFactory, CartLineFactory
+from tests.recommendations.factories import (
+    RuleFactory,
+    RuleItemFactory,
+    cart_contents,
+    checkout_form,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def cart_contents(cart) -> dict[str, int]:
-    return {
-        line.product.name: line.quantity
-        for line in CartLine.objects.filter(cart=cart).select_related("product")
-    }
 
 
 @pytest.fixture
@@ -85,7 +83,7 @@ def test_stock_sold_after_the_page_was_drawn_is_caught_by_the_cart(kit_rule):
 
 def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
     cart = CartFactory()
-    real_add = order_services.cart_add
+    real_add = cart_services.cart_add
     calls = []
 
     def add_then_fail(**kwargs):
@@ -94,7 +92,7 @@ def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
             raise RuntimeError("database went away")
         return real_add(**kwargs)
 
-    monkeypatch.setattr(order_services, "cart_add", add_then_fail)
+    monkeypatch.setattr(cart_services, "cart_add", add_then_fail)
 
     with pytest.raises(RuntimeError):
         kit_add_to_cart(cart=cart, recommendation=recommend(grade=2))
@@ -103,21 +101,6 @@ def test_the_kit_is_one_transaction(kit_rule, monkeypatch):
 
 
 # --- storefront, end to end --------------------------------------------------------------------
-
-
-def checkout_form() -> dict:
-    return {
-        "idempotency_key": str(uuid.uuid4()),
-        "email": "sam@example.com",
-        "full_name": ADDRESS.full_name,
-        "address_line1": ADDRESS.line1,
-        "city": ADDRESS.city,
-        "postcode": ADDRESS.postcode,
-        "country": ADDRESS.country,
-        "card_number": "4242 4242 4242 4242",
-        "card_expiry": f"12/{card().exp_year % 100:02d}",
-        "card_cvc": "123",
-    }
 
 
 def test_add_the_whole_kit_from_the_routine_page_then_check_out(client, kit_rule):
@@ -154,7 +137,7 @@ def test_the_default_routine_kit_is_added_by_grade(client):
 
     client.post(reverse("recommendations:kit_add"), {"grade": 0, "condition": "acne-vulgaris"})
 
-    cart = order_services.cart_get_or_create(cart_id=client.session["cart_id"])
+    cart = cart_services.cart_get_or_create(cart_id=client.session["cart_id"])
     assert cart_contents(cart) == {"Cleanser": 1, "Moisturizer": 1, "Sunscreen": 1}
 
 

@@ -10,15 +10,21 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from orders.models import CartKit, Order
-from orders.services import cart_get_or_create
+from orders.services.cart import cart_get_or_create
 from recommendations.models import RecommendationRule
-from recommendations.services import kit_add_to_cart, kit_source, recommend
+from recommendations.services.kits import kit_add_to_cart, kit_source
+from recommendations.services.routine import recommend
 from tests.accounts.factories import UserFactory
-from tests.orders.factories import CartFactory, recording_gateway
-from tests.orders.test_api import checkout_body
-from tests.recommendations.factories import RuleFactory, RuleItemFactory
-from tests.recommendations.test_admin import ADD_URL, form_errors, rule_form
-from tests.recommendations.test_kit import cart_contents, checkout_form
+from tests.orders.factories import CartFactory, checkout_body, recording_gateway
+from tests.recommendations.factories import (
+    ADD_URL,
+    RuleFactory,
+    RuleItemFactory,
+    cart_contents,
+    checkout_form,
+    form_errors,
+    rule_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -264,7 +270,7 @@ def test_the_rule_list_shows_the_kit_discount(admin_client, discounted_rule):
 
 def test_the_demo_rules_give_some_kits_a_modest_discount_and_seeding_again_changes_nothing():
     from catalog.services import demo_catalog_seed
-    from recommendations.services import seed_demo_rules
+    from recommendations.demo import seed_demo_rules
 
     demo_catalog_seed()
     seed_demo_rules()

@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import ProductRole
 from recommendations import demo_data
+from recommendations.demo import seed_demo_rules
 from recommendations.models import RecommendationRule, SkinType, UsageTime, WarningLevel
-from recommendations.services import DEFAULT_PLAN, recommend, seed_demo_rules
+from recommendations.services.routine import DEFAULT_PLAN, recommend
+from skinshop.errors import ApplicationError
 from tests.catalog.factories import IngredientFactory, ProductFactory
 from tests.recommendations.factories import (
     PlanStepFactory,
@@ -76,9 +78,9 @@ def test_a_grade_between_rules_falls_back_to_the_default_routine():
 
 
 def test_grades_outside_the_scale_are_refused_with_the_scale_in_the_message():
-    with pytest.raises(ValidationError, match="grades run from 0 to 5; 6 is not one"):
+    with pytest.raises(ApplicationError, match="grades run from 0 to 5; 6 is not one"):
         recommend(grade=6)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ApplicationError):
         recommend(grade=-1)
 
 
@@ -87,7 +89,7 @@ def test_the_scale_comes_from_the_condition_row():
     other = SkinConditionFactory(max_grade=2)
 
     assert recommend(grade=2, condition=other).grade_label == "grade 2"
-    with pytest.raises(ValidationError, match="0 to 2; 3 is not one"):
+    with pytest.raises(ApplicationError, match="0 to 2; 3 is not one"):
         recommend(grade=3, condition=other)
 
 
@@ -153,7 +155,7 @@ def test_window_bounds_are_inclusive():
 
 
 def test_unknown_skin_type_is_refused():
-    with pytest.raises(ValidationError, match="Unknown skin type"):
+    with pytest.raises(ApplicationError, match="Unknown skin type"):
         recommend(grade=2, skin_type="scaly")
 
 

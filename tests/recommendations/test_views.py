@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from recommendations.services import recommend
+from recommendations.services.routine import recommend
 from tests.catalog.factories import ProductFactory
 from tests.recommendations.factories import (
     PlanStepFactory,

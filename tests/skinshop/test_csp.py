@@ -45,9 +45,9 @@ def test_the_shops_pages_have_no_inline_script(client, url):
 
 
 def test_images_from_the_media_bucket_are_allowed_when_media_are_on_s3():
-    from tests.skinshop.test_settings_and_schema import _manage
+    from tests.support.manage import manage
 
-    result = _manage(
+    result = manage(
         "shell",
         "-c",
         "from django.conf import settings; "

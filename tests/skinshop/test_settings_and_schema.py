@@ -1,12 +1,11 @@
 """Project-wide guarantees: the OpenAPI schema is clean and production settings are safe."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from tests.support.manage import manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,29 +27,8 @@ def test_the_api_docs_page_loads_its_scripts_from_the_shop_not_a_cdn(client):
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    unset = {
-        "DATABASE_URL",  # the embedded SQLite under VAR_DIR, never the suite's database
-        "VAR_DIR",
-        "SECRET_KEY",
-        "DJANGO_DEBUG",
-        "CACHE_URL",
-        "PAYMENT_GATEWAY",
-        "PAYMENT_ALLOW_TEST_GATEWAY",
-    }
-    clean = {k: v for k, v in os.environ.items() if k not in unset}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _manage("check", DJANGO_ENV="production")
+    result = manage("check", DJANGO_ENV="production")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -66,7 +44,7 @@ PRODUCTION = {
 
 
 def test_production_settings_pass_the_deploy_check():
-    result = _manage(
+    result = manage(
         "check",
         "--deploy",
         "--fail-level",
@@ -83,8 +61,8 @@ def test_production_refuses_to_start_on_the_test_gateway_unless_told_it_is_a_sta
     env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com"}
     del env["PAYMENT_ALLOW_TEST_GATEWAY"]
 
-    refused = _manage("check", **env)
-    named_elsewhere = _manage(
+    refused = manage("check", **env)
+    named_elsewhere = manage(
         "shell", "-c", "from orders.payments import get_gateway; get_gateway()",
         **env, PAYMENT_GATEWAY="tests.orders.test_payments.RenamedTestGateway",
     )
@@ -102,15 +80,15 @@ def test_production_refuses_to_start_on_a_cache_each_process_keeps_to_itself(cac
     if cache_url:
         env["CACHE_URL"] = cache_url
 
-    result = _manage("check", **env)
+    result = manage("check", **env)
 
     assert result.returncode != 0
     assert "CACHE_URL must name a cache shared by every web process" in result.stderr
 
 
 def test_the_production_api_schema_publishes_no_sandbox_card_numbers():
-    local = _manage("spectacular", "--format", "openapi-json", DJANGO_ENV="local")
-    production = _manage(
+    local = manage("spectacular", "--format", "openapi-json", DJANGO_ENV="local")
+    production = manage(
         "spectacular", "--format", "openapi-json", **PRODUCTION, ALLOWED_HOSTS="shop.example.com"
     )
 
@@ -130,7 +108,7 @@ def test_in_production_the_health_check_answers_plain_http_while_pages_redirect(
         "from django.test import Client; c = Client(); "
         "print(c.get('/healthz').status_code, c.get('/').status_code)"
     )
-    result = _manage(
+    result = manage(
         "shell",
         "-c",
         probe,
@@ -154,7 +132,7 @@ def test_an_empty_page_number_is_not_found_on_every_list(admin_client, url):
 def test_migrate_creates_a_var_dir_that_does_not_exist_yet(tmp_path):
     var_dir = tmp_path / "not" / "there" / "yet"
 
-    result = _manage("migrate", "--noinput", DJANGO_ENV="local", VAR_DIR=str(var_dir))
+    result = manage("migrate", "--noinput", DJANGO_ENV="local", VAR_DIR=str(var_dir))
 
     assert result.returncode == 0, result.stderr
     assert (var_dir / "db.sqlite3").is_file()
@@ -164,7 +142,7 @@ def test_a_var_dir_that_cannot_be_created_is_named(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
 
-    result = _manage("check", DJANGO_ENV="local", VAR_DIR=str(blocker / "var"))
+    result = manage("check", DJANGO_ENV="local", VAR_DIR=str(blocker / "var"))
 
     assert result.returncode != 0
     assert f"The folder {blocker / 'var'} for the SQLite database" in result.stderr

@@ -71,6 +71,15 @@ def child_pids(pid: int) -> list[int]:
     return sorted(found)
 
 
+def blocked_opening_a_pipe(pid: int) -> bool:
+    """Whether a process waits in open() of a named pipe that no one has opened for writing
+    yet (Linux: the kernel function it sleeps in)."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text().strip() == "wait_for_partner"
+    except OSError:  # the process is gone
+        return False
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process in KiB (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from recommendations.services import seed_demo_rules
+from recommendations.demo import seed_demo_rules
 
 
 class Command(BaseCommand):

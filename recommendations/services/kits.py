@@ -1,0 +1,102 @@
+"""A recommendation's kit into the cart, and the discount its rule offers today."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Product
+from orders.models import Cart, CartLine
+from orders.services import cart as cart_services
+from recommendations import selectors
+from recommendations.models import RecommendationRule
+from recommendations.services.values import Recommendation
+from skinshop.errors import ApplicationError
+
+KIT_SOURCE_PREFIX = "recommendation-rule:"
+
+
+def kit_source(rule: RecommendationRule) -> str:
+    """How a rule's kit is named on a cart (``orders.CartKit.source``)."""
+    return f"{KIT_SOURCE_PREFIX}{rule.pk}"
+
+
+def kit_discount_offered(*, source: str, today: date | None = None) -> Decimal | None:
+    """For the cart and checkout (``ORDERS_KIT_OFFER_LOOKUP``): the discount percent the kit
+    ``source`` is offered at today, 0 once its rule is inactive or out of its date window,
+    None for a source that is not a rule's kit."""
+    if not source.startswith(KIT_SOURCE_PREFIX):
+        return None
+    rule_id = source.removeprefix(KIT_SOURCE_PREFIX)
+    if not rule_id.isascii() or not rule_id.isdigit():
+        return Decimal("0")
+    rule = selectors.rule_offered(rule_id=int(rule_id), on=today or timezone.localdate())
+    return rule.kit_discount_percent if rule is not None else Decimal("0")
+
+
+@dataclass
+class KitAddResult:
+    added: list[tuple[Product, int]] = field(default_factory=list)
+    # One sentence per product that could not be added in full, for the shopper.
+    problems: list[str] = field(default_factory=list)
+    # About the kit discount (e.g. that it applies once per kit), for the shopper.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def units_added(self) -> int:
+        return sum(quantity for _, quantity in self.added)
+
+
+@transaction.atomic
+def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResult:
+    """Add every available product of the kit to ``cart`` in one transaction.
+
+    A product is added up to what stock allows next to what the cart already holds; what could
+    not be added (out of stock, not enough left) is described in ``problems``. Nothing is
+    added if the kit has no product that can be bought.
+
+    A discounted kit is also recorded on the cart (its rule, percent, products and
+    quantities): the cart takes the discount off while it holds the whole kit. Adding the
+    same kit again keeps one record, so the discount applies once, to one kit's quantities;
+    ``notes`` tells the shopper so.
+    """
+    result = KitAddResult()
+    for line in recommendation.unavailable_lines:
+        result.problems.append(f"{line.product} is out of stock and was not added.")
+    in_cart = dict(CartLine.objects.filter(cart=cart).values_list("product_id", "quantity"))
+    for line in recommendation.kit_lines:
+        product = line.product
+        room = product.available - in_cart.get(product.pk, 0)
+        quantity = min(line.quantity, room)
+        if quantity < 1:
+            result.problems.append(
+                f"{product}: your cart already holds all {product.available} in stock."
+            )
+            continue
+        try:
+            cart_services.cart_add(cart=cart, product_id=product.pk, quantity=quantity)
+        except ApplicationError as error:
+            # Stock moved since the page was drawn; cart_add re-checked and said why.
+            result.problems.append(error.message)
+            continue
+        result.added.append((product, quantity))
+        if quantity < line.quantity:
+            result.problems.append(
+                f"{product}: only {quantity} of {line.quantity} added, the rest is not in stock."
+            )
+    if result.added and recommendation.kit_discount_percent > 0:
+        _, again = cart_services.cart_kit_record(
+            cart=cart,
+            source=kit_source(recommendation.rule),
+            name=recommendation.kit_title,
+            discount_percent=recommendation.kit_discount_percent,
+            items=[(line.product.pk, line.quantity) for line in recommendation.kit_lines],
+        )
+        if again:
+            result.notes.append(
+                f"The {recommendation.kit_title} was already in your cart: its discount "
+                "applies once, so the extra products are at full price."
+            )
+    return result

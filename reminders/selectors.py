@@ -1,0 +1,21 @@
+"""Reads of the reminders app."""
+
+from reminders.models import CheckReminder
+
+
+def active_reminders():
+    """Reminders neither sent nor cancelled (at most one per user)."""
+    return CheckReminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True)
+
+
+def active_reminder(user) -> CheckReminder | None:
+    if not user.is_authenticated:
+        return None
+    return active_reminders().filter(user=user).first()
+
+
+def reminder_by_token(token: str) -> CheckReminder | None:
+    """The reminder an e-mail's unsubscribe link names, sent or not; None for an unknown token."""
+    if not token:
+        return None
+    return CheckReminder.objects.select_related("user").filter(token=token).first()
