@@ -176,7 +176,8 @@ class DiagnosisViewSet(
 
     @extend_schema(
         summary="The routine for one of your diagnoses",
-        description="The treatment plan, products and kit for the diagnosis' grade, as "
+        description="The treatment plan, products and kit for the check's combined grade "
+        "(the `grade` of the diagnosis, from its worst graded photo), as "
         "`GET /api/v1/recommendations/?grade=` gives them. Someone else's diagnosis is 404; "
         "one without a grade (not finished, or failed: `message` says why) is 409.",
         parameters=[RoutineQuerySerializer],

@@ -1,22 +1,39 @@
 """Diagnosis business rules: intake, the worker's pipeline steps, the sweep, deletion, owners.
 
 The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``; beat calls
-``sweep``. Status moves only here, and only these ways:
+``sweep``. Status moves only here, and only these ways.
 
-- (new) -> queued: ``create_diagnosis`` (an upload);
+A check (``Diagnosis``):
+
+- (new) -> queued: ``create_diagnosis`` (an upload of one to three photos);
 - queued -> processing: ``claim``, when the task starts an attempt (a redelivered task finds
   its row still processing and takes it again, counting another attempt);
 - queued or processing -> failed: ``claim``, once DIAGNOSIS_MAX_ATTEMPTS are used up
   (``gave_up``);
-- processing -> done: ``run_analysis`` with a reliable result (``_save_result``; a row that
-  is no longer processing keeps what it has);
-- processing -> failed: ``run_analysis`` on a photo the engine cannot use or a result it
-  withholds (the engine's code), ``_requeue_or_give_up`` after an error on the last attempt
-  (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+- processing -> done: ``run_analysis`` when at least one photo is graded reliably
+  (``_save_results`` combines the reliable ones; a row that is no longer processing keeps what
+  it has);
+- processing -> failed: ``run_analysis`` when no photo is reliable (``_save_results``: the one
+  photo's own code, or ``no_usable_photo`` naming each photo's reason), when the check has no
+  photo (``no_photo``) or the engine refuses the check as a whole (the engine's code),
+  ``_requeue_or_give_up`` after an error on the last attempt (``crashed``), ``sweep`` past
+  DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
 - processing -> queued: ``_requeue_or_give_up`` after an error with attempts left;
 - failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
 
-Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status.
+Each of its photos (``DiagnosisPhoto``), in the same transaction as the check's move to done
+or failed in ``_save_results`` (only while the check is still processing):
+
+- (new) -> pending: ``create_diagnosis``;
+- pending -> done: the engine graded the photo reliably (``_set_photo_result``);
+- pending -> failed: the engine refused the photo (no face, too dark...) or withheld an
+  unsure grade (``_set_photo_failed``, with its own code and reason); the other photos are
+  still used;
+- failed -> pending: ``requeue_failed``, with its check.
+
+A check failed by ``claim``, ``_requeue_or_give_up`` or ``sweep`` leaves its photos pending.
+Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status,
+with its photos and their files.
 """
 
 import io
