@@ -87,7 +87,10 @@ class Scenario:
 
         data = self.selfies[index % len(self.selfies)]
         upload = SimpleUploadedFile("selfie.jpg", data, "image/jpeg")
-        return services.create_diagnosis(selfie=clean_selfie(upload), guest_token="bench")
+        # A check of one front photo, as most shoppers send.
+        return services.create_diagnosis(
+            photos={"front": clean_selfie(upload)}, guest_token="bench"
+        )
 
     def wait(self, worker: CeleryWorker, pks: list, timeout: float = 300) -> list:
         from diagnosis.models import Diagnosis

@@ -1,4 +1,5 @@
-"""Staff view of diagnoses: status, results, model and timings; read-only.
+"""Staff view of diagnoses: status, results, each photo's own result, model and timings;
+read-only.
 
 Selfies and heatmaps are shoppers' faces: they are shown (through the same permission-checked
 media views the shop uses) only to staff holding ``diagnosis.view_selfie``, and the file fields
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from diagnosis import services
-from diagnosis.models import Diagnosis
+from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.selectors import VIEW_SELFIE_PERMISSION
 
 RESULT_FIELDS = [
@@ -24,25 +25,101 @@ RESULT_FIELDS = [
     "label",
     "score",
     "probabilities",
+    "confidence",
+    "combined_from",
+    "zones",
     "scale",
-    "face_box",
-    "notes",
-    "heatmap_coverage",
     "model_name",
     "model_version",
     "timings",
-    "selfie_width",
-    "selfie_height",
 ]
 # Never the guest token itself: it is the anonymous owner's bearer secret (whoever holds it
 # sees the diagnosis and its selfie), so staff see only whether there is one.
 OWNER_FIELDS = ["user", "guest_owner", "client_address"]
 TIME_FIELDS = ["created_at", "enqueued_at", "started_at", "finished_at"]
-MEDIA_FIELDS = ["selfie_preview"]
+PHOTO_FIELDS = [
+    "slot",
+    "status",
+    "failure_code",
+    "failure_reason",
+    "grade",
+    "label",
+    "score",
+    "confidence",
+    "view",
+    "face_box",
+    "notes",
+    "heatmap_coverage",
+    "zones",
+    "selfie_width",
+    "selfie_height",
+]
 
 
 def _seconds(value) -> str:
     return "–" if value is None else f"{value:.1f} s"
+
+
+def selfie_preview(photo: DiagnosisPhoto) -> str:
+    args = [photo.diagnosis_id, photo.slot]
+    selfie = reverse("diagnosis:photo_selfie", args=args)
+    if not photo.heatmap:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">'
+            '<img src="{}" alt="Selfie" width="240" style="border-radius: 8px"></a>',
+            selfie,
+            selfie,
+        )
+    heatmap = reverse("diagnosis:photo_heatmap", args=args)
+    # The heatmap is a transparent layer of the selfie's size: stacked, they line up.
+    return format_html(
+        '<div style="position: relative; width: 240px">'
+        '<img src="{}" alt="Selfie" width="240" style="display: block; border-radius: 8px">'
+        '<img src="{}" alt="Heatmap" width="240" '
+        'style="position: absolute; inset: 0; opacity: .7; border-radius: 8px"></div>'
+        '<p><a href="{}" target="_blank" rel="noopener">Selfie</a> · '
+        '<a href="{}" target="_blank" rel="noopener">Heatmap layer</a></p>',
+        selfie,
+        heatmap,
+        selfie,
+        heatmap,
+    )
+
+
+class PhotoInline(admin.StackedInline):
+    """Each photo of the check with its own result, read-only; the picture itself only for
+    staff holding the selfie permission."""
+
+    model = DiagnosisPhoto
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Part of the check: whoever may view the check sees its photos' results.
+        return request.user.has_perm("diagnosis.view_diagnosis")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def _may_see_selfies(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(VIEW_SELFIE_PERMISSION)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return [*PHOTO_FIELDS, "preview"] if self._may_see_selfies(request) else PHOTO_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description="selfie and heatmap")
+    def preview(self, obj: DiagnosisPhoto) -> str:
+        return selfie_preview(obj)
 
 
 @admin.register(Diagnosis)
@@ -63,6 +140,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+    inlines = [PhotoInline]
     ordering = ["-created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -71,24 +149,16 @@ class DiagnosisAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # results are the model's: staff read them, never edit them
 
-    def _may_see_selfies(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(VIEW_SELFIE_PERMISSION)
-
     def get_fieldsets(self, request: HttpRequest, obj=None):
         fieldsets = [
             ("Result", {"fields": RESULT_FIELDS}),
             ("Owner", {"fields": OWNER_FIELDS}),
             ("Times", {"fields": [*TIME_FIELDS, "total_time", "wall_time"]}),
         ]
-        if self._may_see_selfies(request):
-            fieldsets.insert(0, ("Selfie and heatmap", {"fields": MEDIA_FIELDS}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        fields = [*RESULT_FIELDS, *OWNER_FIELDS, *TIME_FIELDS, "total_time", "wall_time"]
-        if self._may_see_selfies(request):
-            fields += MEDIA_FIELDS
-        return fields
+        return [*RESULT_FIELDS, *OWNER_FIELDS, *TIME_FIELDS, "total_time", "wall_time"]
 
     # --- Columns -------------------------------------------------------------------------------
     @admin.display(description="id")
@@ -120,31 +190,6 @@ class DiagnosisAdmin(admin.ModelAdmin):
     @admin.display(description="upload to result")
     def wall_time(self, obj: Diagnosis) -> str:
         return _seconds(obj.wall_seconds)
-
-    @admin.display(description="selfie and heatmap")
-    def selfie_preview(self, obj: Diagnosis) -> str:
-        selfie = reverse("diagnosis:selfie", args=[obj.pk])
-        if not obj.heatmap:
-            return format_html(
-                '<a href="{}" target="_blank" rel="noopener">'
-                '<img src="{}" alt="Selfie" width="240" style="border-radius: 8px"></a>',
-                selfie,
-                selfie,
-            )
-        heatmap = reverse("diagnosis:heatmap", args=[obj.pk])
-        # The heatmap is a transparent layer of the selfie's size: stacked, they line up.
-        return format_html(
-            '<div style="position: relative; width: 240px">'
-            '<img src="{}" alt="Selfie" width="240" style="display: block; border-radius: 8px">'
-            '<img src="{}" alt="Heatmap" width="240" '
-            'style="position: absolute; inset: 0; opacity: .7; border-radius: 8px"></div>'
-            '<p><a href="{}" target="_blank" rel="noopener">Selfie</a> · '
-            '<a href="{}" target="_blank" rel="noopener">Heatmap layer</a></p>',
-            selfie,
-            heatmap,
-            selfie,
-            heatmap,
-        )
 
     def has_requeue_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("diagnosis.requeue_diagnosis")

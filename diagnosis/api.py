@@ -30,12 +30,15 @@ from skinshop.ratelimit import client_address
 
 _NOT_FOUND = OpenApiResponse(description="No such diagnosis, or not yours.")
 _REJECTED = OpenApiResponse(
-    description="The upload was refused and nothing was queued. `message` says why and `code` "
-    "names the kind: `not_an_image`, `damaged`, `empty`, `too_large`, `too_many_pixels`, "
-    "`too_small`, `required` (no `image` field), `invalid`, `consent_required`."
+    description="The upload was refused and nothing was queued. `message` says why, `errors` "
+    "names each field at fault (each bad photo under its own field) and `code` names the "
+    "first kind: `not_an_image`, `damaged`, `empty`, `too_large`, `too_many_pixels`, "
+    "`too_small`, `required` (no photo at all), `duplicate` (a field sent twice, or `image` "
+    "with `front`), `invalid`, `consent_required`."
 )
 _RATE_LIMITED = OpenApiResponse(
-    description="Too many photos this hour from this shopper or address; `message` says so."
+    description="Too many skin checks this hour from this shopper or address (a check counts "
+    "once, whatever its number of photos); `message` says so."
 )
 _UNREADABLE_BODY = OpenApiResponse(
     description="The body is not multipart/form-data or form-urlencoded, or cannot be parsed."
@@ -78,9 +81,11 @@ def _first_code(detail) -> str:
     ),
     retrieve=extend_schema(
         summary="Show a diagnosis: its status and, once done, its results",
-        description="Poll this while `status` is queued or processing. Done: the grade with "
-        "its label, the score, the probability of each grade, the face box, the model and "
-        "links to the selfie and its heatmap. Failed: `failure_reason` says what to do. "
+        description="Poll this while `status` is queued or processing. Done: the combined "
+        "grade with its label (that of the worst graded side, named in `combined_from`), the "
+        "score, the probability of each grade, the face zones, the model, and in `views` each "
+        "photo's own result with links to it and its heatmap. Failed: `failure_reason` says "
+        "what to retake. "
         "Visible to its owner and to staff with the `diagnosis.view_selfie` permission.",
         responses={200: DiagnosisSerializer, 404: _NOT_FOUND},
     ),
@@ -101,7 +106,8 @@ class DiagnosisViewSet(
     def get_queryset(self) -> QuerySet[Diagnosis]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no session
             return Diagnosis.objects.none()
-        return selectors.owned_diagnoses(user=self.request.user, guest_token=self._guest_token())
+        owned = selectors.owned_diagnoses(user=self.request.user, guest_token=self._guest_token())
+        return owned.prefetch_related("photos")
 
     def get_object(self) -> Diagnosis:
         diagnosis = selectors.visible_diagnosis(
@@ -112,13 +118,17 @@ class DiagnosisViewSet(
         return diagnosis
 
     @extend_schema(
-        summary="Upload a selfie for analysis",
-        description="multipart/form-data with the photo in `image` and `consent=true`. The "
-        "photo is checked (format, size, pixels), turned upright, stripped of all metadata "
-        "and stored privately; the analysis is queued and the diagnosis comes back `queued`. "
-        "A photo in which no face is found is accepted and ends `failed` with the reason. "
-        "Anonymous callers own the diagnosis through their session. Uploads are limited per "
-        "shopper and per address each hour.",
+        summary="Upload one to three photos for a skin check",
+        description="multipart/form-data with the photos in `front`, `left` and `right` (any "
+        "one is enough; `image`, the single photo of the first API, counts as `front`) and "
+        "`consent=true`. Each photo is checked (format, size, pixels), turned upright, "
+        "stripped of all metadata and stored privately; one bad photo refuses the whole upload "
+        "(nothing is stored) with its field named. The check is queued and comes back "
+        "`queued`. A photo the model cannot grade (no face, too dark, ...) is accepted and "
+        "ends `failed` in `views` with its reason; the others are still graded, and the check "
+        "fails only when none is. Anonymous callers own the check through their session. "
+        "Uploads are limited per shopper and per address each hour; a check counts once, "
+        "however many photos it has.",
         request={"multipart/form-data": DiagnosisUploadSerializer},
         parameters=[_LOCATION],
         responses={
@@ -139,7 +149,7 @@ class DiagnosisViewSet(
             raise UploadRefused(upload.errors)
         signed_in = request.user.is_authenticated
         diagnosis = services.create_diagnosis(
-            selfie=upload.validated_data["image"],
+            photos=upload.photos(),
             user=request.user if signed_in else None,
             guest_token="" if signed_in else session.guest_token(request, create=True),
             client_address=client_address(request),
@@ -149,7 +159,7 @@ class DiagnosisViewSet(
 
     @extend_schema(
         summary="Delete one of your diagnoses",
-        description="The diagnosis, its selfie and its heatmap are deleted for good.",
+        description="The diagnosis, its photos and their heatmaps are deleted for good.",
         responses={
             204: None,
             403: OpenApiResponse(description="Staff may see but not delete a shopper's."),
@@ -166,7 +176,8 @@ class DiagnosisViewSet(
 
     @extend_schema(
         summary="The routine for one of your diagnoses",
-        description="The treatment plan, products and kit for the diagnosis' grade, as "
+        description="The treatment plan, products and kit for the check's combined grade "
+        "(the `grade` of the diagnosis, from its worst graded photo), as "
         "`GET /api/v1/recommendations/?grade=` gives them. Someone else's diagnosis is 404; "
         "one without a grade (not finished, or failed: `message` says why) is 409.",
         parameters=[RoutineQuerySerializer],

@@ -125,3 +125,38 @@ def trend_chart(
         x_ticks=x_ticks,
         scale_name=scale_name,
     )
+
+
+@dataclass(frozen=True)
+class ZoneOutline:
+    zone: str
+    label: str
+    severity: float  # on the grading scale, 0 up
+    points: str  # an SVG polygon's points, in the photo's pixels
+    label_x: float
+    label_y: float
+    level: str  # "low", "mid" or "high": how strongly the outline is drawn
+
+
+def zone_outlines(zones: Sequence[dict]) -> list[ZoneOutline]:
+    """The face zones of one photo as polygons to draw over it (an SVG whose viewBox is the
+    photo's size), each labelled at its centre; zones without an outline are left out."""
+    outlines = []
+    for zone in zones:
+        outline = zone.get("outline") or []
+        if len(outline) < 3:
+            continue
+        severity = float(zone.get("severity", 0.0))
+        outlines.append(
+            ZoneOutline(
+                zone=zone.get("zone", ""),
+                label=zone.get("label") or zone.get("zone", "").replace("_", " "),
+                severity=severity,
+                points=" ".join(f"{x:.1f},{y:.1f}" for x, y in outline),
+                label_x=sum(x for x, _ in outline) / len(outline),
+                label_y=sum(y for _, y in outline) / len(outline),
+                # GEA: from 3 (moderate) the zone is drawn strongest, below 1.5 faintest.
+                level="high" if severity >= 3 else "mid" if severity >= 1.5 else "low",
+            )
+        )
+    return outlines

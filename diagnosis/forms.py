@@ -1,25 +1,89 @@
-"""The selfie upload form of the web page (the API uses the same checks in its serializer)."""
+"""The skin-check upload form of the web page: up to three photos (front, left, right), each
+checked as the API checks it (diagnosis.uploads), and the shopper's consent.
+
+Nothing is stored until the whole form is valid: a bad photo is reported next to its own view
+and the form comes back, so a check never starts with a photo the shopper meant to replace.
+"""
 
 from django import forms
 
-from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, clean_selfie
+from diagnosis.models import DiagnosisPhoto
+from diagnosis.uploads import ACCEPTED_HUMAN, CleanSelfie, UploadRejected, clean_selfie
+
+Slot = DiagnosisPhoto.Slot
+
+# What the page asks of each view, in the order it asks; the silhouettes are in the template.
+VIEW_GUIDES = {
+    Slot.FRONT: ("Front", "Look straight at the camera, your whole face in the frame."),
+    Slot.LEFT: (
+        "Left side",
+        "Turn your head to the right to show your left cheek and jaw, ear towards the camera.",
+    ),
+    Slot.RIGHT: (
+        "Right side",
+        "Turn your head to the left to show your right cheek and jaw, ear towards the camera.",
+    ),
+}
+NO_PHOTO = "Add at least one photo. The front one alone is enough; the sides show more."
+
+
+def _photo_field(slot: str) -> forms.FileField:
+    title, instruction = VIEW_GUIDES[slot]
+    return forms.FileField(
+        label=title,
+        required=False,
+        help_text=instruction,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+    )
 
 
 class SelfieUploadForm(forms.Form):
-    image = forms.FileField(
-        label="Your selfie",
-        help_text=f"{ACCEPTED_HUMAN}, up to 15 MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
-    )
+    front = _photo_field(Slot.FRONT)
+    left = _photo_field(Slot.LEFT)
+    right = _photo_field(Slot.RIGHT)
     consent = forms.BooleanField(
-        label="I agree that SkinShop processes this photo to analyse my skin. "
-        "I can delete it, and its results, at any time.",
-        error_messages={"required": "Please agree to the processing of your photo."},
+        label="I agree that SkinShop processes these photos to analyse my skin. "
+        "I can delete them, and their results, at any time.",
+        error_messages={"required": "Please agree to the processing of your photos."},
     )
 
-    def clean_image(self):
-        """The storable selfie (a CleanSelfie) in place of the uploaded file."""
+    accepted = f"{ACCEPTED_HUMAN}, up to 15 MB each."
+
+    def _clean_photo(self, slot: str) -> CleanSelfie | None:
+        """The storable photo (a CleanSelfie) in place of the uploaded file; None if none."""
+        upload = self.cleaned_data.get(slot)
+        if not upload:
+            return None
         try:
-            return clean_selfie(self.cleaned_data["image"])
+            return clean_selfie(upload)
         except UploadRejected as rejected:
             raise forms.ValidationError(rejected.message, code=rejected.code) from rejected
+
+    def clean_front(self):
+        return self._clean_photo(Slot.FRONT)
+
+    def clean_left(self):
+        return self._clean_photo(Slot.LEFT)
+
+    def clean_right(self):
+        return self._clean_photo(Slot.RIGHT)
+
+    def clean(self):
+        cleaned = super().clean()
+        sent = [slot for slot in Slot.values if slot in self.files]
+        if not sent:
+            self.add_error(Slot.FRONT, forms.ValidationError(NO_PHOTO, code="required"))
+        return cleaned
+
+    def photos(self) -> dict[str, CleanSelfie]:
+        """Slot -> storable photo, for a valid form."""
+        return {slot: self.cleaned_data[slot] for slot in Slot.values if self.cleaned_data[slot]}
+
+    def views(self):
+        """Each view's field with what the page shows about it, in the order it asks."""
+        for slot in Slot.values:
+            field = self[slot]
+            # A good photo of a form that came back with errors elsewhere was not kept: a
+            # browser cannot refill a file input, so the page asks for it again.
+            resend = self.is_bound and slot in self.files and not field.errors
+            yield {"slot": slot, "field": field, "resend": resend}

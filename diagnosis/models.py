@@ -1,4 +1,5 @@
-"""A selfie diagnosis: the uploaded photo, its status through the pipeline and its results."""
+"""A skin check: up to three photos of one face (front, left, right), its status through the
+pipeline, each photo's own result and the combined result of the check."""
 
 import uuid
 
@@ -12,17 +13,21 @@ def private_storage():
     return storages["private"]
 
 
-def _selfie_path(instance: "Diagnosis", filename: str) -> str:
-    # The id is random (uuid4), so a path reveals nothing and cannot be guessed.
-    return f"diagnoses/{instance.pk}/selfie.jpg"
+def _photo_folder(instance: "DiagnosisPhoto") -> str:
+    # The check's id is random (uuid4), so a path reveals nothing and cannot be guessed.
+    return f"diagnoses/{instance.diagnosis_id}/{instance.slot}"
 
 
-def _thumbnail_path(instance: "Diagnosis", filename: str) -> str:
-    return f"diagnoses/{instance.pk}/thumb.jpg"
+def _selfie_path(instance: "DiagnosisPhoto", filename: str) -> str:
+    return f"{_photo_folder(instance)}/selfie.jpg"
 
 
-def _heatmap_path(instance: "Diagnosis", filename: str) -> str:
-    return f"diagnoses/{instance.pk}/heatmap.png"
+def _thumbnail_path(instance: "DiagnosisPhoto", filename: str) -> str:
+    return f"{_photo_folder(instance)}/thumb.jpg"
+
+
+def _heatmap_path(instance: "DiagnosisPhoto", filename: str) -> str:
+    return f"{_photo_folder(instance)}/heatmap.png"
 
 
 class Diagnosis(models.Model):
@@ -46,12 +51,6 @@ class Diagnosis(models.Model):
     guest_token = models.CharField(max_length=64, blank=True, db_index=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
 
-    selfie = models.ImageField(upload_to=_selfie_path, storage=private_storage)
-    selfie_width = models.PositiveIntegerField(default=0)
-    selfie_height = models.PositiveIntegerField(default=0)
-    # A small square of the selfie for lists; empty on rows stored before thumbnails existed.
-    thumbnail = models.ImageField(upload_to=_thumbnail_path, storage=private_storage, blank=True)
-
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
@@ -59,15 +58,21 @@ class Diagnosis(models.Model):
     failure_reason = models.TextField(blank=True, help_text="Shown to the shopper.")
     attempts = models.PositiveSmallIntegerField(default=0)
 
+    # The combined result: the deciding photo's grade (``combined_from``) over the check.
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
     label = models.CharField(max_length=60, blank=True)
     score = models.FloatField(null=True, blank=True, help_text="Continuous severity.")
     probabilities = models.JSONField(default=list, blank=True)
+    combined_from = models.CharField(
+        max_length=10, blank=True, help_text="The photo (front, left, right) whose grade decided."
+    )
+    zones = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Face zones over all graded photos, most affected first: "
+        "{zone, label, severity, slot}.",
+    )
     scale = models.JSONField(default=dict, blank=True, help_text="The model's grading scale.")
-    face_box = models.JSONField(default=list, blank=True, help_text="[x, y, w, h] in the selfie")
-    notes = models.JSONField(default=list, blank=True)
-    heatmap = models.ImageField(upload_to=_heatmap_path, storage=private_storage, blank=True)
-    heatmap_coverage = models.FloatField(null=True, blank=True)
     model_name = models.CharField(max_length=100, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
     model_terms = models.JSONField(
@@ -77,9 +82,6 @@ class Diagnosis(models.Model):
     )
     confidence = models.FloatField(
         null=True, blank=True, help_text="Calibrated probability of the grade."
-    )
-    view = models.CharField(
-        max_length=20, blank=True, help_text="How the photo was read: frontal, profile, close-up."
     )
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
 
@@ -105,8 +107,76 @@ class Diagnosis(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def first_photo(self) -> "DiagnosisPhoto | None":
+        """The front photo, or the first one sent: what a list or an old single link shows."""
+        photos = list(self.photos.all())  # prefetched by lists
+        return photos[0] if photos else None
+
+    @property
     def wall_seconds(self) -> float | None:
         """Upload to result, as the shopper waited for it."""
         if self.finished_at is None:
             return None
         return (self.finished_at - self.created_at).total_seconds()
+
+
+class DiagnosisPhoto(models.Model):
+    """One photo of a check (a view of the face) and the engine's result for it alone."""
+
+    class Slot(models.TextChoices):
+        # Alphabetical is also the order the shop asks for them in: ordering by slot works.
+        FRONT = "front", "Front"
+        LEFT = "left", "Left side"
+        RIGHT = "right", "Right side"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        DONE = "done", "Graded"
+        FAILED = "failed", "Not graded"
+
+    diagnosis = models.ForeignKey(Diagnosis, on_delete=models.CASCADE, related_name="photos")
+    slot = models.CharField(max_length=10, choices=Slot.choices)
+
+    selfie = models.ImageField(upload_to=_selfie_path, storage=private_storage)
+    selfie_width = models.PositiveIntegerField(default=0)
+    selfie_height = models.PositiveIntegerField(default=0)
+    # A small square of the selfie for lists; empty on rows stored before thumbnails existed.
+    thumbnail = models.ImageField(upload_to=_thumbnail_path, storage=private_storage, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_reason = models.TextField(blank=True, help_text="Shown to the shopper.")
+
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=60, blank=True)
+    score = models.FloatField(null=True, blank=True, help_text="Continuous severity.")
+    probabilities = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="Calibrated probability of the grade."
+    )
+    face_box = models.JSONField(default=list, blank=True, help_text="[x, y, w, h] in the selfie")
+    notes = models.JSONField(default=list, blank=True)
+    heatmap = models.ImageField(upload_to=_heatmap_path, storage=private_storage, blank=True)
+    heatmap_coverage = models.FloatField(null=True, blank=True)
+    view = models.CharField(
+        max_length=20, blank=True, help_text="How the photo was read: frontal, profile, close-up."
+    )
+    zones = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Face zones seen in this photo: {zone, label, share, severity, outline}.",
+    )
+
+    class Meta:
+        ordering = ["diagnosis", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["diagnosis", "slot"], name="one_photo_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_slot_display()} photo of {self.diagnosis}"
+
+    @property
+    def files(self) -> list[str]:
+        """The names of every file stored for this photo."""
+        return [f.name for f in (self.selfie, self.thumbnail, self.heatmap) if f]

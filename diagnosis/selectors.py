@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from diagnosis.models import Diagnosis
+from diagnosis.models import Diagnosis, DiagnosisPhoto
 from skinshop.errors import Conflict
 
 VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
@@ -36,12 +36,25 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return None
 
 
+def visible_photo(pk, slot: str | None, *, user, guest_token: str = "") -> DiagnosisPhoto | None:
+    """A photo of a diagnosis the viewer may see (``visible_diagnosis``): the one in ``slot``,
+    or with no slot the first one (front when there is one); None otherwise."""
+    diagnosis = visible_diagnosis(pk, user=user, guest_token=guest_token)
+    if diagnosis is None:
+        return None
+    photos = diagnosis.photos.order_by("slot")
+    if slot is not None:
+        photos = photos.filter(slot=slot)
+    return photos.first()
+
+
 class NotGraded(Conflict):
     code = "diagnosis_not_graded"
 
 
 def grade_of(diagnosis: Diagnosis) -> int:
-    """The grade a diagnosis came to; ``NotGraded`` (409), saying why, while it has none."""
+    """The grade a check came to (combined over its reliable photos); ``NotGraded`` (409),
+    saying why, while it has none."""
     if diagnosis.status == Diagnosis.Status.FAILED:
         raise NotGraded(f"This diagnosis has no grade: {diagnosis.failure_reason}")
     if diagnosis.grade is None:

@@ -1,27 +1,45 @@
 """Diagnosis business rules: intake, the worker's pipeline steps, the sweep, deletion, owners.
 
 The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``; beat calls
-``sweep``. Status moves only here, and only these ways:
+``sweep``. Status moves only here, and only these ways.
 
-- (new) -> queued: ``create_diagnosis`` (an upload);
+A check (``Diagnosis``):
+
+- (new) -> queued: ``create_diagnosis`` (an upload of one to three photos);
 - queued -> processing: ``claim``, when the task starts an attempt (a redelivered task finds
   its row still processing and takes it again, counting another attempt);
 - queued or processing -> failed: ``claim``, once DIAGNOSIS_MAX_ATTEMPTS are used up
   (``gave_up``);
-- processing -> done: ``run_analysis`` with a reliable result (``_save_result``; a row that
-  is no longer processing keeps what it has);
-- processing -> failed: ``run_analysis`` on a photo the engine cannot use or a result it
-  withholds (the engine's code), ``_requeue_or_give_up`` after an error on the last attempt
-  (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+- processing -> done: ``run_analysis`` when at least one photo is graded reliably
+  (``_save_results`` combines the reliable ones; a row that is no longer processing keeps what
+  it has);
+- processing -> failed: ``run_analysis`` when no photo is reliable (``_save_results``: the one
+  photo's own code, or ``no_usable_photo`` naming each photo's reason), when the check has no
+  photo (``no_photo``) or the engine refuses the check as a whole (the engine's code),
+  ``_requeue_or_give_up`` after an error on the last attempt (``crashed``), ``sweep`` past
+  DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
 - processing -> queued: ``_requeue_or_give_up`` after an error with attempts left;
 - failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
 
-Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status.
+Each of its photos (``DiagnosisPhoto``), in the same transaction as the check's move to done
+or failed in ``_save_results`` (only while the check is still processing):
+
+- (new) -> pending: ``create_diagnosis``;
+- pending -> done: the engine graded the photo reliably (``_set_photo_result``);
+- pending -> failed: the engine refused the photo (no face, too dark...) or withheld an
+  unsure grade (``_set_photo_failed``, with its own code and reason); the other photos are
+  still used;
+- failed -> pending: ``requeue_failed``, with its check.
+
+A check failed by ``claim``, ``_requeue_or_give_up`` or ``sweep`` leaves its photos pending.
+Done is final; deletion (``delete_diagnoses``, ``purge_expired``) removes a row in any status,
+with its photos and their files.
 """
 
 import io
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,13 +50,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from diagnosis.models import Diagnosis, private_storage
+from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
 from diagnosis.uploads import CleanSelfie
 from skinshop import errors, ratelimit
 
 logger = logging.getLogger(__name__)
 
 Status = Diagnosis.Status
+Slot = DiagnosisPhoto.Slot
 
 # The Celery task that analyses one diagnosis (diagnosis.tasks.analyze_diagnosis).
 ANALYZE_TASK = "diagnosis.tasks.analyze_diagnosis"
@@ -47,6 +66,7 @@ TIMEOUT_REASON = (
     "The analysis took too long and was stopped. Please upload the photo again; "
     "if it keeps happening, try another photo."
 )
+NO_PHOTO_REASON = "This check has no photo. Please upload your photos again."
 CRASH_REASON = (
     "Something went wrong on our side while analysing this photo. Please upload it again."
 )
@@ -84,7 +104,7 @@ def check_upload_rate(*, owner_key: str, address: str | None) -> None:
         count = ratelimit.hit(name, window_seconds=3600)
         if count > limit:
             raise RateLimited(
-                f"You have sent {limit} photos this hour, the most we analyse in an hour. "
+                f"You have sent {limit} skin checks this hour, the most we analyse in an hour. "
                 "Please try again later.",
                 retry_after=ratelimit.seconds_left(3600),
             )
@@ -92,31 +112,52 @@ def check_upload_rate(*, owner_key: str, address: str | None) -> None:
 
 def create_diagnosis(
     *,
-    selfie: CleanSelfie,
+    photos: Mapping[str, CleanSelfie] | None = None,
+    selfie: CleanSelfie | None = None,
     user=None,
     guest_token: str = "",
     client_address: str | None = None,
 ) -> Diagnosis:
-    """Stores the selfie and its thumbnail, commits the row, then (on commit) sends it to the
+    """Stores each photo of a check (``photos``: slot -> photo; ``selfie``: a front photo alone)
+    with its thumbnail, commits the check and its photos, then (on commit) sends it to the
     worker."""
     if not (user and user.is_authenticated) and not guest_token:
         raise ValueError("A diagnosis needs an owner: a user or a guest token.")
+    photos = dict(photos or {})
+    if selfie is not None:
+        if Slot.FRONT in photos:
+            raise ValueError("Give the front photo once: as selfie or in photos.")
+        photos[Slot.FRONT] = selfie
+    unknown = set(photos) - set(Slot.values)
+    if unknown or not photos:
+        raise ValueError(f"A check needs one to three photos in {Slot.values}, not {unknown}.")
     diagnosis = Diagnosis(
         id=uuid.uuid4(),
         user=user if user and user.is_authenticated else None,
         guest_token="" if user and user.is_authenticated else guest_token,
         client_address=client_address,
-        selfie_width=selfie.width,
-        selfie_height=selfie.height,
     )
+    rows: list[DiagnosisPhoto] = []
     try:
-        diagnosis.selfie.save("selfie.jpg", ContentFile(selfie.content), save=False)
-        diagnosis.thumbnail.save("thumb.jpg", ContentFile(selfie.thumbnail), save=False)
+        for slot in Slot.values:  # front, left, right
+            if slot not in photos:
+                continue
+            clean = photos[slot]
+            row = DiagnosisPhoto(
+                diagnosis=diagnosis,
+                slot=slot,
+                selfie_width=clean.width,
+                selfie_height=clean.height,
+            )
+            rows.append(row)
+            row.selfie.save("selfie.jpg", ContentFile(clean.content), save=False)
+            row.thumbnail.save("thumb.jpg", ContentFile(clean.thumbnail), save=False)
         with transaction.atomic():
             diagnosis.save(force_insert=True)
+            DiagnosisPhoto.objects.bulk_create(rows)
             transaction.on_commit(lambda: enqueue(diagnosis.pk))
     except Exception:
-        _delete_files(_file_names(diagnosis))  # no file without its row
+        _delete_files([name for row in rows for name in row.files])  # no file without its row
         raise
     return diagnosis
 
@@ -165,78 +206,180 @@ def claim(diagnosis_id: uuid.UUID | str) -> Diagnosis | None:
 
 
 def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None:
-    """One attempt of the pipeline: normalize -> predict -> k-augmentation heatmap -> layer.
+    """One attempt of the pipeline over every photo of a check, in one call to the engine
+    (normalize -> predict -> k-augmentation heatmap -> zones, batched across the photos).
 
     ``analyzer`` is a loaded ``diagnosis.ml.inference.Analyzer`` (loaded once per worker
-    process). A photo the engine cannot use ends failed with the engine's reason; any other
-    error puts the row back in the queue (or fails it after the last attempt) and is raised.
+    process). A photo the engine refuses or cannot grade reliably ends failed with its own
+    reason while the others are still used; the check is done when at least one photo is
+    graded, failed (saying what to retake) when none is. Any other error puts the check back in
+    the queue (or fails it after the last attempt) and is raised.
     """
     from diagnosis.ml.errors import AnalysisError
 
     diagnosis = claim(diagnosis_id)
     if diagnosis is None:
         return None
+    photos = list(diagnosis.photos.order_by("slot"))
+    if not photos:  # nothing to analyse; another attempt would find nothing either
+        with transaction.atomic():
+            _finish_failed(diagnosis, "no_photo", NO_PHOTO_REASON)
+        return diagnosis
     try:
-        with diagnosis.selfie.open("rb") as handle:
-            data = handle.read()
-        result = analyzer.analyze(data, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
+        views = []
+        for photo in photos:
+            with photo.selfie.open("rb") as handle:
+                views.append((photo.slot, handle.read()))
+        outcomes = analyzer.analyze_views(views, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
     except AnalysisError as error:
+        # The engine refused the check as a whole (not one photo of it): the check fails.
         with transaction.atomic():
             _finish_failed(diagnosis, error.code, error.message)
         return diagnosis
     except Exception:
         _requeue_or_give_up(diagnosis)
         raise
-    if not result.reliable:
-        # An unsure grade, or a photo unlike anything the model learned from, must not turn
-        # into a grade and a kit: the shopper is told what to try instead.
-        with transaction.atomic():
-            _finish_failed(diagnosis, result.abstain["code"], result.abstain["message"])
-        return diagnosis
-    return _save_result(diagnosis, result)
+    return _save_results(diagnosis, photos, outcomes)
 
 
-def _save_result(diagnosis: Diagnosis, result) -> Diagnosis:
-    layer = result.heatmap_layer()
-    heatmap_name = ""
-    if layer is not None:
-        buffer = io.BytesIO()
-        layer.save(buffer, format="PNG", optimize=True)
-        # An attempt whose worker died after writing the file left it behind: replace it.
-        private_storage().delete(diagnosis.heatmap.field.generate_filename(diagnosis, ""))
-        diagnosis.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
-        heatmap_name = diagnosis.heatmap.name
-    summary = result.to_dict()
-    values = {
-        "status": Status.DONE,
-        "grade": result.grade,
-        "label": result.label,
-        "score": round(float(result.score), 4),
-        "probabilities": summary["probabilities"],
-        "scale": summary["scale"],
-        "face_box": summary["face_box"],
-        "notes": summary["notes"],
-        "heatmap": heatmap_name,
-        "heatmap_coverage": summary.get("heatmap", {}).get("coverage"),
-        "model_name": result.model.get("name", ""),
-        "model_version": result.model.get("version", ""),
-        "model_terms": list(result.training_data),
-        "confidence": round(float(result.confidence), 4),
-        "view": result.view,
-        "timings": summary["timings"],
-        "failure_code": "",
-        "failure_reason": "",
-        "finished_at": timezone.now(),
-    }
-    # Only a row still processing takes the result: one the shopper deleted, or the sweep
-    # timed out, keeps what it has, and the orphan heatmap goes.
-    updated = Diagnosis.objects.filter(pk=diagnosis.pk, status=Status.PROCESSING).update(**values)
-    if not updated:
-        if heatmap_name:
-            private_storage().delete(heatmap_name)
+@dataclass(frozen=True)
+class _Refusal:
+    slot: str
+    code: str
+    message: str
+
+
+def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) -> Diagnosis:
+    from diagnosis.ml.combine import combine_views
+
+    by_slot = {outcome.slot: outcome for outcome in outcomes}
+    graded = []  # (photo, result)
+    refused: list[_Refusal] = []
+    for photo in photos:
+        outcome = by_slot[photo.slot]  # the engine answers for every view it was given
+        if outcome.error is not None:
+            refused.append(_Refusal(photo.slot, outcome.error.code, outcome.error.message))
+        elif not outcome.result.reliable:
+            # An unsure grade, or a photo unlike anything the model learned from, must not turn
+            # into a grade and a kit: the shopper is told what to try instead.
+            abstain = outcome.result.abstain
+            refused.append(_Refusal(photo.slot, abstain["code"], abstain["message"]))
+        else:
+            graded.append((photo, outcome.result))
+    combined = combine_views([result for _, result in graded]) if graded else None
+
+    heatmaps = {photo.slot: _store_heatmap(photo, result) for photo, result in graded}
+    now = timezone.now()
+    with transaction.atomic():
+        # Only a check still processing takes the result: one the shopper deleted, or the
+        # sweep timed out, keeps what it has, and the new heatmaps go.
+        if combined is None:
+            reason = _unusable_reason(refused)
+            taken = Diagnosis.objects.filter(pk=diagnosis.pk, status=Status.PROCESSING).update(
+                status=Status.FAILED,
+                failure_code=reason.code,
+                failure_reason=reason.message,
+                finished_at=now,
+            )
+        else:
+            deciding = next(result for _, result in graded if result.slot == combined.slot)
+            taken = Diagnosis.objects.filter(pk=diagnosis.pk, status=Status.PROCESSING).update(
+                **_combined_values(combined, deciding), finished_at=now
+            )
+        if taken:
+            for photo, result in graded:
+                _set_photo_result(photo, result, heatmaps[photo.slot])
+            for refusal in refused:
+                photo = next(p for p in photos if p.slot == refusal.slot)
+                _set_photo_failed(photo, refusal.code, refusal.message, by_slot[photo.slot])
+    if not taken:
+        _delete_files([name for name in heatmaps.values() if name])
         return diagnosis
     diagnosis.refresh_from_db()
     return diagnosis
+
+
+def _store_heatmap(photo: DiagnosisPhoto, result) -> str:
+    """Writes the photo's heatmap layer; its storage name ("" when the model highlighted
+    nothing)."""
+    layer = result.heatmap_layer()
+    if layer is None:
+        return ""
+    buffer = io.BytesIO()
+    layer.save(buffer, format="PNG", optimize=True)
+    # An attempt whose worker died after writing the file left it behind: replace it.
+    private_storage().delete(photo.heatmap.field.generate_filename(photo, ""))
+    photo.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
+    return photo.heatmap.name
+
+
+def _combined_values(combined, deciding) -> dict:
+    summary = deciding.to_dict()
+    return {
+        "status": Status.DONE,
+        "grade": combined.grade,
+        "label": combined.label,
+        "score": round(float(combined.score), 4),
+        "probabilities": [round(float(p), 4) for p in combined.probabilities],
+        "confidence": round(float(combined.confidence), 4),
+        "combined_from": combined.slot,
+        "zones": list(combined.zones),
+        "scale": summary["scale"],
+        "model_name": deciding.model.get("name", ""),
+        "model_version": deciding.model.get("version", ""),
+        "model_terms": list(deciding.training_data),
+        "timings": summary["timings"],
+        "failure_code": "",
+        "failure_reason": "",
+    }
+
+
+def _set_photo_result(photo: DiagnosisPhoto, result, heatmap_name: str) -> None:
+    summary = result.to_dict()
+    photo.status = DiagnosisPhoto.Status.DONE
+    photo.grade = result.grade
+    photo.label = result.label
+    photo.score = round(float(result.score), 4)
+    photo.probabilities = summary["probabilities"]
+    photo.confidence = round(float(result.confidence), 4)
+    photo.face_box = summary["face_box"]
+    photo.notes = summary["notes"]
+    photo.heatmap = heatmap_name
+    photo.heatmap_coverage = summary.get("heatmap", {}).get("coverage")
+    photo.view = result.view
+    photo.zones = list(result.zones)
+    photo.failure_code = photo.failure_reason = ""
+    photo.save()
+
+
+def _set_photo_failed(photo: DiagnosisPhoto, code: str, message: str, outcome) -> None:
+    photo.status = DiagnosisPhoto.Status.FAILED
+    photo.failure_code = code
+    photo.failure_reason = message
+    photo.grade = photo.score = photo.confidence = photo.heatmap_coverage = None
+    photo.label = ""
+    photo.probabilities = photo.zones = []
+    photo.heatmap = ""
+    # A withheld photo was still read: how, and the remarks on it, help to retake it.
+    result = outcome.result
+    photo.view = result.view if result is not None else ""
+    photo.notes = list(result.notes) if result is not None else []
+    photo.face_box = list(result.face_box) if result is not None else []
+    photo.save()
+
+
+def _unusable_reason(refused: list[_Refusal]) -> _Refusal:
+    """What the shopper is told when no photo of a check could be graded."""
+    if len(refused) == 1:
+        return refused[0]
+    codes = {refusal.code for refusal in refused}
+    names = dict(DiagnosisPhoto.Slot.choices)
+    return _Refusal(
+        slot="",
+        code=codes.pop() if len(codes) == 1 else "no_usable_photo",
+        message="None of your photos could be graded. "
+        + " ".join(f"{names[r.slot]} photo: {r.message}" for r in refused),
+    )
 
 
 def _finish_failed(diagnosis: Diagnosis, code: str, reason: str) -> None:
@@ -298,6 +441,9 @@ def requeue_failed(diagnoses) -> int:
             finished_at=None,
             enqueued_at=None,
         )
+        DiagnosisPhoto.objects.filter(diagnosis__in=ids, diagnosis__status=Status.QUEUED).update(
+            status=DiagnosisPhoto.Status.PENDING, failure_code="", failure_reason=""
+        )
         for pk in ids:
             transaction.on_commit(lambda pk=pk: enqueue(pk))
     return count
@@ -321,11 +467,11 @@ def delete_diagnoses(diagnoses) -> int:
     return len(rows)
 
 
-def delete_files_with(sender, instance: Diagnosis, **kwargs) -> None:
-    """``post_delete`` receiver: a diagnosis' files go with its row however the row goes (a
-    shopper's delete, the admin, the purge, or the cascade of a deleted account), once the
-    deletion is committed; a rolled-back deletion keeps them."""
-    names = _file_names(instance)
+def delete_files_with(sender, instance: DiagnosisPhoto, **kwargs) -> None:
+    """``post_delete`` receiver of photos: a photo's files go with its row however the row goes
+    (with its check: a shopper's delete, the admin, the purge, or the cascade of a deleted
+    account), once the deletion is committed; a rolled-back deletion keeps them."""
+    names = instance.files
     if names:
         transaction.on_commit(lambda: _delete_files(names))
 
@@ -356,11 +502,6 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     if guests or expired:
         logger.info("Diagnosis purge: %d anonymous, %d past retention", guests, expired)
     return PurgeReport(guests=guests, expired=expired)
-
-
-def _file_names(diagnosis: Diagnosis) -> list[str]:
-    """Every file stored for a diagnosis."""
-    return [f.name for f in (diagnosis.selfie, diagnosis.thumbnail, diagnosis.heatmap) if f]
 
 
 def _delete_files(names: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Shop pages of the selfie diagnosis: upload, result, history, media and deletion (thin).
+"""Shop pages of the skin check: upload, result, history, media and deletion (thin).
 
 Who may see what is decided in one place, ``selectors.visible_diagnosis``: every page, file and
 JSON answer of one diagnosis goes through it and answers 404 to anyone else, so an id is never
@@ -7,7 +7,7 @@ confirmed to a stranger. Deleting is for the owner only.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.authentication import api_credential_user
 from diagnosis import charts, selectors, services, session
-from diagnosis.forms import SelfieUploadForm
-from diagnosis.models import Diagnosis
+from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
+from diagnosis.models import Diagnosis, DiagnosisPhoto
+from diagnosis.serializers import PhotoSerializer
 from recommendations.services import routine
 from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
@@ -38,18 +39,16 @@ def _visible(request: HttpRequest, pk) -> Diagnosis:
     return diagnosis
 
 
-def _visible_media(request: HttpRequest, pk) -> Diagnosis:
-    """As ``_visible``, for the selfie, thumbnail and heatmap, which the API links to: an API
-    client signed in with a token (no session) sees its own too; anyone else gets 404."""
+def _visible_photo(request: HttpRequest, pk, slot: str | None) -> DiagnosisPhoto:
+    """A photo's files, which the API links to, by the rule of ``_visible``: an API client
+    signed in with a token (no session) sees its own too; anyone else gets 404."""
     user = request.user
     if not user.is_authenticated:
         user = api_credential_user(request) or user
-    diagnosis = selectors.visible_diagnosis(
-        pk, user=user, guest_token=session.guest_token(request)
-    )
-    if diagnosis is None:
-        raise Http404("No such diagnosis.")
-    return diagnosis
+    photo = selectors.visible_photo(pk, slot, user=user, guest_token=session.guest_token(request))
+    if photo is None:
+        raise Http404("No such photo.")
+    return photo
 
 
 def _owned_one(request: HttpRequest, pk) -> Diagnosis:
@@ -84,7 +83,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             user = request.user if request.user.is_authenticated else None
             diagnosis = services.create_diagnosis(
-                selfie=form.cleaned_data["image"],
+                photos=form.photos(),
                 user=user,
                 guest_token="" if user else session.guest_token(request, create=True),
                 client_address=client_address(request),
@@ -107,10 +106,21 @@ def _recommendation(grade: int | None):
 @require_GET
 def detail(request: HttpRequest, pk) -> HttpResponse:
     diagnosis = _visible(request, pk)
+    photos = list(diagnosis.photos.all())
     context = {
         "diagnosis": diagnosis,
         "is_owner": _owned(request).filter(pk=diagnosis.pk).exists(),
         "labels": diagnosis.scale.get("labels", []),
+        "photos": [
+            {
+                "photo": photo,
+                "zones": charts.zone_outlines(photo.zones),
+                "instruction": VIEW_GUIDES[photo.slot][1],
+            }
+            for photo in photos
+        ],
+        "several": len(photos) > 1,
+        "graded_count": sum(photo.status == DiagnosisPhoto.Status.DONE for photo in photos),
     }
     if diagnosis.status == Diagnosis.Status.DONE:
         recommendation = _recommendation(diagnosis.grade)
@@ -122,14 +132,27 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
             bars=charts.probability_bars(
                 diagnosis.probabilities, context["labels"], diagnosis.grade
             ),
+            deciding=next((p for p in photos if p.slot == diagnosis.combined_from), None),
+            zone_sentence=_zone_sentence(diagnosis.zones),
         )
     return _private(render(request, "diagnosis/detail.html", context))
 
 
+def _zone_sentence(zones: list[dict]) -> str:
+    """Where the signs are, in plain words ("" when nothing stands out)."""
+    if not zones:
+        return ""
+    # The engine's wording, so the page and the engine never disagree; it needs no PyTorch.
+    from diagnosis.ml.combine import describe_zones
+
+    return describe_zones(zones)
+
+
 @require_GET
 def status_json(request: HttpRequest, pk) -> HttpResponse:
-    """The result page polls this while the photo is analysed (works without the API)."""
+    """The result page polls this while the photos are analysed (works without the API)."""
     diagnosis = _visible(request, pk)
+    views = PhotoSerializer(diagnosis.photos.all(), many=True, context={"request": request})
     return _private(
         JsonResponse(
             {
@@ -141,7 +164,10 @@ def status_json(request: HttpRequest, pk) -> HttpResponse:
                 "label": diagnosis.label,
                 "score": diagnosis.score,
                 "probabilities": diagnosis.probabilities,
+                "combined_from": diagnosis.combined_from,
+                "zones": diagnosis.zones,
                 "failure_reason": diagnosis.failure_reason,
+                "views": views.data,
             }
         )
     )
@@ -157,21 +183,22 @@ def _stream(field, content_type: str) -> HttpResponse:
     return _private(FileResponse(handle, content_type=content_type))
 
 
+# Each takes a slot (front, left, right); without one, the first photo (the old single URLs).
 @require_GET
-def selfie(request: HttpRequest, pk) -> HttpResponse:
-    return _stream(_visible_media(request, pk).selfie, "image/jpeg")
+def selfie(request: HttpRequest, pk, slot: str | None = None) -> HttpResponse:
+    return _stream(_visible_photo(request, pk, slot).selfie, "image/jpeg")
 
 
 @require_GET
-def thumbnail(request: HttpRequest, pk) -> HttpResponse:
-    diagnosis = _visible_media(request, pk)
+def thumbnail(request: HttpRequest, pk, slot: str | None = None) -> HttpResponse:
+    photo = _visible_photo(request, pk, slot)
     # Rows stored before thumbnails existed have none: their selfie stands in.
-    return _stream(diagnosis.thumbnail or diagnosis.selfie, "image/jpeg")
+    return _stream(photo.thumbnail or photo.selfie, "image/jpeg")
 
 
 @require_GET
-def heatmap(request: HttpRequest, pk) -> HttpResponse:
-    return _stream(_visible_media(request, pk).heatmap, "image/png")
+def heatmap(request: HttpRequest, pk, slot: str | None = None) -> HttpResponse:
+    return _stream(_visible_photo(request, pk, slot).heatmap, "image/png")
 
 
 def _local_date(when) -> str:
@@ -181,7 +208,8 @@ def _local_date(when) -> str:
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     owned = _owned(request).order_by("-created_at")
-    page = Paginator(owned, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = owned.annotate(photo_count=Count("photos"))
+    page = Paginator(listed, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     done = list(
         owned.filter(status=Diagnosis.Status.DONE, score__isnull=False)
         .order_by("created_at")

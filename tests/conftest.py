@@ -6,6 +6,8 @@ machine, and fails under CI=true, where a missing service is an error.
 """
 
 import os
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -40,6 +42,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_window(monkeypatch):
+    """The rate limits' clock stands still: a test that counts up to a limit must not see its
+    count start again because the wall clock crossed into the next window (an hour, a quarter)
+    between two requests. tests/skinshop/test_ratelimit.py moves this clock itself."""
+    from skinshop import ratelimit
+
+    moment = datetime(2026, 1, 1, 12, 29, 30, tzinfo=UTC)
+    monkeypatch.setattr(ratelimit, "timezone", SimpleNamespace(now=lambda: moment))
 
 
 @pytest.fixture(autouse=True)

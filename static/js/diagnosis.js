@@ -3,12 +3,12 @@
 (function () {
   "use strict";
 
-  // --- Upload: preview the chosen photo before it is sent ---------------------------------------
-  function initPreview(form) {
-    var input = form.querySelector('input[type="file"]');
-    var box = form.querySelector("[data-selfie-preview]");
-    var image = form.querySelector("[data-selfie-preview-image]");
-    var note = form.querySelector("[data-selfie-preview-note]");
+  // --- Upload: preview each chosen photo (front, left, right) before it is sent ------------------
+  function initPreview(view) {
+    var input = view.querySelector('input[type="file"]');
+    var box = view.querySelector("[data-selfie-preview]");
+    var image = view.querySelector("[data-selfie-preview-image]");
+    var note = view.querySelector("[data-selfie-preview-note]");
     if (!input || !box || !image || !window.URL || !URL.createObjectURL) return;
     var current = null;
 
@@ -48,10 +48,17 @@
     done: "Done! Loading your result…",
     failed: "The analysis has finished. Loading…",
   };
+  var TEXTS_SEVERAL = {
+    queued: "Your photos are in the queue…",
+    processing: "Analysing your photos…",
+    done: TEXTS.done,
+    failed: TEXTS.failed,
+  };
   var STEPS = { queued: 1, processing: 2, done: 3, failed: 3 };
 
   function initPolling(section) {
     var url = section.getAttribute("data-status-url");
+    var texts = Number(section.getAttribute("data-photos")) > 1 ? TEXTS_SEVERAL : TEXTS;
     var text = section.querySelector("[data-progress-text]");
     var bar = section.querySelector("[data-progress-bar]");
     var started = Date.now();
@@ -60,7 +67,7 @@
     function show(status) {
       if (status === last) return;
       last = status;
-      if (text && TEXTS[status]) text.textContent = TEXTS[status];
+      if (text && texts[status]) text.textContent = texts[status];
       if (bar && STEPS[status]) bar.value = STEPS[status];
     }
 
@@ -93,21 +100,28 @@
     next();
   }
 
-  // --- Result: heatmap on/off and its opacity ---------------------------------------------------
+  // --- Result: each photo's heatmap on/off, its opacity, and the zone outlines on/off ------------
   function initHeatmap(controls) {
-    var layer = document.querySelector("[data-heatmap-layer]");
+    var photo = controls.closest("[data-photo]") || document;
+    var layer = photo.querySelector("[data-heatmap-layer]");
     var toggle = controls.querySelector("[data-heatmap-toggle]");
     var opacity = controls.querySelector("[data-heatmap-opacity]");
-    if (!layer || !toggle || !opacity) return;
+    var zones = photo.querySelector("[data-zone-overlay]");
+    var zonesToggle = controls.querySelector("[data-zones-toggle]");
 
     function apply() {
-      layer.style.opacity = toggle.checked ? String(opacity.value / 100) : "0";
-      opacity.disabled = !toggle.checked;
-      opacity.setAttribute("aria-valuetext", opacity.value + "%");
+      if (layer && toggle && opacity) {
+        layer.style.opacity = toggle.checked ? String(opacity.value / 100) : "0";
+        opacity.disabled = !toggle.checked;
+        opacity.setAttribute("aria-valuetext", opacity.value + "%");
+      }
+      if (zones && zonesToggle) zones.style.display = zonesToggle.checked ? "" : "none";
     }
 
-    toggle.addEventListener("change", apply);
-    opacity.addEventListener("input", apply);
+    [toggle, zonesToggle].forEach(function (box) {
+      if (box) box.addEventListener("change", apply);
+    });
+    if (opacity) opacity.addEventListener("input", apply);
     controls.hidden = false;
     apply();
   }
@@ -123,7 +137,7 @@
     Array.prototype.forEach.call(document.querySelectorAll(selector), init);
   }
 
-  each("[data-selfie-form]", initPreview);
+  each("[data-selfie-form] [data-view]", initPreview);
   each("[data-diagnosis-poll]", initPolling);
   each("[data-heatmap-controls]", initHeatmap);
   each("form[data-confirm]", initConfirm);

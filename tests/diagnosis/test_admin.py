@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from diagnosis.models import Diagnosis
 from tests.accounts.factories import UserFactory
-from tests.diagnosis.web import make_diagnosis
+from tests.diagnosis.web import files_of, front, make_diagnosis
 
 pytestmark = pytest.mark.django_db
 
@@ -69,13 +69,13 @@ def test_results_are_read_only(admin_client, done):
 
 def test_the_selfie_shows_only_to_staff_with_the_permission(client, done):
     change = reverse("admin:diagnosis_diagnosis_change", args=[done.pk])
-    selfie = reverse("diagnosis:selfie", args=[done.pk])
-    heatmap = reverse("diagnosis:heatmap", args=[done.pk])
+    selfie = reverse("diagnosis:photo_selfie", args=[done.pk, "front"])
+    heatmap = reverse("diagnosis:photo_heatmap", args=[done.pk, "front"])
 
     without = staff_client(client, "view_diagnosis").get(change).content.decode()
-    assert str(done.grade) in without
+    assert str(done.grade) in without and "Front" in without  # the photo's own result
     assert selfie not in without and heatmap not in without
-    assert done.selfie.name not in without  # not even the storage path
+    assert front(done).selfie.name not in without  # not even the storage path
 
     with_permission = staff_client(client, "view_diagnosis", "view_selfie").get(change)
     html = with_permission.content.decode()
@@ -86,8 +86,8 @@ def test_the_selfie_shows_only_to_staff_with_the_permission(client, done):
 def test_deleting_in_the_admin_removes_the_files_too(
     admin_client, done, django_capture_on_commit_callbacks
 ):
-    storage = done.selfie.storage
-    names = [done.selfie.name, done.heatmap.name]
+    storage = front(done).selfie.storage
+    names = files_of(done)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(

@@ -13,6 +13,7 @@ from diagnosis.models import Diagnosis
 from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.factories import api_post_selfie
+from tests.diagnosis.web import files_of, front
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_an_upload_is_queued_and_sent_to_the_worker_once_committed(
     diagnosis = Diagnosis.objects.get(pk=body["id"])
     assert diagnosis.user == shopper and diagnosis.guest_token == ""
     assert diagnosis.client_address == "127.0.0.1"
-    assert diagnosis.selfie.storage.exists(diagnosis.selfie.name)
+    assert front(diagnosis).selfie.storage.exists(front(diagnosis).selfie.name)
 
     for callback in callbacks:
         callback()
@@ -184,8 +185,8 @@ def test_deleting_a_diagnosis_removes_it_and_its_files(
     diagnosis = upload_as(client)
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
     diagnosis.refresh_from_db()
-    storage = diagnosis.selfie.storage
-    names = [diagnosis.selfie.name, diagnosis.heatmap.name]
+    storage = front(diagnosis).selfie.storage
+    names = files_of(diagnosis)
     assert all(storage.exists(name) for name in names)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -208,7 +209,7 @@ def test_uploads_past_the_hourly_limit_are_refused_with_429(
     response = api_post_selfie(client, selfie_upload(seed=3))
 
     assert response.status_code == 429
-    assert "2 photos this hour" in response.json()["message"]
+    assert "2 skin checks this hour" in response.json()["message"]
     assert response.json()["code"] == "rate_limited"
     assert 0 < int(response["Retry-After"]) <= 3600  # when the hour's window ends
     assert Diagnosis.objects.count() == 2

@@ -76,11 +76,15 @@ class _Withholding:
     def __init__(self, real):
         self.real = real
 
-    def analyze(self, data, **kwargs):
-        result = self.real.analyze(data, **kwargs)
-        result.reliable = False
-        result.abstain = {"code": "uncertain_grade", "message": "We cannot grade this photo."}
-        return result
+    def analyze_views(self, views, **kwargs):
+        outcomes = self.real.analyze_views(views, **kwargs)
+        for outcome in outcomes:
+            outcome.result.reliable = False
+            outcome.result.abstain = {
+                "code": "uncertain_grade",
+                "message": "We cannot grade this photo.",
+            }
+        return outcomes
 
 
 @pytest.mark.django_db
@@ -99,7 +103,7 @@ def test_an_unsure_grade_becomes_advice_not_a_grade_and_a_kit(selfie_upload, ana
     diagnosis.refresh_from_db()
     assert diagnosis.status == Diagnosis.Status.FAILED
     assert diagnosis.failure_code == "uncertain_grade"
-    assert diagnosis.grade is None and not diagnosis.heatmap
+    assert diagnosis.grade is None and not diagnosis.photos.get().heatmap
 
 
 @pytest.mark.django_db
@@ -122,7 +126,7 @@ def test_a_finished_diagnosis_names_its_data_on_the_page_and_in_the_api(
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
     diagnosis.refresh_from_db()
     assert diagnosis.status == "done", diagnosis.failure_reason
-    assert diagnosis.confidence is not None and diagnosis.view == "frontal"
+    assert diagnosis.confidence is not None and diagnosis.photos.get().view == "frontal"
 
     page = client.get(reverse("diagnosis:detail", args=[diagnosis.pk])).content.decode()
     assert "The model learned from ACNE04 (free for academic use" in page

@@ -9,10 +9,10 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import ProductRole
-from diagnosis.models import Diagnosis
+from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
-from tests.diagnosis.web import UPLOAD_URL, make_diagnosis, post_selfie
+from tests.diagnosis.web import UPLOAD_URL, files_of, front, make_diagnosis, post_selfie
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_the_upload_page_offers_the_front_camera_consent_and_tips(client):
     assert 'type="file"' in html and 'accept="image/*"' in html and 'capture="user"' in html
     assert 'name="consent"' in html and 'type="checkbox"' in html
     assert "data-selfie-preview" in html and "js/diagnosis.js" in html
-    for tip in ("Good light", "no glasses, no make-up", "Face the camera", "arm's length"):
+    for tip in ("Good light", "no glasses, no make-up", "One face, three angles", "arm's length"):
         assert tip in html
     assert "Not a medical device" in html
 
@@ -78,7 +78,7 @@ def test_without_consent_the_form_says_so_and_nothing_is_created(client, selfie_
     response = post_selfie(client, selfie_upload(), consent=False)
 
     assert response.status_code == 200
-    assert "Please agree to the processing of your photo." in response.content.decode()
+    assert "Please agree to the processing of your photos." in response.content.decode()
     assert not Diagnosis.objects.exists()
     sent.assert_not_called()
 
@@ -120,7 +120,7 @@ def test_past_the_hourly_limit_the_page_answers_429_with_a_message(
     response = post_selfie(client, selfie_upload(seed=2))
 
     assert response.status_code == 429
-    assert "You have sent 1 photos this hour" in response.content.decode()
+    assert "You have sent 1 skin checks this hour" in response.content.decode()
     assert 0 < int(response["Retry-After"]) <= 3600
     assert Diagnosis.objects.count() == 1
 
@@ -157,7 +157,31 @@ def test_while_queued_the_page_shows_progress_and_polls_its_status(client, selfi
         "label": "",
         "score": None,
         "probabilities": [],
+        "combined_from": "",
+        "zones": [],
         "failure_reason": "",
+        "views": [
+            {
+                "slot": "front",
+                "status": "pending",
+                "failure_code": "",
+                "failure_reason": "",
+                "grade": None,
+                "label": "",
+                "score": None,
+                "probabilities": [],
+                "confidence": None,
+                "view": "",
+                "face_box": [],
+                "notes": [],
+                "zones": [],
+                "selfie_width": 512,
+                "selfie_height": 512,
+                "selfie_url": f"http://testserver/diagnosis/{diagnosis.pk}/front/selfie.jpg",
+                "thumbnail_url": f"http://testserver/diagnosis/{diagnosis.pk}/front/thumb.jpg",
+                "heatmap_url": None,
+            }
+        ],
     }
 
 
@@ -172,8 +196,8 @@ def test_a_done_result_shows_the_heatmap_over_the_selfie_grade_chart_and_routine
     response = client.get(reverse("diagnosis:detail", args=[diagnosis.pk]))
 
     html = response.content.decode()
-    assert reverse("diagnosis:selfie", args=[diagnosis.pk]) in html
-    assert reverse("diagnosis:heatmap", args=[diagnosis.pk]) in html
+    assert reverse("diagnosis:photo_selfie", args=[diagnosis.pk, "front"]) in html
+    assert reverse("diagnosis:photo_heatmap", args=[diagnosis.pk, "front"]) in html
     assert "data-heatmap-toggle" in html and 'type="range"' in html
     assert "<progress" not in html and "http-equiv" not in html
     assert f"{diagnosis.grade}</span> {diagnosis.label.capitalize()}" in html
@@ -199,6 +223,9 @@ def test_the_dermatologist_advice_shows_from_grade_4(client, selfie_upload, grad
         score=float(grade),
         probabilities=[1.0 if g == grade else 0.0 for g in range(6)],
         scale={"name": "GEA", "labels": labels},
+    )
+    DiagnosisPhoto.objects.filter(diagnosis=diagnosis).update(
+        status=DiagnosisPhoto.Status.DONE, grade=grade, label=labels[grade], confidence=0.9
     )
 
     html = client.get(reverse("diagnosis:detail", args=[diagnosis.pk])).content.decode()
@@ -230,7 +257,9 @@ def test_the_engines_notes_are_shown(client, selfie_upload):
         score=2.1,
         probabilities=[0, 0.1, 0.7, 0.2, 0, 0],
         scale={"name": "GEA", "labels": ["a", "b", "mild", "d", "e", "f"]},
-        notes=[note],
+    )
+    DiagnosisPhoto.objects.filter(diagnosis=diagnosis).update(
+        status=DiagnosisPhoto.Status.DONE, grade=2, label="mild", confidence=0.8, notes=[note]
     )
 
     html = client.get(reverse("diagnosis:detail", args=[diagnosis.pk])).content.decode()
@@ -243,8 +272,8 @@ def test_deleting_from_the_result_page_removes_the_diagnosis_and_its_files(
 ):
     settings.DIAGNOSIS_EXPLAIN_K = 2
     diagnosis = make_diagnosis(selfie_upload(), analyzer=analyzer, user=_signed_in(client))
-    storage = diagnosis.selfie.storage
-    names = [diagnosis.selfie.name, diagnosis.heatmap.name]
+    storage = front(diagnosis).selfie.storage
+    names = files_of(diagnosis)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("diagnosis:delete", args=[diagnosis.pk]), follow=True)

@@ -16,6 +16,7 @@ from diagnosis.uploads import clean_selfie
 from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.factories import stored_names
+from tests.diagnosis.web import files_of, front
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,13 @@ def test_a_selfie_goes_from_queued_to_done_with_grade_and_heatmap(selfie_upload,
     assert abs(sum(diagnosis.probabilities) - 1) < 1e-3
     assert diagnosis.model_name and diagnosis.model_version
     assert diagnosis.attempts == 1 and diagnosis.finished_at >= diagnosis.started_at
-    with diagnosis.heatmap.open("rb") as handle, Image.open(handle) as layer:
+    photo = front(diagnosis)
+    assert photo.status == "done" and photo.grade == diagnosis.grade
+    assert diagnosis.combined_from == "front"
+    with photo.heatmap.open("rb") as handle, Image.open(handle) as layer:
         # A transparent layer of the selfie's own size, to stack over it on the page.
         assert layer.mode == "RGBA"
-        assert layer.size == (diagnosis.selfie_width, diagnosis.selfie_height)
+        assert layer.size == (photo.selfie_width, photo.selfie_height)
 
 
 def test_a_photo_without_a_face_ends_failed_with_its_reason(analyzer):
@@ -56,14 +60,15 @@ def test_a_photo_without_a_face_ends_failed_with_its_reason(analyzer):
     assert diagnosis.status == Diagnosis.Status.FAILED
     assert diagnosis.failure_code == "no_face"
     assert "No face" in diagnosis.failure_reason
-    assert diagnosis.grade is None and not diagnosis.heatmap
+    assert diagnosis.grade is None and not front(diagnosis).heatmap
+    assert front(diagnosis).failure_code == "no_face"
 
 
 def test_a_crash_puts_the_diagnosis_back_in_the_queue_then_gives_up(selfie_upload, settings):
     settings.DIAGNOSIS_MAX_ATTEMPTS = 2
     diagnosis = _create(selfie_upload())
     broken = mock.Mock()
-    broken.analyze.side_effect = MemoryError("boom")
+    broken.analyze_views.side_effect = MemoryError("boom")
 
     with pytest.raises(MemoryError):
         services.run_analysis(diagnosis.pk, analyzer=broken)
@@ -92,7 +97,7 @@ def test_a_finished_diagnosis_is_not_analysed_again(selfie_upload):
     engine = mock.Mock()
 
     assert services.run_analysis(diagnosis.pk, analyzer=engine) is None
-    engine.analyze.assert_not_called()
+    engine.analyze_views.assert_not_called()
 
 
 def test_sweep_resends_stale_queued_and_times_out_stuck_processing(selfie_upload, settings):
@@ -146,8 +151,9 @@ def test_deleting_a_diagnosis_removes_its_files(
     diagnosis = _create(selfie_upload())
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
     diagnosis.refresh_from_db()
-    storage = diagnosis.selfie.storage
-    names = [diagnosis.selfie.name, diagnosis.thumbnail.name, diagnosis.heatmap.name]
+    storage = front(diagnosis).selfie.storage
+    names = files_of(diagnosis)
+    assert len(names) == 3
     assert all(storage.exists(n) for n in names)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -6,10 +6,10 @@ from rest_framework.test import APIClient
 
 from diagnosis.models import Diagnosis
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.factories import DiagnosisFactory, PhotoFactory
 from tests.recommendations.factories import RuleFactory, RuleItemFactory
 
 pytestmark = pytest.mark.django_db
-
 
 
 def routine_of(diagnosis) -> str:
@@ -17,8 +17,7 @@ def routine_of(diagnosis) -> str:
 
 
 def _diagnosis(user, **fields):
-    values = {"status": Diagnosis.Status.DONE, "grade": 3, "label": "moderate"} | fields
-    return Diagnosis.objects.create(user=user, selfie="diagnoses/x/selfie.jpg", **values)
+    return DiagnosisFactory(user=user, **fields)
 
 
 @pytest.fixture
@@ -38,6 +37,22 @@ def test_own_done_diagnosis_gets_the_routine_of_its_grade(moderate_rule):
     assert response.status_code == 200
     assert response.json()["grade"] == 3
     assert [p["product"]["name"] for p in response.json()["lines"]] == ["Acme Derm Adapalene gel"]
+
+
+def test_a_check_of_several_photos_gets_the_routine_of_its_combined_grade(moderate_rule):
+    owner = UserFactory()
+    client = APIClient()
+    client.force_authenticate(owner)
+    # The front photo alone would be mild; the left one decided the check's grade.
+    check = _diagnosis(owner, combined_from="left", front__grade=2, front__label="mild")
+    PhotoFactory(diagnosis=check, slot="left", grade=3, label="moderate")
+    PhotoFactory(diagnosis=check, slot="right", status="failed", grade=None, label="")
+
+    response = client.get(routine_of(check))
+
+    assert response.status_code == 200
+    assert response.json()["grade"] == 3
+    assert response.json()["rule"]["name"] == "Moderate"
 
 
 def test_someone_elses_diagnosis_is_not_found(moderate_rule):

@@ -8,19 +8,15 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from diagnosis import services, tasks
-from diagnosis.models import Diagnosis
+from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import UserFactory
-from tests.diagnosis.web import make_diagnosis
+from tests.diagnosis.web import files_of, make_diagnosis
 
 pytestmark = pytest.mark.django_db
 
 
-def files_of(diagnosis: Diagnosis) -> list[str]:
-    return [f.name for f in (diagnosis.selfie, diagnosis.thumbnail, diagnosis.heatmap) if f]
-
-
 def stored(names: list[str]) -> list[str]:
-    storage = Diagnosis._meta.get_field("selfie").storage
+    storage = DiagnosisPhoto._meta.get_field("selfie").storage
     return [name for name in names if storage.exists(name)]
 
 

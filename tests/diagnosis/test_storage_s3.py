@@ -80,8 +80,8 @@ def test_a_selfie_and_its_heatmap_live_privately_in_the_bucket_and_leave_it_on_d
         diagnosis = services.create_diagnosis(
             selfie=clean_selfie(selfie_upload(grade=3)), guest_token="guest-s3"
         )
-    selfie_key = f"private/diagnoses/{diagnosis.pk}/selfie.jpg"
-    thumbnail_key = f"private/diagnoses/{diagnosis.pk}/thumb.jpg"
+    selfie_key = f"private/diagnoses/{diagnosis.pk}/front/selfie.jpg"
+    thumbnail_key = f"private/diagnoses/{diagnosis.pk}/front/thumb.jpg"
     assert _keys(bucket) == {selfie_key, thumbnail_key}
     stored = bucket.get_object(Bucket=BUCKET, Key=selfie_key)["Body"].read()
     assert stored[:2] == b"\xff\xd8"  # the cleaned JPEG went up as it is
@@ -90,7 +90,7 @@ def test_a_selfie_and_its_heatmap_live_privately_in_the_bucket_and_leave_it_on_d
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
     diagnosis.refresh_from_db()
     assert diagnosis.status == diagnosis.Status.DONE, diagnosis.failure_reason
-    heatmap_key = f"private/diagnoses/{diagnosis.pk}/heatmap.png"
+    heatmap_key = f"private/diagnoses/{diagnosis.pk}/front/heatmap.png"
     assert _keys(bucket) == {selfie_key, thumbnail_key, heatmap_key}
 
     for key in (selfie_key, thumbnail_key, heatmap_key):
@@ -99,7 +99,7 @@ def test_a_selfie_and_its_heatmap_live_privately_in_the_bucket_and_leave_it_on_d
         assert [g["Grantee"]["Type"] for g in grants] == ["CanonicalUser"]  # the owner only
 
     # What the pages hand out instead: a short-lived signed URL.
-    url = diagnosis.selfie.url
+    url = diagnosis.photos.get().selfie.url
     query = parse_qs(urlsplit(url).query)
     assert urlsplit(url).path == f"/{BUCKET}/{selfie_key}"
     assert query["X-Amz-Expires"] == ["120"] and query["X-Amz-Signature"]

@@ -24,6 +24,7 @@ from diagnosis.models import Diagnosis
 from diagnosis.uploads import clean_selfie
 from skinshop.celery import app as celery_app
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.web import front
 from tests.support.worker import blocked_opening_a_pipe, sending_to
 
 pytestmark = [
@@ -86,6 +87,34 @@ def test_an_uploaded_selfie_reaches_done_with_a_grade_and_a_heatmap(celery_worke
         assert layer.size == (body["selfie_width"], body["selfie_height"])
 
 
+def test_a_check_of_three_photos_is_graded_by_the_worker_and_lists_them(
+    celery_worker, selfie_upload
+):
+    client = APIClient()
+    client.force_login(UserFactory())
+    photos = {"front": selfie_upload(seed=7), "left": selfie_upload(seed=1)}
+    wall = io.BytesIO()
+    Image.new("RGB", (600, 600), (120, 160, 200)).save(wall, format="JPEG")
+    photos["right"] = SimpleUploadedFile("wall.jpg", wall.getvalue(), "image/jpeg")
+
+    response = client.post(DIAGNOSES, {**photos, "consent": "true"}, format="multipart")
+
+    assert response.status_code == 201, response.content
+
+    def finished():
+        body = client.get(response["Location"]).json()
+        return body if body["status"] in (Status.DONE, Status.FAILED) else None
+
+    body = celery_worker.wait_until(finished, timeout=90, what="the check to finish")
+    assert body["status"] == Status.DONE, body["failure_reason"]
+    views = {view["slot"]: view for view in body["views"]}
+    assert views["front"]["status"] == views["left"]["status"] == "done"
+    assert views["right"]["status"] == "failed" and views["right"]["failure_code"] == "no_face"
+    assert body["combined_from"] in ("front", "left")
+    assert body["grade"] == views[body["combined_from"]]["grade"]
+    assert client.get(views["left"]["heatmap_url"]).status_code == 200
+
+
 def test_a_photo_without_a_face_ends_failed_with_its_reason(celery_worker):
     wall = io.BytesIO()
     Image.new("RGB", (600, 600), (120, 160, 200)).save(wall, format="JPEG")
@@ -96,7 +125,7 @@ def test_a_photo_without_a_face_ends_failed_with_its_reason(celery_worker):
     assert diagnosis.status == Status.FAILED
     assert diagnosis.failure_code == "no_face"
     assert "No face" in diagnosis.failure_reason
-    assert diagnosis.grade is None and not diagnosis.heatmap
+    assert diagnosis.grade is None and not front(diagnosis).heatmap
 
 
 def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
@@ -106,7 +135,7 @@ def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
         diagnosis = _upload(selfie_upload(grade=2))
     # The stored selfie becomes a named pipe: the pool process that opens it blocks until it is
     # killed, so the kill lands inside the task every time, without slowing the real code.
-    selfie = diagnosis.selfie.path
+    selfie = front(diagnosis).selfie.path
     original = f"{selfie}.original"
     os.replace(selfie, original)
     os.mkfifo(selfie)
@@ -125,7 +154,7 @@ def test_a_worker_killed_during_a_task_still_brings_the_diagnosis_to_done(
 
     assert diagnosis.status == Status.DONE, diagnosis.failure_reason
     assert diagnosis.attempts == 2  # the task was redelivered, not lost with its process
-    assert diagnosis.grade is not None and diagnosis.heatmap
+    assert diagnosis.grade is not None and front(diagnosis).heatmap
     assert f"pid:{doomed} exited with 'signal 9 (SIGKILL)'" in celery_worker.log()
     assert doomed not in celery_worker.pool_pids()
 
@@ -146,7 +175,7 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_processed_once_it_is_bac
     assert response.json()["status"] == Status.QUEUED
     diagnosis = Diagnosis.objects.get(pk=response.json()["id"])
     assert diagnosis.enqueued_at is None  # never reached the broker
-    assert diagnosis.selfie.storage.exists(diagnosis.selfie.name)
+    assert front(diagnosis).selfie.storage.exists(front(diagnosis).selfie.name)
 
     # The broker is back; the periodic sweep finds the upload it never received.
     later = timezone.now() + timedelta(seconds=settings.DIAGNOSIS_RESEND_AFTER + 1)

@@ -10,6 +10,7 @@ from diagnosis.models import Diagnosis
 from diagnosis.session import GUEST_TOKEN_SESSION_KEY
 from reminders.models import CheckReminder
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.factories import DiagnosisFactory
 from tests.reminders.factories import ReminderFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +22,15 @@ HISTORY = reverse("diagnosis:history")
 
 
 def done_diagnosis(**owner) -> Diagnosis:
-    return Diagnosis.objects.create(
-        selfie="selfies/test.jpg",
-        status=Diagnosis.Status.DONE,
+    """A done check of one front photo graded 2 (mild), owned by ``user`` or ``guest_token``."""
+    owner.setdefault("user", None)
+    return DiagnosisFactory(
         grade=2,
         label="mild",
         score=2.1,
         finished_at=timezone.now(),
+        front__grade=2,
+        front__label="mild",
         **owner,
     )
 
