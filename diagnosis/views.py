@@ -213,13 +213,14 @@ def history(request: HttpRequest) -> HttpResponse:
     done = list(
         owned.filter(status=Diagnosis.Status.DONE, score__isnull=False)
         .order_by("created_at")
-        .values_list("created_at", "score", "grade", "label", "scale")
+        .values_list("created_at", "score", "grade", "label", "scale", "zones")
     )
     # The axis follows the newest model's scale; the shop grades on one scale at a time.
     scale = done[-1][4] if done else {}
     chart = charts.trend_chart(
         [row[:4] for row in done],
         scale.get("labels", []),
+        zones=[row[5] for row in done],
         scale_name=scale.get("name", ""),
         date_format=_local_date,
     )
