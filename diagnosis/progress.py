@@ -156,3 +156,49 @@ def choose_slot(
     if wanted in common:
         return wanted, common
     return ("front" if "front" in common else common[0]), common
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the compare page shows of two done checks, the earlier one first."""
+
+    slot: str | None  # the view shown of both; None when they share no graded view
+    common: list[str]  # the views both checks have graded, in the shop's order
+    photos: tuple[Any, Any]  # the earlier and the later check's photo shown (either may be None)
+    changes: list[ZoneChange]
+    sentences: list[str]
+    overall: str
+
+
+def compare_checks(
+    before: Any, after: Any, before_photos: Sequence[Any], after_photos: Sequence[Any], wanted=None
+) -> Comparison:
+    """The comparison of two done checks (``Diagnosis``-like: zones, grade, score, scale) from
+    their photos (``slot``, ``status``): the same view of both when they have one graded in
+    common, else each check's first photo. The words use the later check's scale, the one the
+    shop grades on now (as the history's axis)."""
+    graded_before = [p for p in before_photos if p.status == "done"]
+    graded_after = [p for p in after_photos if p.status == "done"]
+    slot, common = choose_slot(
+        [p.slot for p in graded_before], [p.slot for p in graded_after], wanted
+    )
+    if slot is None:
+        photos = (
+            next(iter(graded_before or before_photos), None),
+            next(iter(graded_after or after_photos), None),
+        )
+    else:
+        photos = (
+            next(p for p in graded_before if p.slot == slot),
+            next(p for p in graded_after if p.slot == slot),
+        )
+    labels = (after.scale or {}).get("labels") or (before.scale or {}).get("labels") or []
+    changes = compare_zones(before.zones, after.zones)
+    return Comparison(
+        slot=slot,
+        common=common,
+        photos=photos,
+        changes=changes,
+        sentences=describe_changes(changes, labels),
+        overall=describe_overall(before.grade, before.score, after.grade, after.score, labels),
+    )
