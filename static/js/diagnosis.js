@@ -43,15 +43,22 @@
 
   // --- Result: wait for the analysis, then reload to show it ------------------------------------
   var TEXTS = {
-    queued: "Your photos are in the queue…",
-    processing: "Analysing your photos…",
+    queued: "Your photo is in the queue…",
+    processing: "Analysing your photo…",
     done: "Done! Loading your result…",
     failed: "The analysis has finished. Loading…",
+  };
+  var TEXTS_SEVERAL = {
+    queued: "Your photos are in the queue…",
+    processing: "Analysing your photos…",
+    done: TEXTS.done,
+    failed: TEXTS.failed,
   };
   var STEPS = { queued: 1, processing: 2, done: 3, failed: 3 };
 
   function initPolling(section) {
     var url = section.getAttribute("data-status-url");
+    var texts = Number(section.getAttribute("data-photos")) > 1 ? TEXTS_SEVERAL : TEXTS;
     var text = section.querySelector("[data-progress-text]");
     var bar = section.querySelector("[data-progress-bar]");
     var started = Date.now();
@@ -60,7 +67,7 @@
     function show(status) {
       if (status === last) return;
       last = status;
-      if (text && TEXTS[status]) text.textContent = TEXTS[status];
+      if (text && texts[status]) text.textContent = texts[status];
       if (bar && STEPS[status]) bar.value = STEPS[status];
     }
 

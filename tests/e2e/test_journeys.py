@@ -92,11 +92,11 @@ def expect_image_drawn(image: Locator) -> None:
 
 def choose_selfie(page: Page, selfie: Path, step) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Skin check").click()
-    expect(page.get_by_role("heading", name="Check your skin with a selfie")).to_be_visible()
-    page.get_by_label("Your selfie").set_input_files(selfie)
-    expect_image_drawn(page.get_by_role("img", name="Preview of the photo you chose"))
-    expect(page.locator("[data-selfie-preview-note]")).to_contain_text(selfie.name)
-    page.get_by_role("checkbox", name=re.compile("processes this photo")).check()
+    expect(page.get_by_role("heading", name="Check your skin with selfies")).to_be_visible()
+    page.get_by_label("Front photo", exact=True).set_input_files(selfie)
+    expect_image_drawn(page.get_by_role("img", name="Preview of the front photo you chose"))
+    expect(page.locator("[data-selfie-preview-note]").first).to_contain_text(selfie.name)
+    page.get_by_role("checkbox", name=re.compile("processes these photos")).check()
     step(page, "upload with preview and consent")
 
 
@@ -131,8 +131,8 @@ def analyse_selfie(
 
 
 def check_heatmap(page: Page) -> None:
-    selfie = page.get_by_role("img", name="Your selfie")
-    layer = page.locator("[data-heatmap-layer]")
+    selfie = page.get_by_role("img", name="Your front photo")
+    layer = page.get_by_test_id("photo-front").locator("[data-heatmap-layer]")
     expect_image_drawn(selfie)
     expect_image_drawn(layer)
     toggle = page.get_by_role("checkbox", name="Show heatmap")

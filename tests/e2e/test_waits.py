@@ -24,13 +24,13 @@ def test_a_photo_chosen_before_the_pages_script_ran_is_still_previewed(page, tmp
 
     with page.expect_request("**/js/diagnosis.js"):  # asked for, and held by the route
         page.goto("/diagnosis/", wait_until="commit")
-    page.get_by_label("Your selfie").set_input_files(selfie)
+    page.get_by_label("Front photo", exact=True).set_input_files(selfie)
     while not held:  # the route's handler runs while Playwright waits on something
         page.wait_for_timeout(50)
     assert page.evaluate("document.readyState") != "complete"  # the script has not run
     held[0].continue_()
 
-    image = page.get_by_role("img", name="Preview of the photo you chose")
+    image = page.get_by_role("img", name="Preview of the front photo you chose")
     expect(image).to_be_visible()
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
