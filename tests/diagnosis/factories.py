@@ -22,7 +22,7 @@ class DiagnosisFactory(DjangoModelFactory):
 
     class Meta:
         model = Diagnosis
-        skip_postgeneration_save = True  # the photo row points to the check, not back
+        skip_postgeneration_save = True  # the photo row refers to the check; nothing to re-save
 
     user = factory.SubFactory(UserFactory)
     status = Diagnosis.Status.DONE
