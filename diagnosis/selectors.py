@@ -36,6 +36,15 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return None
 
 
+def previous_done(owned: QuerySet[Diagnosis], diagnosis: Diagnosis) -> Diagnosis | None:
+    """The latest done check of ``owned`` (the viewer's own) taken before ``diagnosis``."""
+    return (
+        owned.filter(status=Diagnosis.Status.DONE, created_at__lt=diagnosis.created_at)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def visible_photo(pk, slot: str | None, *, user, guest_token: str = "") -> DiagnosisPhoto | None:
     """A photo of a diagnosis the viewer may see (``visible_diagnosis``): the one in ``slot``,
     or with no slot the first one (front when there is one); None otherwise."""

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", views.upload, name="upload"),
     path("history/", views.history, name="history"),
     path("history/delete/", views.delete_all, name="delete_all"),
+    path("compare/", views.compare, name="compare"),
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/status/", views.status_json, name="status"),
     path("<uuid:pk>/selfie.jpg", views.selfie, name="selfie"),

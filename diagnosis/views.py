@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import api_credential_user
-from diagnosis import charts, selectors, services, session
+from diagnosis import charts, progress, selectors, services, session
 from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.serializers import PhotoSerializer
@@ -107,9 +107,11 @@ def _recommendation(grade: int | None):
 def detail(request: HttpRequest, pk) -> HttpResponse:
     diagnosis = _visible(request, pk)
     photos = list(diagnosis.photos.all())
+    owned = _owned(request)
+    is_owner = owned.filter(pk=diagnosis.pk).exists()
     context = {
         "diagnosis": diagnosis,
-        "is_owner": _owned(request).filter(pk=diagnosis.pk).exists(),
+        "is_owner": is_owner,
         "labels": diagnosis.scale.get("labels", []),
         "photos": [
             {
@@ -134,6 +136,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
             ),
             deciding=next((p for p in photos if p.slot == diagnosis.combined_from), None),
             zone_sentence=_zone_sentence(diagnosis.zones),
+            previous=selectors.previous_done(owned, diagnosis) if is_owner else None,
         )
     return _private(render(request, "diagnosis/detail.html", context))
 
@@ -213,18 +216,75 @@ def history(request: HttpRequest) -> HttpResponse:
     done = list(
         owned.filter(status=Diagnosis.Status.DONE, score__isnull=False)
         .order_by("created_at")
-        .values_list("created_at", "score", "grade", "label", "scale")
+        .values_list("created_at", "score", "grade", "label", "scale", "zones")
     )
     # The axis follows the newest model's scale; the shop grades on one scale at a time.
     scale = done[-1][4] if done else {}
     chart = charts.trend_chart(
         [row[:4] for row in done],
         scale.get("labels", []),
+        zones=[row[5] for row in done],
         scale_name=scale.get("name", ""),
         date_format=_local_date,
     )
-    context = {"page_obj": page, "diagnoses": page.object_list, "chart": chart}
+    context = {
+        "page_obj": page,
+        "diagnoses": page.object_list,
+        "chart": chart,
+        "can_compare": len(done) >= 2,
+    }
     return _private(render(request, "diagnosis/history.html", context))
+
+
+def _compare_problem(request: HttpRequest, problem: str, status: int = 200) -> HttpResponse:
+    return _private(render(request, "diagnosis/compare.html", {"problem": problem}, status=status))
+
+
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    """Two checks side by side: ``?a=<id>&b=<id>`` (the history's form sends ``check`` twice),
+    ``view`` for the photo (front, left, right). Either check not visible to the viewer: 404
+    for both alike, so the answer never tells which one exists."""
+    ids = [request.GET.get("a"), request.GET.get("b")]
+    if not any(ids):
+        ids = request.GET.getlist("check")
+    if len(ids) != 2 or not all(ids):
+        return _compare_problem(request, "Choose two checks to compare.", status=400)
+    first, second = (_visible(request, pk) for pk in ids)
+    if first.pk == second.pk:
+        return _compare_problem(request, "Choose two different checks to compare.", status=400)
+    before, after = sorted((first, second), key=lambda d: d.created_at)
+    unfinished = [d for d in (before, after) if d.status != Diagnosis.Status.DONE]
+    if unfinished:
+        check = unfinished[0]
+        when = _local_date(check.created_at)
+        why = (
+            "could not be analysed"
+            if check.status == Diagnosis.Status.FAILED
+            else "is still being analysed"
+        )
+        return _compare_problem(
+            request, f"The check of {when} {why}: only checks with a result can be compared."
+        )
+    comparison = progress.compare_checks(
+        before,
+        after,
+        list(before.photos.all()),
+        list(after.photos.all()),
+        wanted=request.GET.get("view"),
+    )
+    sides = [
+        {"role": role, "title": title, "check": check, "photo": photo}
+        for role, title, check, photo in zip(
+            ("before", "after"),
+            ("Earlier", "Later"),
+            (before, after),
+            comparison.photos,
+            strict=True,
+        )
+    ]
+    context = {"before": before, "after": after, "comparison": comparison, "sides": sides}
+    return _private(render(request, "diagnosis/compare.html", context))
 
 
 @require_POST

@@ -10,6 +10,7 @@ from django.utils import timezone
 from diagnosis.models import Diagnosis
 from diagnosis.session import GUEST_TOKEN_SESSION_KEY
 from tests.accounts.factories import UserFactory
+from tests.diagnosis.factories import finished_check, zone_list
 from tests.diagnosis.web import files_of, front, make_diagnosis
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,30 @@ def test_the_trend_chart_has_one_point_per_done_diagnosis(client, shopper, selfi
     assert [x for x, _ in points] == sorted(x for x, _ in points)
     assert [y for _, y in points] == sorted(y for _, y in points)
     assert "from 3.6 (severe)" in html and "to 1.2 (almost clear)" in html
+
+
+def test_the_trend_has_a_line_per_zone_with_a_legend_and_a_table(client, shopper):
+    finished_check(user=shopper, days_ago=20, score=3.2, zones=zone_list(chin=3.1, nose=1.0))
+    finished_check(user=shopper, days_ago=10, score=2.4, zones=zone_list(nose=1.4))
+    finished_check(user=shopper, days_ago=1, score=1.8, zones=zone_list(chin=1.6, nose=0.9))
+    finished_check(user=UserFactory(), score=4.0, zones=zone_list(forehead=4.0))  # not mine
+
+    html = client.get(HISTORY).content.decode()
+
+    lines = re.findall(r'data-testid="trend-zone" data-zone="(\w+)">(.*?)</g>', html, re.S)
+    assert [zone for zone, _ in lines] == ["nose", "chin"]
+    (nose, chin) = (body for _, body in lines)
+    assert nose.count("<polyline") == 1 and nose.count("trend__zone-marker") == 3
+    # The middle check did not see the chin: two markers, no line through a made-up zero.
+    assert chin.count("<polyline") == 0 and chin.count("trend__zone-marker") == 2
+    legend = html.split('data-testid="trend-legend"')[1].split("</ul>")[0]
+    assert "Whole face (score)" in legend and "Nose" in legend and "Chin and jaw" in legend
+    assert "each face zone's severity (nose, chin and jaw)" in html
+    table = html.split('data-testid="trend-table"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", table)
+    assert len(rows) == 3
+    assert "<td>3.2 (moderate)</td><td>1.0</td><td>3.1</td>" in rows[0]
+    assert "not seen" in rows[1] and "not seen" not in rows[2]
 
 
 def test_without_a_done_diagnosis_there_is_no_chart(client, shopper, selfie_upload):
