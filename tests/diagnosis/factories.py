@@ -158,7 +158,9 @@ def finished_check(
             zones=[z for z in zones or [] if z.get("slot", slot) == slot] if done else [],
         )
         if files:
-            photo.selfie.save("selfie.jpg", ContentFile(_jpeg(seed + index, size)), save=False)
+            photo.selfie.save(
+                "selfie.jpg", ContentFile(selfie_bytes(3, seed=seed + index, size=size)), save=False
+            )
             if done:
                 png = _heatmap_png(seed + index, size)
                 photo.heatmap.save("heatmap.png", ContentFile(png), save=False)
