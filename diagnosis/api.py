@@ -177,7 +177,8 @@ class DiagnosisViewSet(
     @extend_schema(
         summary="The routine for one of your diagnoses",
         description="The treatment plan, products and kit for the check's combined grade "
-        "(the `grade` of the diagnosis, from its worst graded photo), as "
+        "(the `grade` of the diagnosis, from its worst graded photo, with the products its zone "
+        "findings add), as "
         "`GET /api/v1/recommendations/?grade=` gives them. Someone else's diagnosis is 404; "
         "one without a grade (not finished, or failed: `message` says why) is 409.",
         parameters=[RoutineQuerySerializer],
@@ -197,5 +198,6 @@ class DiagnosisViewSet(
             grade=selectors.grade_of(diagnosis),
             condition_slug=query.validated_data.get("condition", ""),
             skin_type=query.validated_data.get("skin_type", ""),
+            zones=diagnosis.zones,
         )
         return Response(RecommendationSerializer(recommendation).data)

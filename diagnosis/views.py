@@ -92,13 +92,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "diagnosis/upload.html", context)
 
 
-def _recommendation(grade: int | None):
-    """The routine for the grade; None when the shop has none for it (no condition set up,
-    or a model graded on a scale the shop does not know)."""
-    if grade is None:
+def _recommendation(diagnosis: Diagnosis):
+    """The routine for the check's grade and zones; None when the shop has none for it (no
+    condition set up, or a model graded on a scale the shop does not know)."""
+    if diagnosis.grade is None:
         return None
     try:
-        return routine.recommend(grade=grade)
+        return routine.recommend(grade=diagnosis.grade, zones=diagnosis.zones)
     except ApplicationError:
         return None
 
@@ -125,7 +125,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         "graded_count": sum(photo.status == DiagnosisPhoto.Status.DONE for photo in photos),
     }
     if diagnosis.status == Diagnosis.Status.DONE:
-        recommendation = _recommendation(diagnosis.grade)
+        recommendation = _recommendation(diagnosis)
         context.update(
             recommendation=recommendation,
             see_dermatologist=routine.refers_to_dermatologist(

@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from diagnosis.models import Diagnosis
 from tests.accounts.factories import UserFactory
-from tests.diagnosis.factories import DiagnosisFactory, PhotoFactory
-from tests.recommendations.factories import RuleFactory, RuleItemFactory
+from tests.diagnosis.factories import DiagnosisFactory, PhotoFactory, zone_list
+from tests.recommendations.factories import RuleFactory, RuleItemFactory, zone_kit_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +102,35 @@ def test_the_endpoint_is_in_the_openapi_schema():
     get = schema["paths"]["/api/v1/diagnoses/{id}/recommendation/"]["get"]
     assert {p["name"] for p in get["parameters"]} == {"id", "condition", "skin_type"}
     assert set(get["responses"]) == {"200", "400", "404", "409"}
+
+
+def test_a_checks_zone_findings_add_the_products_staff_tied_to_them(client):
+    zone_kit_rule()  # grade 3: a cleanser; a chin at moderate or worse adds a spot gel
+    owner = UserFactory()
+    check = _diagnosis(owner, zones=zone_list(chin=3.4, forehead=1.0))
+    api = APIClient()
+    api.force_authenticate(owner)
+    client.force_login(owner)
+
+    answer = api.get(routine_of(check)).json()
+    page = client.get(reverse("diagnosis:detail", args=[check.pk])).content.decode()
+
+    names = [line["product"]["name"] for line in answer["lines"]]
+    assert names == ["Acme Derm Cleanser", "Acme Derm Spot gel"]
+    assert (
+        answer["lines"][1]["why"] == "A spot treatment for the inflamed spots on your chin and jaw."
+    )
+    assert "Spot gel" in page
+    assert "A spot treatment for the inflamed spots on your chin and jaw." in page
+
+
+def test_a_check_whose_chin_is_only_mild_gets_no_spot_treatment():
+    zone_kit_rule()
+    owner = UserFactory()
+    check = _diagnosis(owner, zones=zone_list(chin=2.4))
+    api = APIClient()
+    api.force_authenticate(owner)
+
+    names = [line["product"]["name"] for line in api.get(routine_of(check)).json()["lines"]]
+
+    assert names == ["Acme Derm Cleanser"]
