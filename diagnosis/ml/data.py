@@ -109,7 +109,7 @@ def data_hash(records: Sequence[Record]) -> str:
 
 
 def _normalize_one(path: Path, size: int, margin: float) -> tuple[np.ndarray | None, str]:
-    from .face import load_image, normalize_face  # H4's module; imported late for tiny tests
+    from .face import load_image, normalize_face  # imported late for the tiny tests
 
     try:
         face = normalize_face(load_image(path), size=size, margin=margin)

@@ -27,7 +27,7 @@ CALIBRATION_SEED, CALIBRATION_N = 1501, 120
 
 
 def _generate(out: Path, n: int, seed: int, style: str, size: int, log) -> Path:
-    from . import synth  # H4's generator
+    from . import synth
 
     manifest = out / "manifest.csv"
     if manifest.is_file():
