@@ -148,7 +148,7 @@ def test_an_upload_whose_rows_cannot_be_saved_leaves_no_photo_behind(selfie_uplo
 
     from django.db import DatabaseError
 
-    from tests.diagnosis.test_uploads import stored_names
+    from tests.diagnosis.factories import stored_names
 
     with mock.patch.object(
         DiagnosisPhoto.objects, "bulk_create", side_effect=DatabaseError("disk full")

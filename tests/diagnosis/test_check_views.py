@@ -87,7 +87,7 @@ def test_without_any_photo_the_page_asks_for_one_and_creates_nothing(client, sen
 
 
 def test_a_bad_photo_is_named_next_to_its_view_and_nothing_is_stored(client, selfie_upload, sent):
-    from tests.diagnosis.test_uploads import stored_names
+    from tests.diagnosis.factories import stored_names
 
     response = post_photos(client, {"front": selfie_upload(), "left": not_a_photo()})
 
@@ -165,7 +165,7 @@ def test_missing_or_duplicate_photos_are_refused_with_400(
 
 @pytest.mark.parametrize("bad", ["front", "left", "right", "image"])
 def test_each_bad_photo_is_refused_naming_its_field(bad, selfie_upload, sent):
-    from tests.diagnosis.test_uploads import stored_names
+    from tests.diagnosis.factories import stored_names
 
     data = {slot: selfie_upload(seed=i) for i, slot in enumerate(("left", "right"))}
     data[bad] = not_a_photo()
@@ -253,7 +253,7 @@ def test_when_no_photo_can_be_graded_the_check_fails_saying_what_to_retake(analy
 
 
 def test_a_check_deleted_during_its_analysis_keeps_no_heatmap(selfie_upload, analyzer):
-    from tests.diagnosis.test_uploads import stored_names
+    from tests.diagnosis.factories import stored_names
 
     check = make_check(
         {"front": selfie_upload(), "left": selfie_upload(seed=3)}, user=None, guest_token="guest"

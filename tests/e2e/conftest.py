@@ -218,3 +218,16 @@ def assert_no_horizontal_scroll() -> Callable:
         )
 
     return check
+
+
+@pytest.fixture
+def step(screenshot, assert_no_horizontal_scroll) -> Callable:
+    """``step(page, "cart")``: photographs the page and checks it fits the screen's width."""
+
+    def take(page, name: str) -> None:
+        # From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
+        page.evaluate("window.scrollTo(0, 0)")
+        screenshot(page, name)
+        assert_no_horizontal_scroll(page)
+
+    return take

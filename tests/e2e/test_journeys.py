@@ -10,7 +10,7 @@ import io
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -19,12 +19,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from recommendations.models import TreatmentPlan
 from recommendations.services.routine import recommend
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.diagnosis.factories import selfie_bytes
+from tests.support.browser import RESULT_TIMEOUT_MS, expect_image_drawn
 
 pytestmark = [
     pytest.mark.redis,
@@ -33,9 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-# From the upload to the result on the page: the worker's analysis (1-3 s), the page's poll
-# (every 1.5 s) and its reload, on a machine that may be busy.
-RESULT_TIMEOUT_MS = 90_000
 CARD = "4242 4242 4242 4242"  # orders.payments.TestGateway approves it
 
 
@@ -58,19 +56,6 @@ def selfie(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def step(screenshot, assert_no_horizontal_scroll) -> Callable[[Page, str], None]:
-    """``step(page, "cart")``: photographs the page and checks it fits the screen's width."""
-
-    def take(page: Page, name: str) -> None:
-        # From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
-        page.evaluate("window.scrollTo(0, 0)")
-        screenshot(page, name)
-        assert_no_horizontal_scroll(page)
-
-    return take
-
-
 @contextmanager
 def worker_paused(worker) -> Iterator[None]:
     """Freezes the worker (SIGSTOP to its process group) so an upload stays queued, as behind
@@ -83,13 +68,6 @@ def worker_paused(worker) -> Iterator[None]:
 
 
 # --- Steps shared by the journeys -------------------------------------------------------------
-def expect_image_drawn(image: Locator) -> None:
-    expect(image).to_be_visible()
-    image.page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
-
-
 def choose_selfie(page: Page, selfie: Path, step) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Skin check").click()
     expect(page.get_by_role("heading", name="Check your skin with selfies")).to_be_visible()

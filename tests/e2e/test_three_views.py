@@ -13,9 +13,8 @@ from django.core.management import call_command
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.diagnosis.conftest import selfie_bytes
-from tests.e2e.test_journeys import RESULT_TIMEOUT_MS, expect_image_drawn
-from tests.e2e.test_journeys import step as step  # the journeys' photographed steps (fixture)
+from tests.diagnosis.factories import selfie_bytes
+from tests.support.browser import RESULT_TIMEOUT_MS, expect_image_drawn
 
 pytestmark = [
     pytest.mark.redis,
