@@ -119,3 +119,20 @@ def test_no_heat_gives_zero_findings_not_a_division_by_zero():
     found = findings(np.zeros((SIZE, SIZE)), frontal, score=4.0)
 
     assert all(z["share"] == 0 and z["severity"] == 0 for z in found)
+
+
+def test_a_small_zone_full_of_heat_outranks_a_big_zone_with_a_little_more_spread_thin():
+    frontal = zone_map(size=SIZE, view="frontal", eyes=EYES)
+    areas = frontal.areas()
+    heat = np.zeros((SIZE, SIZE), np.float32)
+    nose = frontal.labels == frontal.names.index("nose")
+    chin = frontal.labels == frontal.names.index("chin")
+    heat[nose] = 1.0
+    # The chin and jaw holds 20 % more heat in all, spread over a zone several times larger.
+    heat[chin] = 1.2 * areas["nose"] / areas["chin"]
+
+    found = findings(heat, frontal, score=3.0)
+
+    assert areas["chin"] > 2 * areas["nose"]
+    assert found[0]["zone"] == "nose"
+    assert found[1]["zone"] == "chin" and found[1]["share"] > found[0]["share"]
