@@ -37,17 +37,23 @@ RULES = ("worst_view", "mean_score", "surest_view")
 
 def lesions_per_zone(zones: list[dict], boxes: np.ndarray) -> dict[str, int]:
     """Lesion boxes (x0, y0, x1, y1, picture pixels) counted in the zone whose outline holds
-    their centre."""
+    their centre (a lesion whose centre is outside the analysed crop is in no zone)."""
     import cv2
 
+    from diagnosis.ml.zones import ZONES
+
     counts = {z["zone"]: 0 for z in zones}
-    outlines = {z["zone"]: np.asarray(z["outline"], np.float32) for z in zones}
+    # In the engine's order, the later zone taking a shared edge (as its zone map does), so
+    # that the order the page names them in cannot favour the zone named first.
+    outlines = {
+        z["zone"]: np.asarray(z["outline"], np.float32)
+        for z in sorted(zones, key=lambda z: ZONES.index(z["zone"]))
+    }
     for x0, y0, x1, y1 in boxes:
         centre = (float(x0 + x1) / 2, float(y0 + y1) / 2)
-        for zone, outline in outlines.items():
-            if cv2.pointPolygonTest(outline, centre, False) >= 0:
-                counts[zone] += 1
-                break
+        inside = [z for z, o in outlines.items() if cv2.pointPolygonTest(o, centre, False) >= 0]
+        if inside:
+            counts[inside[-1]] += 1
     return counts
 
 
