@@ -37,12 +37,9 @@ TARGET_CHECK_S = 3.0
 def photos(acne04: str | None) -> list[bytes]:
     if acne04:
         folder = Path(acne04) / "valid"
-        # One photo of each of three levels, so the views differ as a real check's do.
-        names = ["levle0_103.jpg", "levle1_100.jpg", "levle2_1.jpg"]
-        found = [folder / n for n in names if (folder / n).is_file()]
-        if len(found) < 3:
-            found = sorted(folder.glob("*.jpg"))[:3]
-        return [p.read_bytes() for p in found]
+        # The first photo of each of three levels, so the views differ as a real check's do.
+        found = [min(folder.glob(f"levle{level}_*.jpg"), default=None) for level in (0, 1, 2)]
+        return [p.read_bytes() for p in found if p is not None]
     import numpy as np
 
     from diagnosis.ml.synth import render_selfie
