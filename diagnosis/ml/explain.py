@@ -296,34 +296,13 @@ def explain_maps(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The unthresholded averaged map (H, W) in [0, 1], the k per-copy maps already warped back
     (k, H, W), and the k forward transforms (k, 2, 3)."""
-    averaged, back, matrices = explain_batch_maps(
-        model, to_tensor(x), k=k, seed=seed, target=target, score=score, ranges=ranges
-    )
-    return averaged[0], back[0], matrices
-
-
-def explain_batch_maps(
-    model: nn.Module,
-    batch: Tensor,
-    *,
-    k: int = DEFAULT_K,
-    seed: int = 0,
-    target: str | nn.Module = DEFAULT_TARGET_LAYER,
-    score: str = "regression",
-    ranges: AugmentRanges = DEFAULT_RANGES,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """``explain_maps`` for a batch of normalized inputs (N, 3, H, W) in one Grad-CAM pass over
-    the N * k copies (each image gets the same k transforms): averaged maps (N, H, W), per-copy
-    maps (N, k, H, W), transforms (k, 2, 3)."""
     k = check_k(k)
-    n, _, height, width = batch.shape
+    x = to_tensor(x)
+    _, _, height, width = x.shape
     matrices = random_transforms(
         k, np.random.default_rng(seed), height=height, width=width, ranges=ranges
     )
-    every = matrices.repeat(n, 1, 1)  # copy j of image i uses transform j
-    copies = batch.repeat_interleave(k, dim=0)
-    if k > 1:
-        copies = warp(copies, every)
+    copies = x.expand(k, -1, -1, -1) if k == 1 else warp(x.expand(k, -1, -1, -1), matrices)
     cams, _ = gradcam(model, copies, target=target, score=score)
     with torch.no_grad():
         # Each copy on its own [0, 1] scale, so no single copy dominates the average.
@@ -331,16 +310,14 @@ def explain_batch_maps(
         if k == 1:
             back, seen = cams, torch.ones_like(cams)
         else:
-            stacked = torch.stack([cams, torch.ones_like(cams)], dim=1)  # (n * k, 2, H, W)
-            both = unwarp(stacked, every)
+            stacked = torch.stack([cams, torch.ones_like(cams)], dim=1)  # (k, 2, H, W)
+            both = unwarp(stacked, matrices)
             back, seen = both[:, 0], both[:, 1]
-        back = back.reshape(n, k, height, width)
-        seen = seen.reshape(n, k, height, width).sum(1)
         # Average over the copies that saw each pixel: a border pushed out of one copy's view is
         # not counted as "no acne" there.
-        mean = back.sum(1) / seen.clamp_min(1e-6)
-        mean = torch.where(seen > 1e-3, mean, torch.zeros_like(mean))
-        averaged = minmax(mean)
+        mean = back.sum(0) / seen.sum(0).clamp_min(1e-6)
+        mean = torch.where(seen.sum(0) > 1e-3, mean, torch.zeros_like(mean))
+        averaged = minmax(mean[None])[0]
     return averaged, back, matrices
 
 

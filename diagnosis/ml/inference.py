@@ -259,7 +259,7 @@ class Analyzer:
             averaged = [None] * len(order)
             if explain:
                 # View by view: one Grad-CAM pass over all 3 x k copies took 1.0 s where three
-                # passes of k took 0.61 s (2 cores, k=10; bench/bench_three_views.py).
+                # passes of k took 0.61 s (2 cores, k=10), so only the grading forward is batched.
                 target = target_layer or self.target_layer
                 averaged = [
                     xai.explain_maps(self.model, x[j : j + 1], k=k, seed=seed, target=target)[
