@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from diagnosis.ml.combine import NAMED_MIN_SEVERITY
+
 
 @dataclass(frozen=True)
 class ProbabilityBar:
@@ -252,6 +254,9 @@ def zone_outlines(zones: Sequence[dict]) -> list[ZoneOutline]:
         if len(outline) < 3:
             continue
         severity = float(zone.get("severity", 0.0))
+        # GEA: from 3 (moderate) a zone is drawn strongest; below what the page would name
+        # (combine.NAMED_MIN_SEVERITY), faintest.
+        level = "high" if severity >= 3 else "mid" if severity >= NAMED_MIN_SEVERITY else "low"
         outlines.append(
             ZoneOutline(
                 zone=zone.get("zone", ""),
@@ -260,8 +265,7 @@ def zone_outlines(zones: Sequence[dict]) -> list[ZoneOutline]:
                 points=" ".join(f"{x:.1f},{y:.1f}" for x, y in outline),
                 label_x=sum(x for x, _ in outline) / len(outline),
                 label_y=sum(y for _, y in outline) / len(outline),
-                # GEA: from 3 (moderate) the zone is drawn strongest, below 1.5 faintest.
-                level="high" if severity >= 3 else "mid" if severity >= 1.5 else "low",
+                level=level,
             )
         )
     return outlines

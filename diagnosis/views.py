@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.authentication import api_credential_user
 from diagnosis import charts, progress, selectors, services, session
 from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
+from diagnosis.ml.combine import describe_zones
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.serializers import PhotoSerializer
 from recommendations.services import routine
@@ -135,20 +136,10 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
                 diagnosis.probabilities, context["labels"], diagnosis.grade
             ),
             deciding=next((p for p in photos if p.slot == diagnosis.combined_from), None),
-            zone_sentence=_zone_sentence(diagnosis.zones),
+            zone_sentence=describe_zones(diagnosis.zones),
             previous=selectors.previous_done(owned, diagnosis) if is_owner else None,
         )
     return _private(render(request, "diagnosis/detail.html", context))
-
-
-def _zone_sentence(zones: list[dict]) -> str:
-    """Where the signs are, in plain words ("" when nothing stands out)."""
-    if not zones:
-        return ""
-    # The engine's wording, so the page and the engine never disagree; it needs no PyTorch.
-    from diagnosis.ml.combine import describe_zones
-
-    return describe_zones(zones)
 
 
 @require_GET
