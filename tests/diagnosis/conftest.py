@@ -32,3 +32,10 @@ def sent():
     """``services.enqueue`` replaced: what would have gone to the broker."""
     with mock.patch.object(services, "enqueue", return_value=True) as enqueue:
         yield enqueue
+
+
+@pytest.fixture
+def fast_heatmaps(settings):
+    """Two augmented copies per heatmap instead of ten: the tests check the pipeline's plumbing,
+    not the heatmap's quality."""
+    settings.DIAGNOSIS_EXPLAIN_K = 2

@@ -14,12 +14,7 @@ from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.web import files_of, make_check, photo_urls
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_heatmaps(settings):
-    settings.DIAGNOSIS_EXPLAIN_K = 2
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_heatmaps")]
 
 
 @pytest.fixture

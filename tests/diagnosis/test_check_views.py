@@ -16,15 +16,10 @@ from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.web import make_check, photo_urls, post_photos
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_heatmaps")]
 
 DIAGNOSES = "/api/v1/diagnoses/"
 SLOTS = ("front", "left", "right")
-
-
-@pytest.fixture(autouse=True)
-def _fast_heatmaps(settings):
-    settings.DIAGNOSIS_EXPLAIN_K = 2
 
 
 def wall() -> SimpleUploadedFile:

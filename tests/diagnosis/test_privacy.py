@@ -9,12 +9,7 @@ from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.diagnosis.web import front, make_diagnosis, page_urls, post_selfie
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_heatmaps(settings):
-    settings.DIAGNOSIS_EXPLAIN_K = 2
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_heatmaps")]
 
 
 @pytest.fixture
