@@ -148,6 +148,22 @@ class Crops:
     paths: list[str]
     boxes: list[np.ndarray]  # lesion boxes in crop pixels (empty for lesion-free versions)
     failures: dict[str, str]  # path -> refusal code
+    # The landmarks face.normalize_face found, for the face zones (zones.zone_map): eye
+    # centres (x0, y0, x1, y1; NaN when not found) and a side view's facing ("" when none).
+    eyes: np.ndarray | None = None  # (N, 4) float
+    facings: list[str] = field(default_factory=list)
+
+    def zone_map(self, index: int):
+        """The face zones of crop ``index``, as the shop draws them."""
+        from .zones import zone_map
+
+        eyes = self.eyes[index]
+        return zone_map(
+            size=self.images.shape[1],
+            view=self.views[index],
+            eyes=None if np.isnan(eyes).any() else ((eyes[0], eyes[1]), (eyes[2], eyes[3])),
+            facing=self.facings[index] or None,
+        )
 
     def select(self, kind: str) -> np.ndarray:
         return np.array([k == kind for k in self.kinds])
@@ -166,7 +182,8 @@ def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
     clear = None
     if level == 0:
         clear = _warp(erase_lesions(rgb, boxes), face.matrix, size)
-    return (face.image, clear, face.view, crop_boxes), ""
+    eyes = np.ravel(face.eyes) if face.eyes is not None else np.full(4, np.nan)
+    return (face.image, clear, face.view, crop_boxes, eyes, face.facing or ""), ""
 
 
 def _face_code_hash() -> str:
@@ -208,6 +225,8 @@ def prepare(
                     paths=npz["paths"].tolist(),
                     boxes=list(np.split(flat, split_at)) if len(n_boxes) else [],
                     failures=dict(zip(npz["failed"].tolist(), npz["codes"].tolist(), strict=True)),
+                    eyes=npz["eyes"],
+                    facings=npz["facings"].tolist(),
                 )
     jobs = [(str(p.path), p.boxes, p.level, size, margin) for p in photos]
     if workers > 1:
@@ -217,12 +236,13 @@ def prepare(
     else:
         results = [_normalize_photo(job) for job in jobs]
     images, grades, levels, kinds, views, paths, boxes = [], [], [], [], [], [], []
+    eyes, facings = [], []
     failures = {}
     for photo, (found, code) in zip(photos, results, strict=True):
         if found is None:
             failures[str(photo.path)] = code
             continue
-        image, clear, view, crop_boxes = found
+        image, clear, view, crop_boxes, eye_centres, facing = found
         for kind, picture in (("photo", image), ("lesion-free", clear)):
             if picture is None:
                 continue
@@ -233,6 +253,8 @@ def prepare(
             views.append(view)
             paths.append(str(photo.path))
             boxes.append(crop_boxes if kind == "photo" else np.zeros((0, 4)))
+            eyes.append(eye_centres)
+            facings.append(facing)
     crops = Crops(
         images=np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8),
         grades=np.array(grades, dtype=np.int64),
@@ -242,6 +264,8 @@ def prepare(
         paths=paths,
         boxes=boxes,
         failures=failures,
+        eyes=np.array(eyes, dtype=np.float64).reshape(-1, 4),
+        facings=facings,
     )
     log(
         f"ACNE04 {photos[0].split}: {len(photos) - len(failures)} of {len(photos)} photographs "
@@ -264,6 +288,8 @@ def prepare(
             boxes=np.concatenate(boxes) if boxes else np.zeros((0, 4)),
             failed=np.array(list(failures)),
             codes=np.array(list(failures.values())),
+            eyes=crops.eyes,
+            facings=np.array(facings),
         )
         tmp.replace(cache)
     return crops

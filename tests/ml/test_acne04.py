@@ -85,3 +85,7 @@ def test_prepare_normalizes_like_the_shop_and_adds_lesion_free_versions(tmp_path
     )
     np.testing.assert_array_equal(again.images, crops.images)  # read back from the cache
     assert [b.tolist() for b in again.boxes] == [b.tolist() for b in crops.boxes]
+    # The landmarks travel with the crops, for the face zones: close-ups have none.
+    assert again.facings == crops.facings == ["", "", ""]
+    assert np.isnan(again.eyes).all() and again.eyes.shape == (3, 4)
+    assert again.zone_map(0).names == ()  # a close-up of unknown side has no zone
