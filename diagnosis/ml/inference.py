@@ -30,6 +30,7 @@ from . import explain as xai
 from . import zones as face_zones
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, load_image, normalize_face
+from .lesions import LesionCounter, tap, upsample
 from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
 from .scale import Scale
 
@@ -81,8 +82,10 @@ class AnalysisResult:
     training_data: list[dict[str, Any]] = field(default_factory=list)
     slot: str | None = None  # the side the shopper said the photo shows: zones.SLOTS
     # Findings per visible face zone, most affected first (zones.findings); empty without a
-    # heatmap or when no zone can be told (a close-up of unknown side).
+    # heatmap or lesion count, or when no zone can be told (a close-up of unknown side).
     zones: list[dict[str, Any]] = field(default_factory=list)
+    # Lesions the model counts in the analysed crop (None: the model has no lesion head).
+    lesions: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: arrays and images are summarized, not embedded."""
@@ -104,6 +107,7 @@ class AnalysisResult:
             "abstain": dict(self.abstain),
             "slot": self.slot,
             "zones": [dict(z) for z in self.zones],
+            "lesions": None if self.lesions is None else round(self.lesions, 1),
         }
         if self.heatmap is not None:
             out["heatmap"] = xai.mask_stats(self.heatmap)
@@ -154,6 +158,8 @@ class Analyzer:
             else None
         )
         self.ood_threshold = float(meta.get("ood_threshold", math.inf))
+        # The lesion counter trained on the frozen encoder (lesions.py), when the model has one.
+        self.counter = LesionCounter.from_checkpoint(meta, extra)
         self.scale = Scale.from_dict(meta["scale"])
         self.input_size = int(meta["input_size"])
         self.mean = tuple(float(v) for v in meta.get("mean", xai.IMAGENET_MEAN))
@@ -249,7 +255,10 @@ class Analyzer:
         x = torch.cat([xai.to_tensor(faces[i].image, mean=self.mean, std=self.std) for i in order])
         with self._lock:
             with torch.inference_mode():
-                outputs = self.model(x)
+                # The counter reads feature maps of this same forward: it costs one small head.
+                with tap(self.model, self.counter.layers if self.counter else ()) as maps:
+                    outputs = self.model(x)
+                density = self.counter.density(maps).numpy() if self.counter else None
                 grades = decide_grade(outputs, self.decision_rule, self.scale.num_grades)
                 scores = severity_score(outputs, self.scale.num_grades)
                 probabilities = class_probabilities(outputs)
@@ -271,6 +280,7 @@ class Analyzer:
         for j, i in enumerate(order):
             face, slot = faces[i], photos[i][0]
             heatmap = None if averaged[j] is None else xai.apply_threshold(averaged[j], threshold)
+            counted = None if density is None else upsample(density[j], face.image.shape[0])
             confidence = float(confidences[j])
             distance = self._ood_distance(outputs["features"][j])
             outcomes[i].result = AnalysisResult(
@@ -293,10 +303,11 @@ class Analyzer:
                 confidence=confidence,
                 ood_distance=distance,
                 slot=slot,
-                # The zones weigh the whole averaged map, not the thresholded one shown: on
-                # ACNE04 training photos its mass per zone named the zone with the most lesions
-                # more often (see zones.py).
-                zones=_zone_findings(face, averaged[j], float(scores[j]), slot),
+                # The zones count the lesions where the model has a counter; else they weigh the
+                # whole averaged map, not the thresholded one shown, which on ACNE04 training
+                # photos named the zone with the most lesions more often (see zones.py).
+                zones=_zone_findings(face, averaged[j], counted, float(scores[j]), slot),
+                lesions=None if density is None else float(density[j].sum()),
                 **self._judge(confidence, distance),
             )
         clock.lap("overlay")
@@ -379,14 +390,20 @@ def _size_of(picture: Image.Image | np.ndarray) -> tuple[int, int]:
 
 
 def _zone_findings(
-    face: NormalizedFace, heatmap: np.ndarray | None, score: float, slot: str | None
+    face: NormalizedFace,
+    heatmap: np.ndarray | None,
+    density: np.ndarray | None,
+    score: float,
+    slot: str | None,
 ) -> list[dict[str, Any]]:
-    if heatmap is None:
+    if heatmap is None and density is None:
         return []
     zone_map = face_zones.zone_map(
         size=face.image.shape[0], view=face.view, eyes=face.eyes, facing=face.facing, slot=slot
     )
-    return face_zones.findings(heatmap, zone_map, score=score, matrix=face.matrix)
+    return face_zones.findings(
+        heatmap, zone_map, score=score, matrix=face.matrix, density=density
+    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,0 +1,163 @@
+"""The lesion counter (lesions.py): its training targets, its head, the checkpoint it travels
+in, and the zones it counts lesions in."""
+
+import numpy as np
+import pytest
+import torch
+
+from diagnosis.ml import lesions
+from diagnosis.ml.checkpoint import load_checkpoint_with_extra, save_checkpoint
+from diagnosis.ml.errors import CheckpointError
+from diagnosis.ml.inference import Analyzer
+from diagnosis.ml.model import SkinNet
+from diagnosis.ml.scale import GEA
+from diagnosis.ml.zones import findings, zone_map
+
+SIZE = 224
+EYES = ((82.0, 90.0), (142.0, 90.0))
+RESNET_LAYERS = ("encoder.layer2", "encoder.layer3")  # strides 8 and 16
+
+
+def test_the_target_holds_one_lesion_per_box_on_the_grid():
+    boxes = np.array([[40, 40, 48, 48], [100, 150, 110, 160], [180, 20, 186, 26]])
+
+    target = lesions.density_target(boxes, SIZE)
+
+    assert target.shape == (SIZE // lesions.STRIDE,) * 2
+    assert target.sum() == pytest.approx(3.0, abs=1e-4)
+    # Each lesion sits where its box is: the cell under the first box's centre (44, 44).
+    assert np.unravel_index(target.argmax(), target.shape) in {(5, 5), (19, 13), (2, 22)}
+    assert target[5, 5] > target[5, 10]
+
+
+def test_a_lesion_at_the_edge_still_counts_once():
+    target = lesions.density_target(np.array([[0, 0, 3, 3]]), SIZE)
+
+    assert target.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_mirrored_boxes_give_the_mirrored_target():
+    boxes = np.array([[30, 60, 40, 70], [150, 100, 160, 112]])
+
+    mirrored = lesions.density_target(lesions.mirrored(boxes, SIZE), SIZE)
+
+    np.testing.assert_allclose(mirrored, lesions.density_target(boxes, SIZE)[:, ::-1], atol=1e-6)
+
+
+def test_upsampling_spreads_the_density_over_pixels_and_keeps_the_count():
+    density = lesions.density_target(np.array([[100, 100, 108, 108]]), SIZE)
+
+    spread = lesions.upsample(density, SIZE)
+
+    assert spread.shape == (SIZE, SIZE)
+    assert spread.sum() == pytest.approx(1.0, rel=0.02)
+    assert 95 <= np.unravel_index(spread.argmax(), spread.shape)[0] <= 112
+
+
+def test_the_head_learns_to_count_from_features_that_show_the_lesions():
+    # Features that mark lesions in one channel: the head must learn to turn them into counts.
+    rng = np.random.default_rng(0)
+    grid = SIZE // lesions.STRIDE
+    maps, targets = [], []
+    for _ in range(96):
+        n = int(rng.integers(0, 8))
+        centres = rng.uniform(16, SIZE - 16, (n, 2))
+        boxes = np.c_[centres - 3, centres + 3]
+        target = lesions.density_target(boxes, SIZE)
+        features = rng.normal(0, 0.1, (4, grid, grid)).astype(np.float32)
+        features[0] += target * 10
+        maps.append(features)
+        targets.append(target)
+    x, y = torch.from_numpy(np.stack(maps)), torch.from_numpy(np.stack(targets))
+
+    head = lesions.fit(x[:80], y[:80], epochs=60, lr=5e-3, log=lambda *_: None)
+
+    with torch.no_grad():
+        counted = head(x[80:]).sum(dim=(1, 2)).numpy()
+    assert np.abs(counted - y[80:].sum(dim=(1, 2)).numpy()).mean() < 0.6
+
+
+def test_tapping_layers_sees_the_forward_and_leaves_no_hook_behind():
+    model = SkinNet(arch="resnet18", num_grades=GEA.num_grades).eval()
+
+    with lesions.tap(model, RESNET_LAYERS) as maps, torch.no_grad():
+        model(torch.zeros(2, 3, SIZE, SIZE))
+
+    assert maps["encoder.layer2"].shape[-2:] == (SIZE // 8, SIZE // 8)
+    assert maps["encoder.layer3"].shape[-2:] == (SIZE // 16, SIZE // 16)
+    assert not model.get_submodule("encoder.layer2")._forward_hooks
+
+
+def _checkpoint_with_counter(path, seed=0):
+    torch.manual_seed(seed)
+    model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
+    head = lesions.LesionHead(128 + 256)
+    counter = lesions.LesionCounter(head.eval(), RESNET_LAYERS)
+    meta = {
+        "scale": GEA.to_dict(),
+        "input_size": SIZE,
+        "decision_rule": "expectation",
+        "target_layer": "encoder.layer3",
+        "lesion_head": counter.to_meta(),
+    }
+    save_checkpoint(path, model, meta, extra=counter.to_extra())
+    return counter
+
+
+def test_a_checkpoint_carries_its_counter_and_gives_it_back(tmp_path):
+    saved = _checkpoint_with_counter(tmp_path / "model.pt")
+
+    _, meta, extra = load_checkpoint_with_extra(tmp_path / "model.pt")
+    loaded = lesions.LesionCounter.from_checkpoint(meta, extra)
+
+    assert loaded.layers == RESNET_LAYERS
+    for key, value in saved.head.state_dict().items():
+        torch.testing.assert_close(loaded.head.state_dict()[key], value)
+
+
+def test_a_checkpoint_without_a_counter_has_none():
+    assert lesions.LesionCounter.from_checkpoint({"scale": {}}, {}) is None
+
+
+def test_a_counter_whose_weights_are_missing_is_a_checkpoint_error(tmp_path):
+    saved = _checkpoint_with_counter(tmp_path / "model.pt")
+    meta = {"lesion_head": saved.to_meta()}
+
+    with pytest.raises(CheckpointError, match="lesion counter"):
+        lesions.LesionCounter.from_checkpoint(meta, {})
+
+
+def test_the_analysis_counts_lesions_per_zone_when_the_model_has_a_counter(tmp_path, selfie):
+    _checkpoint_with_counter(tmp_path / "model.pt")
+    analyzer = Analyzer.load(tmp_path / "model.pt")
+
+    result = analyzer.analyze(selfie, explain=False)
+
+    assert result.lesions is not None and result.lesions > 0
+    assert result.zones, "the count gives zones even without a heatmap"
+    assert all("lesions" in z for z in result.zones)
+    assert sum(z["lesions"] for z in result.zones) <= result.lesions + 0.5
+    assert result.to_dict()["lesions"] == round(result.lesions, 1)
+
+
+def test_zones_are_ranked_by_the_lesions_counted_in_them():
+    frontal = zone_map(size=SIZE, view="frontal", eyes=EYES)
+    areas = frontal.areas()
+    density = np.zeros((SIZE, SIZE), np.float32)
+    # Three lesions spread over the chin and jaw, two packed on the nose: the heat over the
+    # square root of the area would put the nose first; the count puts the chin first.
+    density[frontal.labels == frontal.names.index("chin")] = 3.0 / areas["chin"]
+    density[frontal.labels == frontal.names.index("nose")] = 2.0 / areas["nose"]
+
+    counted = findings(None, frontal, score=3.0, density=density)
+
+    assert [z["zone"] for z in counted[:2]] == ["chin", "nose"]
+    assert counted[0]["lesions"] == pytest.approx(3.0, abs=0.05)
+    assert counted[0]["severity"] == pytest.approx(3.0)
+    assert counted[1]["severity"] == pytest.approx(2.0, abs=0.05)
+    assert findings(density, frontal, score=3.0)[0]["zone"] == "nose"
+
+
+def test_findings_need_something_to_weigh():
+    with pytest.raises(ValueError):
+        findings(None, zone_map(size=SIZE, view="frontal", eyes=EYES), score=1.0)
