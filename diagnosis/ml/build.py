@@ -143,6 +143,17 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.lesion_counter_only:
+        from .realeval import add_lesion_counter
+
+        add_lesion_counter(
+            Path(args.out) / "real.pt",
+            Path(args.acne04),
+            Path(args.work),
+            Path(args.out),
+            threads=args.threads,
+        )
+        return 0
     if args.evaluate_only:
         from .realeval import finish
 
@@ -181,4 +192,9 @@ def add_cli(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--evaluate-only", action="store_true", help="re-evaluate the candidates")
+    p.add_argument(
+        "--lesion-counter-only",
+        action="store_true",
+        help="train only the lesion counter of the model in OUT and write it back with it",
+    )
     p.set_defaults(func=_handle)

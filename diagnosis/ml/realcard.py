@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import math
+import re
 import string
 from pathlib import Path
 from typing import Any
 
 from . import acne04
+from .realeval import ITA_BANDS
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -85,6 +87,7 @@ def model_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> 
         _model_values(meta, checkpoint_mb, overlays)
         | _valid_values(meta["metrics"]["acne04_valid"])
         | _tables(meta)
+        | {"lesions_section": _lesions_section(meta)}
     )
 
 
@@ -129,7 +132,11 @@ def _valid_values(r: dict[str, Any]) -> dict[str, Any]:
         "levels_table": _levels(h),
         "groups_table": _table(
             ["ITA group", "n", "4-level accuracy"],
-            [[g, v["n"], v["accuracy"]] for g, v in r.get("per_ita_group", {}).items()],
+            [
+                [g, r["per_ita_group"][g]["n"], r["per_ita_group"][g]["accuracy"]]
+                for g, _ in ITA_BANDS
+                if g in r.get("per_ita_group", {})
+            ],
         ),
         "lesion_free_n": free["n"],
         "lesion_free_clear": _f(free["clear_or_almost"]),
@@ -164,7 +171,8 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
             ["layer", "k", "photographs", "pointing", "energy in boxes", "boxes' share"],
             [
                 [v["layer"], v["k"], v["n"], v["pointing"], v["energy_in_boxes"], v["boxes_share"]]
-                for v in m["heatmaps"].values()
+                # In the network's order (a checkpoint's metadata comes back sorted by name).
+                for v in sorted(m["heatmaps"].values(), key=_layer_order)
             ],
         ),
         "thresholds_table": _table(
@@ -175,6 +183,35 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
             ],
         ),
     }
+
+
+def _lesions_section(meta: dict[str, Any]) -> str:
+    spec, r = meta.get("lesion_head"), meta["metrics"].get("lesions")
+    if not spec or not r:
+        return "This model has no lesion counter: the face zones weigh the Grad-CAM heatmap."
+    layers = " and ".join(f"`{name}`" for name in spec["layers"])
+    return f"""A lesion counter (`lesions.py`) reads the frozen encoder's {layers} and predicts a
+density of lesions on a grid of one cell per {spec["stride"]} pixels of the crop (a Gaussian per
+box centre, the dermatologists' boxes carried into the crop, so a side view is taught the lesions
+it shows). It learned from the {r["train_crops"]} ACNE04 training crops (lesion-free versions
+included) and their mirror images in {r["train_seconds"]:.0f} s; the grading weights are
+unchanged. The face zones count the lesions in each zone, and the zone with the most comes first.
+
+On the {r["photos"]} ACNE04 valid photographs (validation figures: the encoder was selected on
+them; the counter's design was chosen on the training photographs):
+
+- lesions in the crop: mean absolute error **{_f(r["count_mae"], 2)}**, Spearman with the
+  boxed count **{_f(r["count_spearman"])}**;
+- on the {r["zone_photos"]} photographs with boxed lesions in two or more visible zones, the
+  zone with the most counted lesions holds the most boxed ones in
+  **{_f(r["zone_named_first_holds_most"])}** of them (box centres in the crop; the shop's end to
+  end figure is `bench/bench_zones.py`'s)."""
+
+
+def _layer_order(row: dict[str, Any]) -> tuple:
+    """encoder.blocks.4 before encoder.blocks.10, then k."""
+    parts = re.split(r"(\d+)", row["layer"])
+    return (*(int(p) if p.isdigit() else p for p in parts), row["k"])
 
 
 def _data_table(sources: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import torch
 
-from . import acne04
+from . import acne04, lesions
 from . import checkpoint as ckpt
 from . import explain as xai
 from .evaluate import full_report, grades_by_rule
@@ -372,6 +372,7 @@ def finish(
     model, meta = chosen["model"], chosen["meta"]
     abstention, fit = _abstention(chosen, valid, train, work, size, margin, log)
     heatmaps = _heatmaps(model, meta, valid, work, size, heatmap_limit, log)
+    counter, counting = lesion_counter(model, meta, train, valid, log)
     synthetic = synthetic_held_out(candidates[best], work, log, n=synthetic_n)
 
     meta = dict(meta)
@@ -381,6 +382,7 @@ def finish(
         temperature=abstention["temperature"],
         confidence_threshold=abstention["confidence_threshold"],
         ood_threshold=abstention["ood_threshold"],
+        lesion_head=counter.to_meta(),
     )
     meta["metrics"] = {
         **meta.get("metrics", {}),
@@ -390,9 +392,11 @@ def finish(
         "heatmaps": heatmaps["table"],
         "heatmap_thresholds": heatmaps["thresholds"],
         "literature": LITERATURE,
+        "lesions": counting,
         **synthetic,
     }
-    final, card = _write_model(out, work, model, meta, fit)
+    extra = {f"ood.{k}": torch.from_numpy(v) for k, v in fit.items()} | counter.to_extra()
+    final, card = _write_model(out, work, model, meta, extra)
     log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
     log(summary(meta))
     return meta
@@ -497,18 +501,62 @@ def _heatmaps(
     }
 
 
+def lesion_counter(
+    model, meta: dict[str, Any], train: acne04.Crops, valid: acne04.Crops, log
+) -> tuple[lesions.LesionCounter, dict[str, Any]]:
+    """The chosen model's lesion counter (lesions.py), trained on the training crops, and its
+    figures on the valid split (validation figures: the counter's design was chosen on the
+    training photographs, but the model it reads was selected on these)."""
+    started = time.monotonic()
+    counter = lesions.train_counter(model, meta, train, log=log)
+    report = lesions.count_report(counter, model, meta, valid)
+    report["train_crops"] = len(train.kinds)
+    report["train_seconds"] = round(time.monotonic() - started, 1)
+    log(
+        f"lesion counter: valid count MAE {report['count_mae']:.2f}, Spearman "
+        f"{report['count_spearman']:.3f}; the zone with the most counted lesions holds the most "
+        f"boxed ones in {report['zone_named_first_holds_most']} of {report['zone_photos']} "
+        "photographs"
+    )
+    return counter, report
+
+
+def add_lesion_counter(
+    checkpoint: Path, acne04_root: Path, work: Path, out: Path, log=print, threads: int = 2
+) -> dict[str, Any]:
+    """Train a lesion counter for an already built model and write the model again with it
+    (its weights unchanged), and its card: the lesion step of ``finish`` on its own."""
+    torch.set_num_threads(threads)
+    model, meta, extra = ckpt.load_checkpoint_with_extra(checkpoint)
+    size, margin = int(meta["input_size"]), float(meta["face_margin"])
+    train, valid = (
+        acne04.prepare(
+            acne04.read_folder(acne04_root, split),
+            size=size,
+            margin=margin,
+            cache_dir=work,
+            log=log,
+        )
+        for split in ("train", "valid")
+    )
+    counter, counting = lesion_counter(model, meta, train, valid, log)
+    meta = dict(meta, lesion_head=counter.to_meta())
+    meta["metrics"] = {**meta.get("metrics", {}), "lesions": counting}
+    kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
+    final, card = _write_model(out, work, model, meta, kept | counter.to_extra())
+    log(f"wrote {final} and {card}")
+    return meta
+
+
 def _write_model(
-    out: Path, work: Path, model, meta: dict[str, Any], fit: dict[str, np.ndarray]
+    out: Path, work: Path, model, meta: dict[str, Any], extra: dict[str, torch.Tensor]
 ) -> tuple[Path, Path]:
-    """OUT/real.pt (float16, with the OOD statistics), WORK/real-metrics.json and
-    OUT/MODEL_CARD.md; returns the checkpoint and the card."""
+    """OUT/real.pt (float16, with its extra tensors: the OOD statistics and the lesion head),
+    WORK/real-metrics.json and OUT/MODEL_CARD.md; returns the checkpoint and the card."""
     from .realcard import model_card
 
-    extra = {k: torch.from_numpy(v) for k, v in fit.items()}
     final = out / "real.pt"
-    ckpt.save_checkpoint(
-        final, model, meta, half=True, extra={f"ood.{k}": v for k, v in extra.items()}
-    )
+    ckpt.save_checkpoint(final, model, meta, half=True, extra=extra)
     (work / "real-metrics.json").write_text(json.dumps(meta["metrics"], indent=1, default=str))
     card = out / "MODEL_CARD.md"
     card.write_text(

@@ -1,18 +1,29 @@
 """`build-model`'s last step on a tiny generated ACNE04-like folder: the candidate is judged,
 calibrated and written with its card (the real build is `make model`, a benchmark-sized run)."""
 
+import pytest
 import torch
 
-from diagnosis.ml import realeval
+from diagnosis.ml import realcard, realeval
 from diagnosis.ml.acne04 import TERMS
 from diagnosis.ml.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
-from diagnosis.ml.checkpoint import commercial_use, read_extra, read_meta, save_checkpoint
+from diagnosis.ml.checkpoint import (
+    commercial_use,
+    load_checkpoint_with_extra,
+    read_extra,
+    read_meta,
+    save_checkpoint,
+)
+from diagnosis.ml.lesions import LesionCounter, LesionHead
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 from tests.ml.factories import write_acne04_folder
 
 
-def test_finish_writes_the_chosen_model_with_its_terms_and_card(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A tiny ACNE04-like folder, and the model finish wrote from an untrained candidate."""
+    tmp_path = tmp_path_factory.mktemp("build")
     photos = []
     for split in ("train", "valid"):
         for level in range(4):
@@ -32,7 +43,6 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(tmp_path):
         "training": {"encoder_init": "random", "sources": {}},
     }
     candidate = save_checkpoint(tmp_path / "candidate.pt", model, meta)
-
     realeval.finish(
         candidates={"efficientnet_lite0": candidate},
         acne04_root=root,
@@ -42,17 +52,54 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(tmp_path):
         synthetic_n=6,
         heatmap_limit=2,
     )
+    return root, tmp_path / "out"
 
-    final = read_meta(tmp_path / "out" / "real.pt")
+
+def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
+    _, out = built
+
+    final = read_meta(out / "real.pt")
     assert not commercial_use(final)
     assert final["target_layer"].startswith("encoder.blocks.")
     assert 0 < final["temperature"] and final["ood_threshold"] > 0
     assert final["metrics"]["acne04_valid"]["hayashi"]["n"] == 4
-    assert set(read_extra(tmp_path / "out" / "real.pt")) == {
-        "ood.mean",
-        "ood.components",
-        "ood.variances",
+    extra = set(read_extra(out / "real.pt"))
+    assert {"ood.mean", "ood.components", "ood.variances"} <= extra
+    assert final["lesion_head"]["layers"] == ["encoder.blocks.4", "encoder.blocks.10"]
+    assert {k for k in extra if k.startswith("lesions.")} == {
+        f"lesions.{k}" for k in LesionHead(final["lesion_head"]["channels"]).state_dict()
     }
-    card = (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    assert final["metrics"]["lesions"]["photos"] == 4
+    card = (out / "MODEL_CARD.md").read_text()
     assert card.splitlines()[2].startswith("> **Academic use only.**")
     assert "0.841" in card  # the literature's figure beside ours
+    assert "## Lesion counts and face zones" in card and "A lesion counter" in card
+
+
+def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_path):
+    root, out = built
+    # The same model as built before the counter existed: its file without one.
+    model, meta, extra = load_checkpoint_with_extra(out / "real.pt")
+    del meta["lesion_head"], meta["metrics"]["lesions"]
+    older = tmp_path / "out"
+    save_checkpoint(
+        older / "real.pt",
+        model,
+        meta,
+        half=True,
+        extra={k: v for k, v in extra.items() if k.startswith("ood.")},
+    )
+    assert "A lesion counter" not in realcard.model_card(meta, checkpoint_mb=1, overlays="")
+
+    realeval.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
+
+    again, meta, extra = load_checkpoint_with_extra(older / "real.pt")
+    for key, value in again.state_dict().items():
+        torch.testing.assert_close(value, model.state_dict()[key])
+    assert "ood.mean" in extra
+    counter = LesionCounter.from_checkpoint(meta, extra)
+    assert counter.layers == ("encoder.blocks.4", "encoder.blocks.10")
+    card = (older / "MODEL_CARD.md").read_text()
+    assert "A lesion counter" in card
+    # Written from metadata read back (sorted by name), the tables keep the network's order.
+    assert card.index("| encoder.blocks.4 |") < card.index("| encoder.blocks.10 |")
