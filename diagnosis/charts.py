@@ -243,6 +243,7 @@ class ZoneOutline:
     label_x: float
     label_y: float
     level: str  # "low", "mid" or "high": how strongly the outline is drawn
+    lesions: int | None = None  # the lesions the model counted in it (None: it counts none)
 
 
 def zone_outlines(zones: Sequence[dict]) -> list[ZoneOutline]:
@@ -266,6 +267,7 @@ def zone_outlines(zones: Sequence[dict]) -> list[ZoneOutline]:
                 label_x=sum(x for x, _ in outline) / len(outline),
                 label_y=sum(y for _, y in outline) / len(outline),
                 level=level,
+                lesions=None if zone.get("lesions") is None else round(zone["lesions"]),
             )
         )
     return outlines

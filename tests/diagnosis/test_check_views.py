@@ -328,6 +328,8 @@ def test_the_result_page_shows_the_combined_grade_the_zones_and_each_photo(clien
         assert f'viewBox="0 0 {photo.selfie_width} {photo.selfie_height}"' in html
         assert reverse("diagnosis:photo_heatmap", args=[check.pk, slot]) in html
     assert html.count("<polygon") == sum(len(p.zones) for p in check.photos.all())
+    # The shipped model counts lesions: each zone says how many it counted there.
+    assert html.count(" counted</title>") == html.count("<polygon")
     # The photo that could not be graded says why and how to retake it.
     right = check.photos.get(slot="right")
     assert right.failure_reason in html and "Turn your head to the left" in html
