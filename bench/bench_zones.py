@@ -5,7 +5,8 @@
    whether that zone holds the most lesions (box centres inside the zone outlines). Counted over
    photographs with two or more visible zones and at least one lesion inside them (a close-up
    has a single zone, or none). Target: >= 70 %. Against it: a zone picked at random among the
-   visible ones, and the largest visible zone.
+   visible ones, and the largest visible zone. With a model that counts lesions, also its count
+   against the boxes carried into its crop.
 2. The three-view rule, on checks simulated from the photographs the model stands behind: three
    photos of one Hayashi level (a face as bad on every side), and one photo of a level with two
    of a lower level (one worse side; Hayashi grades the worse half of the face). For each rule
@@ -58,15 +59,19 @@ def lesions_per_zone(zones: list[dict], boxes: np.ndarray) -> dict[str, int]:
 
 
 def zone_study(analyzer, photos, log=print) -> dict:
+    from diagnosis.ml.acne04 import boxes_in_crop
     from diagnosis.ml.combine import combine_views
     from diagnosis.ml.errors import AnalysisError
 
-    rows = []
+    rows, counted = [], []
     for n, photo in enumerate(photos):
         try:
             result = analyzer.analyze(photo.path.read_bytes(), k=10, seed=0)
         except AnalysisError:
             continue
+        if result.lesions is not None:
+            in_crop = boxes_in_crop(photo.boxes, result.face_matrix, analyzer.input_size)
+            counted.append((result.lesions, len(in_crop)))
         counts = lesions_per_zone(result.zones, photo.boxes)
         if len(counts) < 2 or not sum(counts.values()):
             rows.append({"view": result.view, "usable": False})
@@ -92,11 +97,27 @@ def zone_study(analyzer, photos, log=print) -> dict:
         by_view[view] = {"n": len(hits), "named_first_holds_most": float(np.mean(hits))}
     return {
         "analysed": len(rows),
+        "counts": _count_figures(counted),
         "usable": len(usable),
         "named_first_holds_most": float(np.mean([r["hit"] for r in usable])) if usable else None,
         "random_zone": float(np.mean([r["random"] for r in usable])) if usable else None,
         "largest_zone": float(np.mean([r["largest"] for r in usable])) if usable else None,
         "by_view": by_view,
+    }
+
+
+def _count_figures(counted: list[tuple[float, int]]) -> dict | None:
+    """The model's lesion count against the boxes in its crop (None: no lesion counter)."""
+    if not counted:
+        return None
+    from scipy.stats import spearmanr
+
+    model, boxed = (np.array(column) for column in zip(*counted, strict=True))
+    return {
+        "photos": len(counted),
+        "mae": float(np.abs(model - boxed).mean()),
+        "spearman": float(spearmanr(model, boxed).correlation),
+        "mean_boxed": float(boxed.mean()),
     }
 
 
@@ -185,6 +206,13 @@ def main() -> int:
     )
     for view, figures in zones["by_view"].items():
         print(f"  {view}: {figures['n']} photographs, {figures['named_first_holds_most']:.3f}")
+    if zones["counts"]:
+        c = zones["counts"]
+        print(
+            f"lesions counted per photograph against the boxes in its crop ({c['photos']} "
+            f"photographs, {c['mean_boxed']:.1f} boxed on average): mean absolute error "
+            f"{c['mae']:.2f}, Spearman {c['spearman']:.3f}"
+        )
     rules = rule_study(analyzer, photos)
     if "skipped" in rules:
         print(f"three-view rules: skipped ({rules['skipped']})")
