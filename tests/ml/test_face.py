@@ -179,3 +179,21 @@ def test_with_several_faces_the_largest_is_analysed_and_a_note_says_so():
 def test_an_array_that_is_not_an_image_is_refused():
     with pytest.raises(InvalidImage):
         normalize_face(np.zeros((10,), np.uint8))
+
+
+def test_faces_found_in_threads_at_once_are_the_faces_found_one_by_one():
+    # A worker with a thread pool analyses photos side by side; OpenCV's cascades are not safe
+    # to share between threads, so each thread must get its own.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = [selfie(seed, size=512).image for seed in range(8)]
+
+    def read(picture):
+        face = normalize_face(picture, size=128)
+        return face.view, face.box, face.eyes
+
+    alone = [read(picture) for picture in pictures]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(read, pictures * 3))
+
+    assert together == alone * 3
