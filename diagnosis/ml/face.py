@@ -252,7 +252,7 @@ def _check_dark(values: np.ndarray, limit: float) -> None:
 
 
 def normalize_face(
-    image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4
+    image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4, side: bool = False
 ) -> NormalizedFace:
     """The face (or, in a close-up, the skin) cropped square and resized to ``size``.
 
@@ -264,6 +264,9 @@ def normalize_face(
       one side; the mirrored photo gives the other), cropped the same way;
     - ``close-up``: no face, but skin fills most of the photo (a cheek or the forehead taken up
       close, as clinics photograph acne): the largest centred square.
+    ``side``: the shopper said the photo shows a side of the face, so a side view is looked for
+    first (a face the profile cascade finds big enough is read as one at once; the frontal
+    looks, upright and rolled, cost about a second on 2 cores). Without a side face, as above.
     Raises NoFaceFound (neither a face nor enough skin), FaceTooSmall, TooDark, TooBlurry,
     InvalidImage.
     """
@@ -282,7 +285,7 @@ def normalize_face(
     )
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    view, faces = _find_face(gray_small, min_width * detect_scale)
+    view, faces = _find_face(gray_small, min_width * detect_scale, side=side)
     # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
     skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
     big_enough = len(faces) and faces[:, 2].max() >= min_width * detect_scale
@@ -366,12 +369,17 @@ def _crop_face(
     )
 
 
-def _find_face(gray: np.ndarray, min_width: float) -> tuple[str, np.ndarray]:
+def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[str, np.ndarray]:
     """The view and the face boxes found in ``gray`` (detection scale).
 
     Frontal first (upright, then rolled either way); then the profile cascade on the photo and
-    on its mirror. A frontal or profile face narrower than ``min_width`` is kept only when no
-    view finds a big enough one, so that it can be refused as too small."""
+    on its mirror (first of all for a photo said to show a side). A frontal or profile face
+    narrower than ``min_width`` is kept only when no view finds a big enough one, so that it can
+    be refused as too small."""
+    if side:
+        profiles = _detect_profiles(gray, min_width)
+        if len(profiles) and profiles[:, 2].max() >= min_width:
+            return "profile", profiles
     faces = _detect_faces(gray, min_width)
     for tilt in (RETRY_TILT, -RETRY_TILT):
         if len(faces) and faces[:, 2].max() >= min_width:

@@ -247,7 +247,12 @@ class Analyzer:
         clock.lap("decode")
         faces = _each(
             outcomes,
-            lambda i: normalize_face(pictures[i], size=self.input_size, margin=self.face_margin),
+            lambda i: normalize_face(
+                pictures[i],
+                size=self.input_size,
+                margin=self.face_margin,
+                side=photos[i][0] in ("left", "right"),
+            ),
             pictures,
         )
         clock.lap("normalize")
@@ -403,9 +408,7 @@ def _zone_findings(
     zone_map = face_zones.zone_map(
         size=face.image.shape[0], view=face.view, eyes=face.eyes, facing=face.facing, slot=slot
     )
-    return face_zones.findings(
-        heatmap, zone_map, score=score, matrix=face.matrix, density=density
-    )
+    return face_zones.findings(heatmap, zone_map, score=score, matrix=face.matrix, density=density)
 
 
 @functools.lru_cache(maxsize=4)

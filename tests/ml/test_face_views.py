@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from diagnosis.ml import face
+from diagnosis.ml import face, synth
 from diagnosis.ml.errors import NoFaceFound, TooBlurry
 from diagnosis.ml.face import normalize_face, sharpness, skin_fraction
 from tests.ml.factories import skin_close_up
@@ -128,3 +128,32 @@ def test_a_side_view_remembers_which_way_the_nose_points(monkeypatch, found_in_m
     )
 
     assert normalize_face(photo, size=128).facing == facing
+
+
+def test_a_photo_said_to_show_a_side_looks_for_a_side_face_first(monkeypatch):
+    photo = skin_close_up(size=512)
+    photo[:, :200] = (30, 60, 40)
+    frontal_looks = []
+
+    def detect_faces(gray, min_width):
+        frontal_looks.append(gray.shape)
+        return np.array([[150.0, 100.0, 260.0, 260.0]])  # a frontal cascade's box, too
+
+    monkeypatch.setattr(face, "_detect_faces", detect_faces)
+    monkeypatch.setattr(
+        face, "_detect_profiles", lambda gray, min_width: np.array([[220.0, 120.0, 200.0, 200.0]])
+    )
+
+    side = normalize_face(photo, size=128, side=True)
+    assert side.view == "profile" and side.box == (220, 120, 200, 200)
+    assert frontal_looks == []  # the frontal looks (about a second) were skipped
+    # Not said to be a side, the same photo is read as the frontal face, as before.
+    assert normalize_face(photo, size=128).view == "frontal"
+
+
+def test_a_photo_said_to_show_a_side_without_a_side_face_is_read_as_before(monkeypatch):
+    monkeypatch.setattr(face, "_detect_profiles", lambda gray, min_width: np.zeros((0, 5)))
+    picture = synth.render_selfie(np.random.default_rng(3), 2, size=512).image
+
+    as_side, as_is = (normalize_face(picture, size=128, side=s) for s in (True, False))
+    assert (as_side.view, as_side.box, as_side.eyes) == (as_is.view, as_is.box, as_is.eyes)
