@@ -194,8 +194,9 @@ def _lesions_section(meta: dict[str, Any]) -> str:
 density of lesions on a grid of one cell per {spec["stride"]} pixels of the crop (a Gaussian per
 box centre, the dermatologists' boxes carried into the crop, so a side view is taught the lesions
 it shows). It learned from the {r["train_crops"]} ACNE04 training crops (lesion-free versions
-included) and their mirror images in {r["train_seconds"]:.0f} s; the grading weights are
-unchanged. The face zones count the lesions in each zone, and the zone with the most comes first.
+included) and their mirror images (training and the figures below: {r["train_seconds"]:.0f} s);
+the grading weights are unchanged. The face zones count the lesions in each zone, and the zone
+with the most comes first.
 
 On the {r["photos"]} ACNE04 valid photographs (validation figures: the encoder was selected on
 them; the counter's design was chosen on the training photographs):

@@ -511,7 +511,7 @@ def lesion_counter(
     counter = lesions.train_counter(model, meta, train, log=log)
     report = lesions.count_report(counter, model, meta, valid)
     report["train_crops"] = len(train.kinds)
-    report["train_seconds"] = round(time.monotonic() - started, 1)
+    report["train_seconds"] = round(time.monotonic() - started, 1)  # with this report
     log(
         f"lesion counter: valid count MAE {report['count_mae']:.2f}, Spearman "
         f"{report['count_spearman']:.3f}; the zone with the most counted lesions holds the most "
