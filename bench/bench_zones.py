@@ -110,13 +110,13 @@ def _count_figures(counted: list[tuple[float, int]]) -> dict | None:
     """The model's lesion count against the boxes in its crop (None: no lesion counter)."""
     if not counted:
         return None
-    from scipy.stats import spearmanr
+    from diagnosis.ml.realeval import spearman
 
     model, boxed = (np.array(column) for column in zip(*counted, strict=True))
     return {
         "photos": len(counted),
         "mae": float(np.abs(model - boxed).mean()),
-        "spearman": float(spearmanr(model, boxed).correlation),
+        "spearman": spearman(model, boxed),
         "mean_boxed": float(boxed.mean()),
     }
 
