@@ -376,10 +376,9 @@ def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[
     on its mirror (first of all for a photo said to show a side). A frontal or profile face
     narrower than ``min_width`` is kept only when no view finds a big enough one, so that it can
     be refused as too small."""
-    if side:
-        profiles = _detect_profiles(gray, min_width)
-        if len(profiles) and profiles[:, 2].max() >= min_width:
-            return "profile", profiles
+    profiles = _detect_profiles(gray, min_width) if side else None
+    if profiles is not None and len(profiles) and profiles[:, 2].max() >= min_width:
+        return "profile", profiles
     faces = _detect_faces(gray, min_width)
     for tilt in (RETRY_TILT, -RETRY_TILT):
         if len(faces) and faces[:, 2].max() >= min_width:
@@ -388,7 +387,8 @@ def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[
         faces = np.concatenate([faces, _detect_tilted(gray, tilt, min_width)])
     if len(faces) and faces[:, 2].max() >= min_width:
         return "frontal", faces
-    profiles = _detect_profiles(gray, min_width)
+    if profiles is None:  # a side photo's were looked for already
+        profiles = _detect_profiles(gray, min_width)
     if len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
     return "frontal", np.concatenate([faces, profiles[:, :4]])

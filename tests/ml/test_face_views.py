@@ -152,8 +152,20 @@ def test_a_photo_said_to_show_a_side_looks_for_a_side_face_first(monkeypatch):
 
 
 def test_a_photo_said_to_show_a_side_without_a_side_face_is_read_as_before(monkeypatch):
-    monkeypatch.setattr(face, "_detect_profiles", lambda gray, min_width: np.zeros((0, 5)))
+    profile_looks = []
+
+    def detect_profiles(gray, min_width):
+        profile_looks.append(gray.shape)
+        return np.zeros((0, 5))
+
+    monkeypatch.setattr(face, "_detect_profiles", detect_profiles)
     picture = synth.render_selfie(np.random.default_rng(3), 2, size=512).image
 
     as_side, as_is = (normalize_face(picture, size=128, side=s) for s in (True, False))
     assert (as_side.view, as_side.box, as_side.eyes) == (as_is.view, as_is.box, as_is.eyes)
+
+    # No face of any kind (a close-up): the side look made first is not made again.
+    monkeypatch.setattr(face, "_detect_faces", lambda gray, min_width: np.zeros((0, 4)))
+    profile_looks.clear()
+    assert normalize_face(skin_close_up(size=512), size=128, side=True).view == "close-up"
+    assert len(profile_looks) == 1
