@@ -36,6 +36,13 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return None
 
 
+def same_owner(first: Diagnosis, second: Diagnosis) -> bool:
+    """Whether two checks are one person's: the same account, or the same guest session."""
+    if first.user_id or second.user_id:
+        return first.user_id == second.user_id
+    return bool(first.guest_token) and first.guest_token == second.guest_token
+
+
 def previous_done(owned: QuerySet[Diagnosis], diagnosis: Diagnosis) -> Diagnosis | None:
     """The latest done check of ``owned`` (the viewer's own) taken before ``diagnosis``."""
     return (
