@@ -342,14 +342,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Check reminders (reminders app) --------------------------------------------------------
 # The shop's address, for links in e-mails sent by beat (no request to take it from). Outside
-# production the dev server; in production https:// and the first ALLOWED_HOSTS name.
-_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") not in {"", "*"}), "")
-SITE_URL = env.str(
-    "SITE_URL",
-    default=(f"https://{_first_host}" if _first_host else "")
-    if IS_PRODUCTION
-    else "http://127.0.0.1:8000",
-)
+# production the dev server. Production names it: a guess from ALLOWED_HOSTS would send
+# shoppers to a private address or, for "*", to nowhere.
+SITE_URL = env.str("SITE_URL", default="" if IS_PRODUCTION else "http://127.0.0.1:8000")
+if IS_PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set in production to the address shoppers use, e.g. "
+        "https://shop.example.com (the links in e-mails sent by beat start with it)."
+    )
 REMINDERS_SEND_EVERY = env.int("REMINDERS_SEND_EVERY", default=3600)
 # A reminder whose sending keeps failing is retried at each tick up to this many times.
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=24)

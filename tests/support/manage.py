@@ -17,6 +17,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         "CACHE_URL",
         "PAYMENT_GATEWAY",
         "PAYMENT_ALLOW_TEST_GATEWAY",
+        "SITE_URL",
     }
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
