@@ -242,6 +242,9 @@ if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "Dumm
 # path, overrides both.
 DIAGNOSIS_MODEL = env.str("DIAGNOSIS_MODEL", default="real")
 DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")
+# Production refuses a model whose training data forbid commercial use (diagnosis.E002)
+# unless this says the shop is a research deployment allowed to run it.
+DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = env.bool("DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL", default=False)
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 # Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,

@@ -41,6 +41,8 @@ PRODUCTION = {
     "PAYMENT_ALLOW_TEST_GATEWAY": "true",
     "CACHE_URL": "redis://127.0.0.1:6379/1",  # connected to on first use only
     "SITE_URL": "https://shop.example.com",
+    # The model cleared for commercial use (the default one is refused: test_model_terms).
+    "DIAGNOSIS_MODEL": "synthetic",
 }
 
 
@@ -52,8 +54,6 @@ def test_production_settings_pass_the_deploy_check():
         "WARNING",
         **PRODUCTION,
         ALLOWED_HOSTS="shop.example.com",
-        # The model cleared for commercial use (the default one warns: test_model_terms).
-        DIAGNOSIS_MODEL="synthetic",
     )
     assert result.returncode == 0, result.stderr
 
@@ -85,6 +85,23 @@ def test_production_refuses_to_start_on_a_cache_each_process_keeps_to_itself(cac
 
     assert result.returncode != 0
     assert "CACHE_URL must name a cache shared by every web process" in result.stderr
+
+
+def test_production_refuses_the_academic_only_model_unless_told_it_is_a_research_shop():
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com", "DIAGNOSIS_MODEL": "real"}
+
+    deploy = manage("check", "--deploy", **env)
+    start = manage("migrate", "--check", **env)
+    research = manage(
+        "check", "--deploy", "--fail-level", "WARNING", **env,
+        DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL="true",
+    )
+
+    for refused in (deploy, start):
+        assert refused.returncode != 0
+        assert "diagnosis.E002" in refused.stderr
+        assert "DIAGNOSIS_MODEL=synthetic" in refused.stderr
+    assert research.returncode == 0, research.stderr
 
 
 @pytest.mark.parametrize("site_url", [None, "", "shop.example.com"])
