@@ -99,7 +99,9 @@ def _recommendation(diagnosis: Diagnosis):
     if diagnosis.grade is None:
         return None
     try:
-        return routine.recommend(grade=diagnosis.grade, zones=diagnosis.zones)
+        return routine.recommend(
+            grade=diagnosis.grade, zones=diagnosis.zones, check=str(diagnosis.pk)
+        )
     except ApplicationError:
         return None
 

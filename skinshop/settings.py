@@ -278,6 +278,8 @@ DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
 ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
+# Whose skin check a kit's zones come from (recommendations knows nothing of checks).
+RECOMMENDATIONS_CHECK_LOOKUP = "diagnosis.selectors.owned_check_findings"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
