@@ -358,6 +358,8 @@ if IS_PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
 REMINDERS_SEND_EVERY = env.int("REMINDERS_SEND_EVERY", default=3600)
 # A reminder whose sending keeps failing is retried at each tick up to this many times.
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=24)
+# How long a reminder e-mail's unsubscribe link works after it was sent.
+REMINDERS_UNSUBSCRIBE_DAYS = env.int("REMINDERS_UNSUBSCRIBE_DAYS", default=60)
 # On Celery's default queue, with the account e-mails: the analysis workers (-Q diagnosis)
 # need not consume it.
 CELERY_BEAT_SCHEDULE["reminders-send"] = {
