@@ -53,7 +53,8 @@ def production_model_terms_check(app_configs=None, **kwargs):
     return [
         Error(
             f"The analysis model {path.name} learned from data that is not cleared for "
-            f"commercial use ({terms}): production refuses to run it.",
+            f"commercial use ({terms}): production refuses to run it. DIAGNOSIS_MODEL=synthetic "
+            "selects the model cleared for commercial use.",
             hint=f"{CLEAN_MODEL_HINT} Only a research deployment allowed to run it sets "
             "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL=true.",
             id="diagnosis.E002",

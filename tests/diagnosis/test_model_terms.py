@@ -65,7 +65,7 @@ def test_in_production_a_model_not_cleared_for_commercial_use_is_an_error(settin
 
     assert isinstance(error, CheckError) and error.id == "diagnosis.E002"
     assert "ACNE04: academic use only" in error.msg
-    assert "DIAGNOSIS_MODEL=synthetic" in error.hint
+    assert "DIAGNOSIS_MODEL=synthetic selects the model cleared for commercial use" in error.msg
     assert "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL=true" in error.hint
     assert model_terms_check() == []  # said once, not twice under --deploy
 
