@@ -347,6 +347,7 @@ def main() -> int:
                     "DJANGO_ENV": "production",
                     "SECRET_KEY": "bench-only-not-a-secret",
                     "ALLOWED_HOSTS": "127.0.0.1",
+                    "SITE_URL": "http://127.0.0.1",
                     "PAYMENT_ALLOW_TEST_GATEWAY": "true",  # a benchmark takes no money
                     "CACHE_URL": f"filecache://{folder / 'cache'}",  # production needs one
                     "VAR_DIR": str(folder),

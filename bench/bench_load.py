@@ -311,6 +311,8 @@ def server_env(options: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "DJANGO_DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "http://127.0.0.1",
+        "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL": "true",  # a benchmark is no public shop
         "PAYMENT_ALLOW_TEST_GATEWAY": "true",  # a benchmark takes no money
         # Production refuses a per-process cache; a folder is shared by the gunicorn workers.
         "CACHE_URL": f"filecache://{workdir / 'cache'}",

@@ -199,5 +199,6 @@ class DiagnosisViewSet(
             condition_slug=query.validated_data.get("condition", ""),
             skin_type=query.validated_data.get("skin_type", ""),
             zones=diagnosis.zones,
+            check=str(diagnosis.pk),
         )
         return Response(RecommendationSerializer(recommendation).data)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from diagnosis.models import Diagnosis, DiagnosisPhoto
-from skinshop.errors import Conflict
+from skinshop.errors import Conflict, NotFound
 
 VIEW_SELFIE_PERMISSION = "diagnosis.view_selfie"
 
@@ -34,6 +34,13 @@ def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
         return queryset.filter(pk=pk).first()
     except (ValidationError, ValueError):  # a malformed id is simply "not found"
         return None
+
+
+def same_owner(first: Diagnosis, second: Diagnosis) -> bool:
+    """Whether two checks are one person's: the same account, or the same guest session."""
+    if first.user_id or second.user_id:
+        return first.user_id == second.user_id
+    return bool(first.guest_token) and first.guest_token == second.guest_token
 
 
 def previous_done(owned: QuerySet[Diagnosis], diagnosis: Diagnosis) -> Diagnosis | None:
@@ -69,3 +76,20 @@ def grade_of(diagnosis: Diagnosis) -> int:
     if diagnosis.grade is None:
         raise NotGraded("This diagnosis is not finished yet; try again in a moment.")
     return diagnosis.grade
+
+
+def owned_check_findings(request, check_id) -> dict:
+    """For "add the kit" (``settings.RECOMMENDATIONS_CHECK_LOOKUP``): the grade and zone
+    findings of the requester's own check ``check_id``. Anyone else's is ``NotFound``, staff
+    allowed to view it included (a kit is bought for one's own skin); one without a result
+    is ``NotGraded``."""
+    from diagnosis.session import guest_token
+
+    owned = owned_diagnoses(user=request.user, guest_token=guest_token(request))
+    try:
+        diagnosis = owned.filter(pk=check_id).first()
+    except (ValidationError, ValueError):
+        diagnosis = None
+    if diagnosis is None:
+        raise NotFound("No such skin check of yours.", code="no_check")
+    return {"id": diagnosis.pk, "grade": grade_of(diagnosis), "zones": diagnosis.zones}

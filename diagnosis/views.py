@@ -99,7 +99,9 @@ def _recommendation(diagnosis: Diagnosis):
     if diagnosis.grade is None:
         return None
     try:
-        return routine.recommend(grade=diagnosis.grade, zones=diagnosis.zones)
+        return routine.recommend(
+            grade=diagnosis.grade, zones=diagnosis.zones, check=str(diagnosis.pk)
+        )
     except ApplicationError:
         return None
 
@@ -244,6 +246,11 @@ def compare(request: HttpRequest) -> HttpResponse:
     first, second = (_visible(request, pk) for pk in ids)
     if first.pk == second.pk:
         return _compare_problem(request, "Choose two different checks to compare.", status=400)
+    if not selectors.same_owner(first, second):
+        # Staff allowed to see every check still compare one person's progress only.
+        return _compare_problem(
+            request, "Choose two checks of the same person to compare.", status=400
+        )
     before, after = sorted((first, second), key=lambda d: d.created_at)
     unfinished = [d for d in (before, after) if d.status != Diagnosis.Status.DONE]
     if unfinished:

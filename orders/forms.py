@@ -29,6 +29,15 @@ def _text(autocomplete: str, **attrs) -> forms.TextInput:
     return forms.TextInput(attrs={"autocomplete": autocomplete, **attrs})
 
 
+class CardInput(forms.TextInput):
+    """A card field that never writes what was typed back into the page: after a decline or
+    any form error the shopper types the number and code again, so they never sit in the HTML
+    (browser caches, proxies, screenshots of the page)."""
+
+    def format_value(self, value):
+        return None
+
+
 class CheckoutForm(forms.Form):
     """Contact, shipping address and card. Guests check out with their e-mail alone."""
 
@@ -54,7 +63,13 @@ class CheckoutForm(forms.Form):
     card_number = forms.CharField(
         label="Card number",
         max_length=23,
-        widget=_text("cc-number", inputmode="numeric", placeholder="1234 1234 1234 1234"),
+        widget=CardInput(
+            attrs={
+                "autocomplete": "cc-number",
+                "inputmode": "numeric",
+                "placeholder": "1234 1234 1234 1234",
+            }
+        ),
     )
     card_expiry = forms.CharField(
         label="Expiry (MM/YY)",
@@ -64,7 +79,7 @@ class CheckoutForm(forms.Form):
     card_cvc = forms.CharField(
         label="Security code (CVC)",
         max_length=4,
-        widget=_text("cc-csc", inputmode="numeric"),
+        widget=CardInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 
     def clean_card_number(self) -> str:

@@ -109,6 +109,15 @@ class CartKitItem(models.Model):
     kit = models.ForeignKey(CartKit, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    offer = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Who put the product in the kit when not the kit's own offer, e.g. "
+        '"zone-rule:3"; it stays in the kit (at its discount) only while that offer stands.',
+    )
+
+    # Set in memory by ``selectors.current_kit_discounts`` when ``offer`` has ended today.
+    withdrawn = False
 
     class Meta:
         ordering = ["id"]

@@ -131,7 +131,8 @@ def cart_totals(*, lines: Iterable[CartLine], kits: Iterable[CartKit]) -> CartTo
     unclaimed = {line.product_id: line.quantity for line in lines}
     found = []
     for kit in kits:
-        items = list(kit.items.all())
+        # A product whose own offer ended is no longer part of the kit: at full price.
+        items = [item for item in kit.items.all() if not item.withdrawn]
         full_price = sum(
             (prices.get(i.product_id, i.product.price) * i.quantity for i in items), Decimal("0")
         )
@@ -194,7 +195,9 @@ def current_kit_discounts(kits: list[CartKit]) -> list[CartKit]:
     it: ``settings.ORDERS_KIT_OFFER_LOOKUP`` (this app knows nothing of who offers kits) names
     a function ``(source) -> Decimal | None``, the percent offered today for that source, 0 when
     the offer has ended, None for a source it does not know. The discount is never more than
-    what the shopper was shown when adding the kit.
+    what the shopper was shown when adding the kit. A product another offer put in the kit
+    (``CartKitItem.offer``, e.g. a zone rule's) is ``withdrawn`` from it once that offer's
+    answer is 0: the rest of the kit keeps its discount, that product is at full price.
     """
     lookup = getattr(settings, "ORDERS_KIT_OFFER_LOOKUP", "")
     if not lookup or not kits:
@@ -204,6 +207,8 @@ def current_kit_discounts(kits: list[CartKit]) -> list[CartKit]:
         current = offered_today(source=kit.source)
         if current is not None:
             kit.discount_percent = min(kit.discount_percent, Decimal(current))
+        for item in kit.items.all():
+            item.withdrawn = bool(item.offer) and offered_today(source=item.offer) == 0
     return kits
 
 

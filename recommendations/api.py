@@ -62,7 +62,8 @@ class CartKitsView(APIView):
         summary="Add a whole kit to the cart",
         description="One transaction. Every product of the kit is added up to what stock "
         "allows; `problems` names what could not be added. 400 when nothing could be added. "
-        "Send the recommendation's `zones` to include what zone rules added. "
+        "Send the recommendation's `kit.diagnosis` (one of your skin checks) to include what "
+        "its zone findings added; zones are never taken from the request. "
         "A discounted kit is recorded on the cart: its discount comes off (`cart.kits`) while "
         "the cart holds the whole kit, once per kit however often it is added.",
         request=KitRequestSerializer,
@@ -77,14 +78,15 @@ class CartKitsView(APIView):
         body = KitRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        cart = request_cart(request)
-        recommendation = routine.kit_recommendation(
+        recommendation = kits.requested_kit(
+            request=request,
             rule_id=data.get("rule"),
             grade=data.get("grade"),
             condition_slug=data.get("condition", ""),
             skin_type=data.get("skin_type", ""),
-            zones=data.get("zones", ()),
+            check_id=data.get("diagnosis"),
         )
+        cart = request_cart(request)
         result = kits.kit_add_to_cart(cart=cart, recommendation=recommendation)
         if not result.added:
             raise ValidationError(

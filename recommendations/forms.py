@@ -35,8 +35,8 @@ class KitAddForm(forms.Form):
     skin_type = forms.ChoiceField(
         choices=[("", ""), *SkinType.choices], required=False, widget=forms.HiddenInput
     )
-    # What the page's zones added belongs in the kit too.
-    zones = ZonesField()
+    # The shopper's own skin check, whose zone findings add to the kit (never typed zones).
+    diagnosis = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict:
         data = super().clean()

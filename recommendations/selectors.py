@@ -62,6 +62,11 @@ def zone_rules_offered(
     ).select_related("condition", "product")
 
 
+def zone_rule_offered(*, rule_id: int, on: date) -> ZoneRule | None:
+    """The zone rule with ``rule_id`` if it is active and within its date window on ``on``."""
+    return ZoneRule.objects.filter(_in_window(on), pk=rule_id, is_active=True).first()
+
+
 def rule_overlaps(*, rule: RecommendationRule) -> list[RecommendationRule]:
     """Other active rules that can apply to a shopper this rule applies to.
 

@@ -58,13 +58,10 @@ class _JSONSlugField(serializers.SlugField):
         return super().to_internal_value(data)
 
 
-class _ZoneFindingSerializer(serializers.Serializer):
-    zone = serializers.ChoiceField(choices=Zone.choices)
-    severity = serializers.FloatField(min_value=0, help_text="On the condition's scale.")
-
-
 class KitRequestSerializer(serializers.Serializer):
-    """Either ``rule`` (the kit a recommendation named) or ``grade`` (today's kit for it)."""
+    """``rule`` (the kit a recommendation named), ``grade`` (today's kit for it) or
+    ``diagnosis`` (one's own skin check: its zone findings, and its grade if neither is given).
+    """
 
     rule = _JSONIntegerField(
         min_value=1, required=False, help_text="`kit.rule` of a recommendation."
@@ -72,21 +69,20 @@ class KitRequestSerializer(serializers.Serializer):
     grade = _JSONIntegerField(min_value=0, required=False)
     condition = _JSONSlugField(required=False, allow_blank=True)
     skin_type = serializers.ChoiceField(choices=SkinType.choices, required=False, allow_blank=True)
-    zones = _ZoneFindingSerializer(
-        many=True,
+    diagnosis = serializers.UUIDField(
         required=False,
-        help_text="`zones` of the recommendation, so the kit holds what they added.",
+        help_text="`kit.diagnosis` of a recommendation: the id of one of your skin checks. The "
+        "products its zone findings add join the kit; another's check is 404.",
     )
 
-    def validate_zones(self, zones: list[dict]) -> list[dict]:
-        seen = [finding["zone"] for finding in zones]
-        if len(seen) != len(set(seen)):
-            raise serializers.ValidationError("Give each zone once.")
-        return zones
-
     def validate(self, attrs: dict) -> dict:
-        if "rule" not in attrs and "grade" not in attrs:
-            raise serializers.ValidationError("Give `rule` or `grade`.")
+        if "zones" in self.initial_data:
+            # Zones typed by the client would buy a zone rule's product with no check behind it.
+            raise serializers.ValidationError(
+                {"zones": "Zones come from your skin check: send its id as `diagnosis`."}
+            )
+        if not attrs.keys() & {"rule", "grade", "diagnosis"}:
+            raise serializers.ValidationError("Give `rule`, `grade` or `diagnosis`.")
         return attrs
 
 
@@ -155,6 +151,11 @@ class _KitSerializer(serializers.Serializer):
         source="rule.pk",
         allow_null=True,
         help_text="Post it to /cart/kits/; null: default routine.",
+    )
+    diagnosis = serializers.CharField(
+        source="check",
+        help_text="The skin check whose zone products are in the kit: post it to /cart/kits/ "
+        "with `rule`. Empty: the kit holds the routine's products only.",
     )
     title = serializers.CharField(source="kit_title")
     total = serializers.DecimalField(

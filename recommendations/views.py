@@ -52,12 +52,13 @@ def kit_add(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     try:
-        recommendation = routine.kit_recommendation(
+        recommendation = kits.requested_kit(
+            request=request,
             rule_id=data["rule"],
             grade=data["grade"],
             condition_slug=data["condition"],
             skin_type=data["skin_type"],
-            zones=data["zones"],
+            check_id=data["diagnosis"],
         )
         result = kits.kit_add_to_cart(cart=request_cart(request), recommendation=recommendation)
     except ApplicationError as error:

@@ -11,5 +11,6 @@ class CheckReminderAdmin(admin.ModelAdmin):
     date_hierarchy = "due_at"
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    # The token is the unsubscribe link's secret: shown, never edited.
-    readonly_fields = ("token", "created_at", "sent_at", "claimed_until", "attempts")
+    # The unsubscribe token's hash stays out of sight too: staff never need it.
+    exclude = ("token_hash",)
+    readonly_fields = ("created_at", "sent_at", "claimed_until", "attempts", "token_expires_at")

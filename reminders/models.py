@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -14,12 +15,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def hash_token(token: str) -> str:
+    """What the database keeps of an unsubscribe token: a leaked table or a look over staff's
+    shoulder gives no working link. 256 random bits need no salt nor a slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class CheckReminder(models.Model):
     """An e-mail, due ``weeks`` after the shopper asked, inviting them to check their skin again.
 
-    A reminder is active until it is sent or cancelled; asking again cancels the active one and
-    creates a new one (the constraint keeps one active per user). Rows stay after sending so an
-    old e-mail's unsubscribe link still finds its owner.
+    A reminder is active until it is sent or cancelled; asking again moves the active one (the
+    constraint keeps one active per user). Its e-mail carries an unsubscribe token minted when
+    it is sent, kept only as a hash and valid for REMINDERS_UNSUBSCRIBE_DAYS; the row stays
+    while that link works. The token acts on its own reminder only.
     """
 
     user = models.ForeignKey(
@@ -30,7 +38,10 @@ class CheckReminder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    token_expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the e-mail's unsubscribe link ends."
+    )
     # A sender claims the row until this moment before it sends (see services.send_due), so two
     # beat ticks or workers never send the same reminder; a crashed sender's claim runs out.
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -43,7 +54,13 @@ class CheckReminder(models.Model):
                 fields=["user"],
                 condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
                 name="reminders_one_active_per_user",
-            )
+            ),
+            # "" until the e-mail is sent.
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~Q(token_hash=""),
+                name="reminders_unique_token_hash",
+            ),
         ]
 
     def __str__(self) -> str:

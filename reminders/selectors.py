@@ -1,6 +1,8 @@
 """Reads of the reminders app."""
 
-from reminders.models import CheckReminder
+from django.utils import timezone
+
+from reminders.models import CheckReminder, hash_token
 
 
 def active_reminders():
@@ -15,7 +17,12 @@ def active_reminder(user) -> CheckReminder | None:
 
 
 def reminder_by_token(token: str) -> CheckReminder | None:
-    """The reminder an e-mail's unsubscribe link names, sent or not; None for an unknown token."""
+    """The reminder an e-mail's unsubscribe link names, sent or not; None for an unknown or
+    expired token."""
     if not token:
         return None
-    return CheckReminder.objects.select_related("user").filter(token=token).first()
+    return (
+        CheckReminder.objects.select_related("user")
+        .filter(token_hash=hash_token(token), token_expires_at__gt=timezone.now())
+        .first()
+    )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reminders import selectors
-from reminders.models import WEEKS_CHOICES, CheckReminder
+from reminders.models import WEEKS_CHOICES, CheckReminder, hash_token, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def schedule(*, user, weeks: int, now: datetime | None = None) -> CheckReminder:
     get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     reminder = selectors.active_reminders().filter(user=user).first()
     if reminder is None:
+        _forget_unreachable(user=user, now=now)
         return CheckReminder.objects.create(user=user, weeks=weeks, due_at=due_at)
     # A sender holding the old date's claim will not mark the moved reminder sent (see _send).
     reminder.weeks = weeks
@@ -46,6 +47,15 @@ def schedule(*, user, weeks: int, now: datetime | None = None) -> CheckReminder:
     reminder.attempts = 0
     reminder.save(update_fields=["weeks", "due_at", "claimed_until", "attempts"])
     return reminder
+
+
+def _forget_unreachable(*, user, now: datetime) -> None:
+    """Deletes the user's past reminders no e-mail link can reach any more (cancelled before
+    sending, or sent with an expired unsubscribe link), so scheduling and cancelling again
+    and again keeps a few rows per account, not one per click."""
+    CheckReminder.objects.filter(user=user).exclude(
+        sent_at__isnull=True, cancelled_at__isnull=True
+    ).exclude(token_expires_at__gt=now).delete()
 
 
 def cancel_for_user(*, user, now: datetime | None = None) -> bool:
@@ -59,14 +69,30 @@ def cancel_for_user(*, user, now: datetime | None = None) -> bool:
 
 
 def cancel_by_token(*, token: str, now: datetime | None = None) -> bool | None:
-    """What an e-mail's unsubscribe link does: stops reminder e-mails to the token's owner,
-    whichever of their reminders the e-mail was (the e-mail holding the link has been sent;
-    "unsubscribe" means no further one). None for an unknown token; else whether an active
-    reminder was cancelled."""
+    """What an e-mail's unsubscribe link does: cancels the reminder it was minted for, if that
+    one is still active, and nothing else: a reminder the shopper asked for later is theirs to
+    keep. None for an unknown or expired token; else whether a reminder was cancelled."""
     reminder = selectors.reminder_by_token(token)
     if reminder is None:
         return None
-    return cancel_for_user(user=reminder.user, now=now)
+    cancelled = (
+        selectors.active_reminders()
+        .filter(pk=reminder.pk)
+        .update(cancelled_at=now or timezone.now(), claimed_until=None)
+    )
+    return cancelled > 0
+
+
+def issue_token(reminder: CheckReminder, *, now: datetime | None = None) -> str:
+    """A new unsubscribe token for ``reminder``'s e-mail, replacing any earlier one (one per
+    reminder): the token itself goes into the e-mail only, the row keeps its hash and when
+    it expires."""
+    token = new_token()
+    expires = (now or timezone.now()) + timedelta(days=settings.REMINDERS_UNSUBSCRIBE_DAYS)
+    CheckReminder.objects.filter(pk=reminder.pk).update(
+        token_hash=hash_token(token), token_expires_at=expires
+    )
+    return token
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -75,10 +101,11 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def reminder_email(reminder: CheckReminder) -> EmailMultiAlternatives:
-    """The reminder e-mail: plain text and HTML, with a one-click unsubscribe (RFC 8058)."""
+def reminder_email(reminder: CheckReminder, *, token: str) -> EmailMultiAlternatives:
+    """The reminder e-mail: plain text and HTML, with a one-click unsubscribe (RFC 8058)
+    carrying ``token`` (``issue_token``)."""
     user = reminder.user
-    unsubscribe_url = absolute_url(reverse("reminders:unsubscribe", args=[reminder.token]))
+    unsubscribe_url = absolute_url(reverse("reminders:unsubscribe", args=[token]))
     context = {
         "shop_name": settings.SHOP_NAME,
         "name": user.first_name or user.get_username(),
@@ -149,7 +176,7 @@ def _send(pk: int, now: datetime) -> bool:
         CheckReminder.objects.filter(pk=pk).update(claimed_until=None)
         return False
     try:
-        reminder_email(reminder).send()
+        reminder_email(reminder, token=issue_token(reminder, now=now)).send()
     except Exception:  # a mail server down or refusing: the next tick tries again
         attempts = reminder.attempts + 1
         logger.exception(

@@ -89,7 +89,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.cancel_by_token(token=token)
         response = render(request, "reminders/unsubscribed.html")
     else:
-        active = selectors.active_reminder(reminder.user)
+        # Only the link's own reminder: an old e-mail tells nothing of a later one.
+        active = reminder if reminder.is_active else None
         response = render(request, "reminders/unsubscribe.html", {"active": active})
     # The token is in the address: keep the page out of search engines and other sites' logs.
     response["X-Robots-Tag"] = "noindex"

@@ -242,6 +242,9 @@ if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "Dumm
 # path, overrides both.
 DIAGNOSIS_MODEL = env.str("DIAGNOSIS_MODEL", default="real")
 DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")
+# Production refuses a model whose training data forbid commercial use (diagnosis.E002)
+# unless this says the shop is a research deployment allowed to run it.
+DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = env.bool("DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL", default=False)
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 # Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,
@@ -275,6 +278,8 @@ DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
 ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
+# Whose skin check a kit's zones come from (recommendations knows nothing of checks).
+RECOMMENDATIONS_CHECK_LOOKUP = "diagnosis.selectors.owned_check_findings"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -342,17 +347,19 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Check reminders (reminders app) --------------------------------------------------------
 # The shop's address, for links in e-mails sent by beat (no request to take it from). Outside
-# production the dev server; in production https:// and the first ALLOWED_HOSTS name.
-_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") not in {"", "*"}), "")
-SITE_URL = env.str(
-    "SITE_URL",
-    default=(f"https://{_first_host}" if _first_host else "")
-    if IS_PRODUCTION
-    else "http://127.0.0.1:8000",
-)
+# production the dev server. Production names it: a guess from ALLOWED_HOSTS would send
+# shoppers to a private address or, for "*", to nowhere.
+SITE_URL = env.str("SITE_URL", default="" if IS_PRODUCTION else "http://127.0.0.1:8000")
+if IS_PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set in production to the address shoppers use, e.g. "
+        "https://shop.example.com (the links in e-mails sent by beat start with it)."
+    )
 REMINDERS_SEND_EVERY = env.int("REMINDERS_SEND_EVERY", default=3600)
 # A reminder whose sending keeps failing is retried at each tick up to this many times.
 REMINDERS_MAX_ATTEMPTS = env.int("REMINDERS_MAX_ATTEMPTS", default=24)
+# How long a reminder e-mail's unsubscribe link works after it was sent.
+REMINDERS_UNSUBSCRIBE_DAYS = env.int("REMINDERS_UNSUBSCRIBE_DAYS", default=60)
 # On Celery's default queue, with the account e-mails: the analysis workers (-Q diagnosis)
 # need not consume it.
 CELERY_BEAT_SCHEDULE["reminders-send"] = {

@@ -140,9 +140,12 @@ def cart_kit_record(
     name: str,
     discount_percent: Decimal,
     items: list[tuple[int, int]],
+    offers: dict[int, str] | None = None,
 ) -> tuple[CartKit, bool]:
     """Record on ``cart`` that the kit ``source`` was added: its discount and its
     ``items`` ((product id, quantity) pairs). The caller adds the products themselves.
+    ``offers``: product id → who put that product in the kit when not the kit's own offer
+    (``CartKitItem.offer``), so it keeps the discount only while that offer stands.
 
     One record per kit and cart: adding the same kit again refreshes the record (today's
     name, discount and products) instead of adding a second one, so its discount applies
@@ -160,7 +163,12 @@ def cart_kit_record(
     for product_id, quantity in items:
         quantities[product_id] = quantities.get(product_id, 0) + quantity
     for product_id, quantity in quantities.items():
-        item = CartKitItem(kit=kit, product_id=product_id, quantity=quantity)
+        item = CartKitItem(
+            kit=kit,
+            product_id=product_id,
+            quantity=quantity,
+            offer=(offers or {}).get(product_id, ""),
+        )
         item.full_clean(exclude=["kit"])
         item.save()
     return kit, existed

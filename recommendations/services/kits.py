@@ -4,18 +4,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from catalog.models import Product
-from orders.models import Cart, CartLine
+from orders.models import KIT_DISCOUNT_LIMIT, Cart, CartLine
 from orders.services import cart as cart_services
 from recommendations import selectors
-from recommendations.models import RecommendationRule
+from recommendations.models import RecommendationRule, ZoneRule
+from recommendations.services import routine
 from recommendations.services.values import Recommendation
 from skinshop.errors import ApplicationError
 
 KIT_SOURCE_PREFIX = "recommendation-rule:"
+ZONE_OFFER_PREFIX = "zone-rule:"
 
 
 def kit_source(rule: RecommendationRule) -> str:
@@ -23,17 +27,63 @@ def kit_source(rule: RecommendationRule) -> str:
     return f"{KIT_SOURCE_PREFIX}{rule.pk}"
 
 
+def zone_offer(rule: ZoneRule) -> str:
+    """How a zone rule is named as the offer of a kit's product (``orders.CartKitItem.offer``)."""
+    return f"{ZONE_OFFER_PREFIX}{rule.pk}"
+
+
+def _rule_id(source: str, prefix: str) -> int | None:
+    rule_id = source.removeprefix(prefix)
+    return int(rule_id) if rule_id.isascii() and rule_id.isdigit() else None
+
+
 def kit_discount_offered(*, source: str, today: date | None = None) -> Decimal | None:
     """For the cart and checkout (``ORDERS_KIT_OFFER_LOOKUP``): the discount percent the kit
-    ``source`` is offered at today, 0 once its rule is inactive or out of its date window,
-    None for a source that is not a rule's kit."""
+    ``source`` is offered at today, 0 once its rule is inactive or out of its date window.
+    A zone rule's product is offered at its kit's discount (any percent, answered as the
+    most a kit may give) while the zone rule is active and in its dates, else 0. None for a
+    source that is neither."""
+    on = today or timezone.localdate()
+    if source.startswith(ZONE_OFFER_PREFIX):
+        rule_id = _rule_id(source, ZONE_OFFER_PREFIX)
+        offered = rule_id is not None and selectors.zone_rule_offered(rule_id=rule_id, on=on)
+        return KIT_DISCOUNT_LIMIT if offered else Decimal("0")
     if not source.startswith(KIT_SOURCE_PREFIX):
         return None
-    rule_id = source.removeprefix(KIT_SOURCE_PREFIX)
-    if not rule_id.isascii() or not rule_id.isdigit():
-        return Decimal("0")
-    rule = selectors.rule_offered(rule_id=int(rule_id), on=today or timezone.localdate())
+    rule_id = _rule_id(source, KIT_SOURCE_PREFIX)
+    rule = selectors.rule_offered(rule_id=rule_id, on=on) if rule_id is not None else None
     return rule.kit_discount_percent if rule is not None else Decimal("0")
+
+
+def requested_kit(
+    *,
+    request,
+    rule_id: int | None = None,
+    grade: int | None = None,
+    condition_slug: str = "",
+    skin_type: str = "",
+    check_id=None,
+) -> Recommendation:
+    """The recommendation whose kit a shopper asked for (``routine.kit_recommendation``),
+    with the zone findings of ``check_id``, a skin check the shopper owns (its grade when
+    neither ``rule_id`` nor ``grade`` is given). Zones never come from the client: a typed
+    zone could add a zone rule's product at the kit discount with no check behind it.
+
+    ``settings.RECOMMENDATIONS_CHECK_LOOKUP`` (this app knows nothing of skin checks) names a
+    function ``(request, check_id) -> {"id", "grade", "zones"}`` that raises ``NotFound``
+    for a check that is not the requester's and an ``ApplicationError`` for one without a
+    result."""
+    check: dict = {"id": "", "grade": None, "zones": ()}
+    if check_id is not None:
+        check = import_string(settings.RECOMMENDATIONS_CHECK_LOOKUP)(request, check_id)
+    return routine.kit_recommendation(
+        rule_id=rule_id,
+        grade=grade if grade is not None or rule_id is not None else check["grade"],
+        condition_slug=condition_slug,
+        skin_type=skin_type,
+        zones=check["zones"],
+        check=str(check["id"]),
+    )
 
 
 @dataclass
@@ -96,6 +146,11 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
             name=recommendation.kit_title,
             discount_percent=recommendation.kit_discount_percent,
             items=[(line.product.pk, line.quantity) for line in recommendation.kit_lines],
+            offers={
+                line.product.pk: zone_offer(line.zone_rule)
+                for line in recommendation.kit_lines
+                if line.zone_rule is not None
+            },
         )
         if again:
             result.notes.append(

@@ -142,6 +142,7 @@ class _Wanted:
     when: str
     how_to_use: str
     why: str
+    zone_rule: ZoneRule | None = None
 
 
 def routine_why(*, own: str, condition: SkinCondition, grade: int) -> str:
@@ -167,7 +168,14 @@ def _stocked_lines(wanted: list[_Wanted], *, taken: set[int]) -> list[Recommenda
         if product is not None and product.available >= w.quantity:
             lines.append(
                 RecommendationLine(
-                    product, w.role, w.quantity, w.when, w.how_to_use, True, why=w.why
+                    product,
+                    w.role,
+                    w.quantity,
+                    w.when,
+                    w.how_to_use,
+                    True,
+                    why=w.why,
+                    zone_rule=w.zone_rule,
                 )
             )
             continue
@@ -187,6 +195,7 @@ def _stocked_lines(wanted: list[_Wanted], *, taken: set[int]) -> list[Recommenda
                 in_stock=replacement is not None,
                 substitute_for=original if replacement is not None else None,
                 why=w.why,
+                zone_rule=w.zone_rule,
             )
         )
     return lines
@@ -216,6 +225,7 @@ def _zone_wanted(additions: list[tuple[ZoneRule, ZoneFinding]]) -> list[_Wanted]
             rule.when,
             rule.how_to_use,
             zone_why(rule, finding),
+            zone_rule=rule,
         )
         for rule, finding in additions
     ]
@@ -286,12 +296,14 @@ def recommend(
     skin_type: str = "",
     today: date | None = None,
     zones: Sequence[Mapping] = (),
+    check: str = "",
 ) -> Recommendation:
     """The plan, products and kit for ``grade`` of ``condition`` (default: acne vulgaris).
 
     ``zones``: a skin check's zone findings (``{"zone": "chin", "severity": 3.4}``, other keys
     ignored); the zone rules they call for add their products after the routine's. Without
-    zones the routine is the grade's alone.
+    zones the routine is the grade's alone. ``check``: the id of the shopper's check the zones
+    come from; only then do the zone products join the kit (``Recommendation.kit_lines``).
 
     Raises ``ApplicationError`` for a grade outside the scale, an unknown skin type or a bad
     zone finding (``NotFound`` when no condition is set up).
@@ -317,11 +329,16 @@ def recommend(
         lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
         rule=rule,
         zones=findings,
+        check=check,
     )
 
 
 def recommend_for_rule(
-    *, rule_id: int, today: date | None = None, zones: Sequence[Mapping] = ()
+    *,
+    rule_id: int,
+    today: date | None = None,
+    zones: Sequence[Mapping] = (),
+    check: str = "",
 ) -> Recommendation:
     """The recommendation of one rule (for "add this kit"), if the rule is offered today,
     with what ``zones`` add (as ``recommend``)."""
@@ -338,6 +355,7 @@ def recommend_for_rule(
         lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
         rule=rule,
         zones=findings,
+        check=check,
     )
 
 
@@ -348,11 +366,12 @@ def kit_recommendation(
     condition_slug: str = "",
     skin_type: str = "",
     zones: Sequence[Mapping] = (),
+    check: str = "",
 ) -> Recommendation:
     """The recommendation whose kit a shopper asked for: by rule id, or by grade; ``zones``
-    as ``recommend``."""
+    and ``check`` as ``recommend``."""
     if rule_id is not None:
-        return recommend_for_rule(rule_id=rule_id, zones=zones)
+        return recommend_for_rule(rule_id=rule_id, zones=zones, check=check)
     if grade is None:
         raise ApplicationError("Name a kit (rule) or a grade.", code="kit_unspecified")
     condition = None
@@ -360,4 +379,6 @@ def kit_recommendation(
         condition = SkinCondition.objects.filter(slug=condition_slug).first()
         if condition is None:
             raise NotFound(f"Unknown skin condition {condition_slug!r}.", code="no_condition")
-    return recommend(grade=grade, condition=condition, skin_type=skin_type, zones=zones)
+    return recommend(
+        grade=grade, condition=condition, skin_type=skin_type, zones=zones, check=check
+    )

@@ -12,6 +12,7 @@ from recommendations.models import (
     UsageTime,
     WarningLevel,
     Zone,
+    ZoneRule,
 )
 
 
@@ -90,6 +91,8 @@ class RecommendationLine:
     substitute_for: Product | None = None
     # Why the shopper gets it, in their words ("A spot treatment for your chin and jaw.").
     why: str = ""
+    # The zone rule that added it; None for the routine's own products.
+    zone_rule: ZoneRule | None = None
 
     @property
     def role_label(self) -> str:
@@ -114,6 +117,8 @@ class Recommendation:
     rule: RecommendationRule | None = None
     # The zone findings the routine was made for (most affected first); empty: none given.
     zones: tuple[ZoneFinding, ...] = ()
+    # The id of the shopper's skin check the zones come from; "" when they were typed in.
+    check: str = ""
 
     @property
     def is_default(self) -> bool:
@@ -135,12 +140,21 @@ class Recommendation:
 
     @property
     def kit_lines(self) -> list[RecommendationLine]:
-        # Zone additions are lines like the rule's: they join the kit and its discount.
-        return [line for line in self.lines if line.in_stock]
+        # Zone additions join the kit and its discount when they answer a skin check the
+        # kit form can name (``check``); zones typed into a query only show what they add.
+        return [
+            line
+            for line in self.lines
+            if line.in_stock and (line.zone_rule is None or self.check)
+        ]
 
     @property
     def unavailable_lines(self) -> list[RecommendationLine]:
-        return [line for line in self.lines if not line.in_stock]
+        return [
+            line
+            for line in self.lines
+            if not line.in_stock and (line.zone_rule is None or self.check)
+        ]
 
     @property
     def kit_total(self) -> Decimal:

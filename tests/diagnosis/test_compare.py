@@ -224,3 +224,41 @@ def test_a_result_links_to_the_comparison_with_the_previous_done_check(client, s
 
     html = client.get(reverse("diagnosis:detail", args=[first.pk])).content.decode()
     assert 'data-testid="compare-previous"' not in html  # nothing earlier to compare with
+
+
+def _staff_with_view_selfie(client):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_selfie"))
+    client.force_login(staff)
+    return staff
+
+
+@pytest.mark.parametrize("second_owner", ["other user", "guest"])
+def test_staff_cannot_compare_the_checks_of_two_different_people(client, second_owner):
+    _staff_with_view_selfie(client)
+    one = finished_check(user=UserFactory(), days_ago=3)
+    other = (
+        finished_check(user=UserFactory(), days_ago=1)
+        if second_owner == "other user"
+        else finished_check(guest_token="someone-else", days_ago=1)
+    )
+
+    response = client.get(compare_url(one.pk, other.pk))
+
+    assert response.status_code == 400
+    assert "Choose two checks of the same person to compare." in response.content.decode()
+    assert "data-compare" not in response.content.decode()
+
+
+def test_staff_with_the_permission_compare_one_persons_checks(client):
+    _staff_with_view_selfie(client)
+    owner = UserFactory()
+    a = finished_check(user=owner, days_ago=3)
+    b = finished_check(user=owner, days_ago=1)
+    guest_a = finished_check(guest_token="one-browser", days_ago=3)
+    guest_b = finished_check(guest_token="one-browser", days_ago=1)
+
+    assert client.get(compare_url(a.pk, b.pk)).status_code == 200
+    assert client.get(compare_url(guest_a.pk, guest_b.pk)).status_code == 200

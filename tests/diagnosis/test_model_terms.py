@@ -1,15 +1,17 @@
 """The terms of the data a model learned from travel with it: the deploy check warns about a
-model not cleared for commercial use, the result page's small print and the API name them,
-and a setting selects the synthetic-only model."""
+model not cleared for commercial use, production refuses it unless told it is a research shop,
+the result page's small print and the API name them, and a setting selects the synthetic-only
+model."""
 
 from pathlib import Path
 
 import pytest
 import torch
+from django.core.checks import Error as CheckError
 from django.core.checks import Warning as CheckWarning
 
 from diagnosis import services
-from diagnosis.checks import model_terms_check
+from diagnosis.checks import model_terms_check, production_model_terms_check
 from diagnosis.ml.checkpoint import SHIPPED, commercial_use, save_checkpoint
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
@@ -52,6 +54,39 @@ def test_the_deploy_check_warns_about_academic_only_data(settings, tmp_path):
 def test_the_deploy_check_is_quiet_for_cleared_data(settings, tmp_path):
     settings.DIAGNOSIS_CHECKPOINT = str(checkpoint_with(tmp_path / "m.pt", [OURS]))
     assert model_terms_check() == []
+
+
+def test_in_production_a_model_not_cleared_for_commercial_use_is_an_error(settings, tmp_path):
+    settings.IS_PRODUCTION = True
+    settings.DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = False
+    settings.DIAGNOSIS_CHECKPOINT = str(checkpoint_with(tmp_path / "m.pt", [OURS, ACADEMIC]))
+
+    (error,) = production_model_terms_check()
+
+    assert isinstance(error, CheckError) and error.id == "diagnosis.E002"
+    assert "ACNE04: academic use only" in error.msg
+    assert "DIAGNOSIS_MODEL=synthetic selects the model cleared for commercial use" in error.msg
+    assert "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL=true" in error.hint
+    assert model_terms_check() == []  # said once, not twice under --deploy
+
+
+def test_a_research_deployment_acknowledges_the_terms_and_a_clean_model_needs_nothing(
+    settings, tmp_path
+):
+    settings.IS_PRODUCTION = True
+    settings.DIAGNOSIS_CHECKPOINT = str(checkpoint_with(tmp_path / "m.pt", [OURS, ACADEMIC]))
+    settings.DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = True
+    assert production_model_terms_check() == []
+
+    settings.DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = False
+    settings.DIAGNOSIS_CHECKPOINT = str(checkpoint_with(tmp_path / "c.pt", [OURS]))
+    assert production_model_terms_check() == []
+
+
+def test_outside_production_every_start_says_nothing_about_terms(settings, tmp_path):
+    settings.IS_PRODUCTION = False
+    settings.DIAGNOSIS_CHECKPOINT = str(checkpoint_with(tmp_path / "m.pt", [OURS, ACADEMIC]))
+    assert production_model_terms_check() == []
 
 
 def test_the_deploy_check_fails_on_a_missing_model(settings, tmp_path):

@@ -245,3 +245,37 @@ def test_card_details_never_reach_an_error_report_in_clear(client):
     for field in ("card_number", "card_expiry", "card_cvc"):
         assert set(reported[field]) == {"*"}, field
     assert reported["full_name"] == "Sam Shopper"  # the rest stays readable
+
+
+def _input(html: str, name: str) -> str:
+    import re
+
+    (tag,) = re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+    return tag
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"card_number": DECLINED},  # declined by the gateway
+        {"card_number": DECLINED, "email": "not-an-email"},  # a form error elsewhere
+        {"card_number": "4242 4242 4242 4241", "card_cvc": "987"},  # a mistyped number
+    ],
+)
+def test_a_refused_checkout_never_echoes_the_card_number_or_security_code(
+    client, caplog, overrides
+):
+    add(client, ProductFactory(stock=5))
+    data = checkout_data(card_cvc="987") | overrides
+
+    with caplog.at_level("DEBUG"):
+        response = client.post(CHECKOUT_URL, data)
+
+    assert response.status_code == 200 and not Order.objects.exists()
+    html = response.content.decode()
+    for name in ("card_number", "card_cvc"):
+        assert "value=" not in _input(html, name), name
+    assert 'value="987"' not in html
+    assert "value=" in _input(html, "full_name")  # the rest is kept for the shopper
+    digits = data["card_number"].replace(" ", "")
+    assert not any(digits in record.getMessage() for record in caplog.records)

@@ -90,6 +90,7 @@ def test_a_recommendation_has_the_plan_the_lines_and_the_kit(api, mild_rule):
     assert patches["in_stock"] is False and patches["substitute_for"] is None
     assert body["kit"] == {
         "rule": mild_rule.pk,
+        "diagnosis": "",
         "title": "Mild acne kit",
         "total": "19.80",
         "discount_percent": "0.00",
@@ -167,7 +168,7 @@ def test_a_kit_with_nothing_to_add_is_a_400_that_says_why(api):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "Give `rule` or `grade`."),
+        ({}, "Give `rule`, `grade` or `diagnosis`."),
         ({"grade": "2"}, "grade: A valid integer is required."),
         (
             {"grade": 2, "condition": 0},
@@ -224,8 +225,9 @@ def test_the_api_takes_zones_and_says_why_each_product_is_there(api, kit_rule):
         {"zone": "chin", "label": "chin and jaw", "severity": 3.4},
         {"zone": "nose", "label": "nose", "severity": 1.0},
     ]
-    assert body["kit"]["product_count"] == 2
-    assert body["kit"]["total"] == "15.00" and body["kit"]["discounted_total"] == "13.50"
+    # Typed zones show what a check would add; only a check's own zones join the kit.
+    assert body["kit"]["product_count"] == 1 and body["kit"]["diagnosis"] == ""
+    assert body["kit"]["total"] == "10.00" and body["kit"]["discounted_total"] == "9.00"
 
 
 @pytest.mark.django_db
@@ -264,34 +266,75 @@ def test_bad_zones_get_a_clear_400(api, zones, message):
     assert message in str(response.json())
 
 
+@pytest.fixture
+def shopper(api, db):
+    from tests.accounts.factories import UserFactory
+
+    user = UserFactory()
+    api.force_authenticate(user)
+    return user
+
+
 @pytest.mark.django_db
-def test_the_kit_api_adds_what_the_zones_added_at_the_kit_discount(api, kit_rule):
-    body = {"rule": kit_rule.pk, "zones": [{"zone": "chin", "severity": 3.4}]}
+def test_the_kit_api_adds_what_ones_own_checks_zones_added_at_the_kit_discount(
+    api, kit_rule, shopper
+):
+    from tests.diagnosis.factories import finished_check, zone_list
 
-    response = api.post(KITS, body, format="json")
+    check = finished_check(user=shopper, score=3, zones=zone_list(chin=3.4))
+    shown = api.get(f"/api/v1/diagnoses/{check.pk}/recommendation/").json()["kit"]
 
+    response = api.post(KITS, {"rule": shown["rule"], "diagnosis": shown["diagnosis"]}, "json")
+    by_check_alone = APIClient()
+    by_check_alone.force_authenticate(shopper)
+    alone = by_check_alone.post(KITS, {"diagnosis": str(check.pk)}, format="json")
+
+    assert shown["diagnosis"] == str(check.pk) and shown["product_count"] == 2
     assert response.status_code == 201
     assert [a["product"]["name"] for a in response.json()["added"]] == [
         "Acme Derm Cleanser",
         "Acme Derm Spot gel",
     ]
     assert response.json()["cart"]["kits"][0]["discount"] == "1.50"
+    assert alone.status_code == 201  # the check's own grade names the kit
 
 
 @pytest.mark.parametrize(
     "zones",
     [
+        [{"zone": "chin", "severity": 2}],
         [{"zone": "ear", "severity": 1}],
-        [{"zone": "chin", "severity": -1}],
-        [{"zone": "chin", "severity": 1}, {"zone": "chin", "severity": 2}],
         "chin:3",
+        [],
     ],
 )
 @pytest.mark.django_db
-def test_the_kit_api_refuses_bad_zones(api, kit_rule, zones):
-    response = api.post(KITS, {"rule": kit_rule.pk, "zones": zones}, format="json")
+def test_the_kit_api_takes_no_zones_from_the_client(api, kit_rule, zones):
+    response = api.post(KITS, {"grade": 3, "zones": zones}, format="json")
 
     assert response.status_code == 400
+    assert "send its id as `diagnosis`" in str(response.json())
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.parametrize("whose", ["another shopper's", "unknown", "unfinished"])
+@pytest.mark.django_db
+def test_the_kit_api_takes_zones_only_from_ones_own_finished_check(api, kit_rule, shopper, whose):
+    import uuid
+
+    from tests.accounts.factories import UserFactory
+    from tests.diagnosis.factories import finished_check, zone_list
+
+    check_id = {
+        "another shopper's": lambda: finished_check(user=UserFactory(), zones=zone_list(chin=3)).pk,
+        "unknown": uuid.uuid4,
+        "unfinished": lambda: finished_check(user=shopper, status="queued").pk,
+    }[whose]()
+
+    response = api.post(KITS, {"rule": kit_rule.pk, "diagnosis": str(check_id)}, format="json")
+
+    assert response.status_code == (409 if whose == "unfinished" else 404)
+    assert not CartLine.objects.exists()
 
 
 # Every response of the two endpoints matches what the schema declares.

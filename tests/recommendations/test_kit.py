@@ -185,7 +185,7 @@ def zone_rule():
 
 def test_zone_additions_join_the_kit_and_its_discount(zone_rule):
     cart = CartFactory()
-    recommendation = recommend(grade=3, zones=[{"zone": "chin", "severity": 3}])
+    recommendation = recommend(grade=3, zones=[{"zone": "chin", "severity": 3}], check="a-check")
 
     kit_add_to_cart(cart=cart, recommendation=recommendation)
 
@@ -220,13 +220,43 @@ def test_the_routine_page_ignores_bad_zones(client, zone_rule):
     assert "Spot gel" not in response.content.decode()
 
 
-def test_adding_the_kit_from_the_page_includes_the_zone_additions(client, zone_rule):
-    data = {"rule": zone_rule.pk, "grade": 3, "condition": "acne-vulgaris", "zones": "chin:3.4"}
+def test_adding_the_kit_from_the_result_page_includes_its_checks_zone_additions(
+    client, zone_rule
+):
+    from tests.accounts.factories import UserFactory
+    from tests.diagnosis.factories import finished_check, zone_list
+
+    shopper = UserFactory()
+    client.force_login(shopper)
+    check = finished_check(user=shopper, score=3, zones=zone_list(chin=3.4))
+    page = client.get(reverse("diagnosis:detail", args=[check.pk])).content.decode()
+    assert f'name="diagnosis" value="{check.pk}"' in page and 'name="zones"' not in page
+    data = {"rule": zone_rule.pk, "grade": 3, "condition": "acne-vulgaris", "diagnosis": check.pk}
 
     response = client.post(reverse("recommendations:kit_add"), data)
 
     assert response.status_code == 302
-    assert cart_contents(cart_services.cart_get_or_create(cart_id=client.session["cart_id"])) == {
+    assert cart_contents(cart_services.cart_get_or_create(user=shopper)) == {
         "Cleanser": 1,
         "Spot gel": 1,
     }
+
+
+@pytest.mark.parametrize("whose", ["typed zones", "another shopper's check"])
+def test_the_kit_form_adds_no_zone_product_without_a_check_of_ones_own(client, zone_rule, whose):
+    from tests.accounts.factories import UserFactory
+    from tests.diagnosis.factories import finished_check, zone_list
+
+    client.force_login(UserFactory())
+    data = {"rule": zone_rule.pk, "grade": 3, "condition": "acne-vulgaris"}
+    if whose == "typed zones":
+        data["zones"] = "chin:3.4"
+    else:
+        data["diagnosis"] = finished_check(user=UserFactory(), zones=zone_list(chin=3.4)).pk
+
+    response = client.post(reverse("recommendations:kit_add"), data, follow=True)
+
+    assert "Spot gel" not in {line.product.name for line in CartLine.objects.all()}
+    if whose != "typed zones":
+        assert not CartLine.objects.exists()
+        assert "No such skin check of yours." in response.content.decode()

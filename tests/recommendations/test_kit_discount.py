@@ -333,3 +333,38 @@ def test_a_kit_whose_rule_was_switched_off_loses_its_discount_at_checkout(
 
     assert gateway.charged == [Decimal("30.80") + Decimal("4.90")]
     assert Order.objects.get().discount == Decimal("0.00")
+
+
+@pytest.mark.parametrize("change", ["switched off", "out of its dates"])
+def test_a_zone_rule_that_ends_takes_its_products_discount_with_it(client, gateway, change):
+    """The kit's own products keep their discount; the zone rule's product is at full price."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from recommendations.models import ZoneRule
+    from tests.diagnosis.factories import finished_check, zone_list
+    from tests.recommendations.factories import zone_kit_rule
+
+    rule = zone_kit_rule()  # cleanser 10.00 + a chin zone rule's spot gel 5.00, 10 % off
+    shopper = UserFactory()
+    client.force_login(shopper)
+    check = finished_check(user=shopper, score=3, zones=zone_list(chin=3.4))
+    kit_form = {"rule": rule.pk, "grade": 3, "diagnosis": check.pk}
+    client.post(reverse("recommendations:kit_add"), kit_form)
+    assert "−€1.50" in client.get(reverse("orders:cart_detail")).content.decode()
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    ended = (
+        {"is_active": False}
+        if change == "switched off"
+        else {"valid_from": yesterday - dt.timedelta(days=7), "valid_until": yesterday}
+    )
+    ZoneRule.objects.update(**ended)
+
+    cart_page = client.get(reverse("orders:cart_detail")).content.decode()
+    client.post(reverse("orders:checkout"), checkout_form())
+
+    assert "−€1.50" not in cart_page and "−€1.00" in cart_page
+    assert gateway.charged == [Decimal("15.00") - Decimal("1.00") + Decimal("4.90")]
+    assert Order.objects.get().discount == Decimal("1.00")

@@ -303,7 +303,7 @@ def test_the_demo_zone_rules_add_a_spot_treatment_for_one_inflamed_zone():
     seed_demo_rules()
     first = seed_demo_rules()
 
-    one = recommend(grade=1, zones=[{"zone": "left_cheek", "severity": 3.2}])
+    one = recommend(grade=1, zones=[{"zone": "left_cheek", "severity": 3.2}], check="a-check")
     two = recommend(
         grade=3, zones=[{"zone": "left_cheek", "severity": 3.2}, {"zone": "chin", "severity": 3}]
     )

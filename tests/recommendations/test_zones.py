@@ -52,13 +52,22 @@ def whys(recommendation) -> dict[str, str]:
 def test_a_zone_rule_adds_its_product_when_its_zone_is_inflamed_enough(moderate_rule):
     ZoneRuleFactory(zone=Zone.CHIN, min_severity=3, product__name="Spot gel")
 
-    recommendation = recommend(grade=3, zones=[chin(3.4)])
+    recommendation = recommend(grade=3, zones=[chin(3.4)], check="a-check")
 
     assert products(recommendation) == ["Cleanser", "BPO gel", "Spot gel"]
     assert whys(recommendation)["Spot gel"] == (
         "For your chin and jaw, where your acne vulgaris is moderate or worse."
     )
     assert recommendation.kit_lines[-1].product.name == "Spot gel"
+
+
+def test_zones_typed_without_a_check_show_their_products_outside_the_kit(moderate_rule):
+    ZoneRuleFactory(zone=Zone.CHIN, min_severity=3, product__name="Spot gel")
+
+    recommendation = recommend(grade=3, zones=[chin(3.4)])
+
+    assert products(recommendation) == ["Cleanser", "BPO gel", "Spot gel"]
+    assert [line.product.name for line in recommendation.kit_lines] == ["Cleanser", "BPO gel"]
 
 
 def test_a_zone_below_the_rules_severity_adds_nothing(moderate_rule):

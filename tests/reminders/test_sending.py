@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from reminders import services, tasks
+from reminders import selectors, services, tasks
 from reminders.models import CheckReminder
 from tests.accounts.factories import UserFactory
 from tests.reminders.factories import ReminderFactory
@@ -120,7 +120,9 @@ def test_the_email_links_to_a_new_check_and_a_one_click_unsubscribe(settings, ma
     services.send_due()
 
     message = mailoutbox[0]
-    unsubscribe = f"https://shop.example.com/reminders/unsubscribe/{reminder.token}/"
+    token = message.extra_headers["List-Unsubscribe"].rstrip("/>").rsplit("/", 1)[-1]
+    unsubscribe = f"https://shop.example.com/reminders/unsubscribe/{token}/"
+    assert selectors.reminder_by_token(token) == reminder  # minted for this e-mail
     assert message.subject == "Time to check your skin again"
     assert "Hello Alex" in message.body and "8 weeks ago" in message.body
     assert "https://shop.example.com/diagnosis/" in message.body

@@ -4,13 +4,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from reminders import services
 from tests.reminders.factories import ReminderFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def unsubscribe_url(reminder) -> str:
-    return reverse("reminders:unsubscribe", args=[reminder.token])
+    return reverse("reminders:unsubscribe", args=[services.issue_token(reminder)])
 
 
 def test_opening_the_unsubscribe_link_asks_first_and_cancels_nothing(client):
@@ -53,10 +54,28 @@ def test_a_mail_providers_one_click_post_works_without_cookie_or_csrf_token():
 
 
 def test_unsubscribing_twice_is_harmless(client):
-    reminder = ReminderFactory()
+    url = unsubscribe_url(ReminderFactory())
 
-    client.post(unsubscribe_url(reminder))
-    assert client.post(unsubscribe_url(reminder)).status_code == 200
+    client.post(url)
+    assert client.post(url).status_code == 200
+
+
+def test_an_old_emails_link_neither_shows_nor_stops_a_newer_reminder(client):
+    from django.utils import timezone
+
+    from reminders.models import CheckReminder
+
+    old = ReminderFactory()
+    url = unsubscribe_url(old)
+    CheckReminder.objects.filter(pk=old.pk).update(sent_at=timezone.now())
+    newer = services.schedule(user=old.user, weeks=12)
+
+    page = client.get(url).content.decode()
+    client.post(url)
+
+    assert "cancels your reminder due" not in page and "already sent or cancelled" in page
+    newer.refresh_from_db()
+    assert newer.is_active
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -40,6 +40,9 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-key-" + "x" * 40,
     "PAYMENT_ALLOW_TEST_GATEWAY": "true",
     "CACHE_URL": "redis://127.0.0.1:6379/1",  # connected to on first use only
+    "SITE_URL": "https://shop.example.com",
+    # The model cleared for commercial use (the default one is refused: test_model_terms).
+    "DIAGNOSIS_MODEL": "synthetic",
 }
 
 
@@ -51,8 +54,6 @@ def test_production_settings_pass_the_deploy_check():
         "WARNING",
         **PRODUCTION,
         ALLOWED_HOSTS="shop.example.com",
-        # The model cleared for commercial use (the default one warns: test_model_terms).
-        DIAGNOSIS_MODEL="synthetic",
     )
     assert result.returncode == 0, result.stderr
 
@@ -84,6 +85,37 @@ def test_production_refuses_to_start_on_a_cache_each_process_keeps_to_itself(cac
 
     assert result.returncode != 0
     assert "CACHE_URL must name a cache shared by every web process" in result.stderr
+
+
+def test_production_refuses_the_academic_only_model_unless_told_it_is_a_research_shop():
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "shop.example.com", "DIAGNOSIS_MODEL": "real"}
+
+    deploy = manage("check", "--deploy", **env)
+    start = manage("migrate", "--check", **env)
+    research = manage(
+        "check", "--deploy", "--fail-level", "WARNING", **env,
+        DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL="true",
+    )
+
+    for refused in (deploy, start):
+        assert refused.returncode != 0
+        assert "diagnosis.E002" in refused.stderr
+        assert "DIAGNOSIS_MODEL=synthetic" in refused.stderr
+    assert research.returncode == 0, research.stderr
+
+
+@pytest.mark.parametrize("site_url", [None, "", "shop.example.com"])
+def test_production_refuses_to_start_without_the_shops_address(site_url):
+    # The first ALLOWED_HOSTS name is a private address here: no guess may be taken from it.
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "10.0.0.11,shop.example.com"}
+    del env["SITE_URL"]
+    if site_url is not None:
+        env["SITE_URL"] = site_url
+
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert "SITE_URL must be set in production" in result.stderr
 
 
 def test_the_production_api_schema_publishes_no_sandbox_card_numbers():

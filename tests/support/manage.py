@@ -17,6 +17,10 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         "CACHE_URL",
         "PAYMENT_GATEWAY",
         "PAYMENT_ALLOW_TEST_GATEWAY",
+        "SITE_URL",
+        "DIAGNOSIS_MODEL",
+        "DIAGNOSIS_CHECKPOINT",
+        "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL",
     }
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
