@@ -18,11 +18,11 @@ A check (``Diagnosis``):
 - processing -> failed: ``run_analysis`` when no photo is reliable (``_save_results``: the one
   photo's own code, or ``no_usable_photo`` naming each photo's reason), when the check has no
   photo (``no_photo``) or the engine refuses the check as a whole (the engine's code),
-  ``_requeue_or_give_up`` after an error on the last attempt (``crashed``), ``sweep`` past
-  DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+  ``_requeue_or_give_up`` after an error, or from ``sweep`` after a lapsed lease, on the last
+  attempt (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
 - processing -> queued: ``_requeue_or_give_up`` after an error with attempts left, or from
   ``sweep`` when the lease lapsed (its worker died: on the filesystem broker its message went
-  with it), then sent again; with no attempt left, failed (``crashed``);
+  with it), then sent again;
 - failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
 
 Each of its photos (``DiagnosisPhoto``), in the same transaction as the check's move to done
