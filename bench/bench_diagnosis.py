@@ -18,7 +18,7 @@ a throwaway folder (VAR_DIR) and, for PostgreSQL, a throwaway database: nothing 
 Not a test: figures are printed, a missed target is marked MISS.
 
 Run: .venv/bin/python bench/bench_diagnosis.py [--runs 10] [--rss-tasks 50] [--burst 16]
-[--rounds 3] [--json OUT]
+[--rounds 3] [--json OUT]; ``--smoke``: the embedded default only, one upload after the warm-up.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import smoke  # noqa: E402
 from tests.support.worker import (  # noqa: E402
     CeleryWorker,
     database_url,
@@ -311,7 +312,10 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
+    smoke.add_argument(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
     if args.child:
         folder = Path(args.folder)
         result = run_child(args.child, folder, args)
@@ -333,7 +337,9 @@ def main() -> int:
         folder.mkdir()
         results["embedded"] = _child("embedded", env, folder, args)
 
-        if not _reachable("postgres", PG_ADMIN_URL):
+        if args.smoke:  # a worker per configuration and three for the bursts: too slow
+            results["redis_skipped"] = "smoke mode runs the embedded default only"
+        elif not _reachable("postgres", PG_ADMIN_URL):
             results["redis_skipped"] = f"PostgreSQL not reachable at {PG_ADMIN_URL}"
         elif not _reachable("redis", REDIS_URL):
             results["redis_skipped"] = f"Redis not reachable at {REDIS_URL}"

@@ -11,6 +11,7 @@
    inside the (dilated) mask, for k=1 and k=10 and each candidate target layer.
 
 Run: .venv/bin/python bench/bench_gradcam.py [--checkpoint C] [--n 60] [--json OUT]
+(``--smoke``: 4 selfies, the first layer, one repeat and two rounds.)
 Not a test: it prints figures; the targets are marked ok / MISS.
 """
 
@@ -32,6 +33,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import smoke  # noqa: E402
 from diagnosis.ml import checkpoint as ckpt  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
 from diagnosis.ml import faithfulness as faith  # noqa: E402
@@ -391,7 +393,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--layers", nargs="+", default=list(CANDIDATE_LAYERS))
     parser.add_argument("--json", help="also write the figures to this JSON file")
-    return parser.parse_args(argv)
+    smoke.add_argument(parser)
+    args = parser.parse_args(argv)
+    if args.smoke:  # two rounds: the fewest the ratios' quartiles need
+        args.n, args.repeats, args.rounds, args.layers = 4, 1, 2, args.layers[:1]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ grade, k=10 heatmap), on an ACNE04 split given by its folder:
     .venv/bin/python bench/bench_real_photos.py [--acne04 ../shared/data/acne04] [--split valid]
 
 On the valid split these are validation figures (the shipped model was selected on it).
-Without the data folder the bench says SKIP.
+Without the data folder the bench says SKIP. ``--smoke``: two photographs of the folder given,
+else of a tiny generated one (bench/smoke.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import smoke  # noqa: E402
 from diagnosis.ml import acne04, realeval  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
@@ -194,12 +196,20 @@ def lesion_free_check(analyzer: Analyzer, photos, rng: np.random.Generator) -> N
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acne04", default=str(ROOT.parent / "shared" / "data" / "acne04"))
+    parser.add_argument("--acne04", help=f"default: {smoke.ACNE04}")
     parser.add_argument("--split", default="valid")
     parser.add_argument("--checkpoint", default=None, help="default: the shipped real model")
     parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
     parser.add_argument("--threads", type=int, default=2)
+    smoke.add_argument(parser)
     args, _ = parser.parse_known_args()
+    if args.smoke:
+        args.limit = args.limit or 2
+    with smoke.acne04_folder(args.acne04, args.smoke) as args.acne04:
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
     if not (Path(args.acne04) / "manifest.csv").is_file():
         print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
         return 0

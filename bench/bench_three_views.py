@@ -12,6 +12,7 @@ Photos: ``--acne04 PATH`` takes three ACNE04 validation photographs (real skin);
 three synthetic selfies. Not a test: figures are printed, a missed target is marked MISS.
 
 Run: .venv/bin/python bench/bench_three_views.py [--acne04 ../shared/data/acne04] [--runs 5]
+(``--smoke``: one round and one run.)
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import smoke  # noqa: E402
 
 SLOTS = ("front", "left", "right")
 TARGET_CHECK_S = 3.0
@@ -132,7 +135,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5, help="engine rounds")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    smoke.add_argument(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = args.rounds = 1
     if args.child:
         folder = Path(args.child)
         data = [bytes.fromhex(p) for p in json.loads((folder / "photos.json").read_text())]

@@ -7,6 +7,8 @@ PNG just under the current limit, and a 12 MP phone JPEG. Figures are printed, n
 
     .venv/bin/python bench/bench_upload_memory.py [--max-pixels N]
 
+``--smoke``: the same cases at a tenth of the pixels, the limit too.
+
 Run it on an older commit for the "before" figures (README in this folder).
 """
 
@@ -20,6 +22,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import smoke  # noqa: E402
 
 CHILD = r"""
 import json, os, sys, time
@@ -67,30 +72,36 @@ def palette_png(side: int) -> bytes:
     return out.getvalue()
 
 
-def phone_jpeg() -> bytes:
+def phone_jpeg(width: int = 4032, height: int = 3024) -> bytes:
     from PIL import Image
 
-    picture = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
+    picture = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=90)
     return out.getvalue()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-pixels", type=int, help="DIAGNOSIS_MAX_PIXELS for the run")
+    smoke.add_argument(parser)
     args = parser.parse_args()
+    side = (lambda n: int(n / 10**0.5)) if args.smoke else int  # a tenth of the pixels
+    if args.smoke:
+        args.max_pixels = args.max_pixels or 2_400_000
     env = {**os.environ, "DJANGO_ENV": "local", "LOG_LEVEL": "WARNING"}
     if args.max_pixels:
         env["DIAGNOSIS_MAX_PIXELS"] = str(args.max_pixels)
     limit = int(env.get("DIAGNOSIS_MAX_PIXELS", "0")) or None
     under = int(((limit or 24_000_000) - 1) ** 0.5)
+    over, width, height = side(6300), side(4032), side(3024)
     cases = [
-        ("palette PNG 6300x6300", palette_png(6300)),
+        (f"palette PNG {over}x{over}", palette_png(over)),
         (f"palette PNG {under}x{under}", palette_png(under)),
-        ("phone JPEG 4032x3024", phone_jpeg()),
+        (f"phone JPEG {width}x{height}", phone_jpeg(width, height)),
     ]
     print(f"{'case':32} {'bytes':>9} {'peak RSS':>10} {'time':>7}  outcome")
+    failed = 0
     with tempfile.TemporaryDirectory() as folder:
         for name, data in cases:
             path = Path(folder) / "upload"
@@ -105,13 +116,15 @@ def main() -> None:
             )
             if result.returncode != 0:
                 print(f"{name:32} FAILED\n{result.stderr[-2000:]}")
+                failed += 1
                 continue
             figures = json.loads(result.stdout.strip().splitlines()[-1])
             print(
                 f"{name:32} {len(data):>9} {figures['peak_mib']:>7.0f} MiB "
                 f"{figures['seconds']:>6.2f}s  {figures['outcome']}"
             )
+    return 1 if failed else 0  # a case that crashed is the bench's failure, not a figure
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,7 +17,8 @@ These photographs chose the shipped model and its thresholds: the figures are va
 figures, not a test of the model. Not a test: a missed target is marked MISS.
 
 Run: .venv/bin/python bench/bench_zones.py --acne04 ../shared/data/acne04 [--split valid]
-[--limit N] [--json OUT]
+[--limit N] [--json OUT]; ``--smoke``: four photographs of the folder given, else of a tiny
+generated one (bench/smoke.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import smoke  # noqa: E402
 
 TARGET_NAMED_FIRST = 0.70
 RULES = ("worst_view", "mean_score", "surest_view")
@@ -127,9 +130,8 @@ def _area(outline) -> float:
     return float(cv2.contourArea(np.asarray(outline, np.float32)))
 
 
-def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
-    """Simulated checks from single photographs' grades (see the module's docstring)."""
-    from diagnosis.ml.acne04 import gea_to_hayashi
+def _graded(analyzer, photos) -> list[tuple]:
+    """(level, grade, score, confidence) of each photograph the model grades reliably."""
     from diagnosis.ml.errors import AnalysisError
 
     graded = []
@@ -140,6 +142,16 @@ def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
             continue
         if result.reliable:
             graded.append((photo.level, result.grade, result.score, result.confidence))
+    return graded
+
+
+def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
+    """Simulated checks from single photographs' grades (see the module's docstring)."""
+    from diagnosis.ml.acne04 import gea_to_hayashi
+
+    graded = _graded(analyzer, photos)
+    if not graded:
+        return {"photos": 0, "skipped": "no photograph graded reliably"}
     levels, grades, scores, confidences = (np.array(column) for column in zip(*graded, strict=True))
     by_level = {level: np.flatnonzero(levels == level) for level in range(4)}
     if not all(len(ix) for ix in by_level.values()):
@@ -179,11 +191,19 @@ def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--acne04", default=str(ROOT.parent / "shared" / "data" / "acne04"))
+    parser.add_argument("--acne04", help=f"default: {smoke.ACNE04}")
     parser.add_argument("--split", default="valid")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photographs")
     parser.add_argument("--json", help="write the figures here too")
+    smoke.add_argument(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.limit = args.limit or 4
+    with smoke.acne04_folder(args.acne04, args.smoke) as args.acne04:
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
     if not (Path(args.acne04) / "manifest.csv").is_file():
         print(f"SKIP: no ACNE04 folder at {args.acne04} (--acne04 PATH)")
         return 0
@@ -197,13 +217,16 @@ def main() -> int:
     print(f"ACNE04 {args.split}: {len(photos)} photographs, model {analyzer.model_info}")
     zones = zone_study(analyzer, photos)
     share = zones["named_first_holds_most"]
-    verdict = "ok" if share is not None and share >= TARGET_NAMED_FIRST else "MISS"
-    print(
-        f"zones: {zones['usable']} of {zones['analysed']} analysed photographs have lesions in "
-        f"two or more visible zones; the zone named first holds the most lesions in "
-        f"{share:.3f} of them (target >= {TARGET_NAMED_FIRST}) {verdict}; a random visible "
-        f"zone {zones['random_zone']:.3f}, the largest zone {zones['largest_zone']:.3f}"
-    )
+    if share is None:
+        print(f"zones: none of {zones['analysed']} analysed photographs has lesions in two zones")
+    else:
+        verdict = "ok" if share >= TARGET_NAMED_FIRST else "MISS"
+        print(
+            f"zones: {zones['usable']} of {zones['analysed']} analysed photographs have lesions "
+            f"in two or more visible zones; the zone named first holds the most lesions in "
+            f"{share:.3f} of them (target >= {TARGET_NAMED_FIRST}) {verdict}; a random visible "
+            f"zone {zones['random_zone']:.3f}, the largest zone {zones['largest_zone']:.3f}"
+        )
     for view, figures in zones["by_view"].items():
         print(f"  {view}: {figures['n']} photographs, {figures['named_first_holds_most']:.3f}")
     if zones["counts"]:

@@ -88,6 +88,9 @@ class Diagnosis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # While processing: the attempt's worker renews this; once it has passed, the worker is
+    # taken for dead and the sweep puts the check back in the queue.
+    lease_until = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

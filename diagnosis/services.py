@@ -6,8 +6,10 @@ The web side calls ``create_diagnosis``; the Celery task calls ``run_analysis``;
 A check (``Diagnosis``):
 
 - (new) -> queued: ``create_diagnosis`` (an upload of one to three photos);
-- queued -> processing: ``claim``, when the task starts an attempt (a redelivered task finds
-  its row still processing and takes it again, counting another attempt);
+- queued -> processing: ``claim``, when the task starts an attempt, which holds a lease on the
+  check (``lease_until``) that its worker renews while it runs (``_lease_kept``); a redelivered
+  task finds its row still processing and takes it again, counting another attempt, once the
+  lease has lapsed (before that, ``CheckLeased``: the task tries again when it may have);
 - queued or processing -> failed: ``claim``, once DIAGNOSIS_MAX_ATTEMPTS are used up
   (``gave_up``);
 - processing -> done: ``run_analysis`` when at least one photo is graded reliably
@@ -16,9 +18,11 @@ A check (``Diagnosis``):
 - processing -> failed: ``run_analysis`` when no photo is reliable (``_save_results``: the one
   photo's own code, or ``no_usable_photo`` naming each photo's reason), when the check has no
   photo (``no_photo``) or the engine refuses the check as a whole (the engine's code),
-  ``_requeue_or_give_up`` after an error on the last attempt (``crashed``), ``sweep`` past
-  DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
-- processing -> queued: ``_requeue_or_give_up`` after an error with attempts left;
+  ``_requeue_or_give_up`` after an error, or from ``sweep`` after a lapsed lease, on the last
+  attempt (``crashed``), ``sweep`` past DIAGNOSIS_PROCESSING_DEADLINE (``timeout``);
+- processing -> queued: ``_requeue_or_give_up`` after an error with attempts left, or from
+  ``sweep`` when the lease lapsed (its worker died: on the filesystem broker its message went
+  with it), then sent again;
 - failed -> queued: ``requeue_failed`` (staff's second chance, attempts reset).
 
 Each of its photos (``DiagnosisPhoto``), in the same transaction as the check's move to done
@@ -38,15 +42,17 @@ with its photos and their files.
 
 import io
 import logging
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -74,6 +80,16 @@ CRASH_REASON = (
 
 class RateLimited(errors.TooManyRequests):
     code = "rate_limited"
+
+
+class CheckLeased(Exception):
+    """Another attempt holds the check and its worker is alive (it renews the lease): a
+    duplicate message must neither take the check over nor be dropped, since that worker may
+    still die. ``retry_in``: seconds until the lease lapses unless renewed."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"the check is leased for {retry_in:.0f} s more")
+        self.retry_in = retry_in
 
 
 # --- The model ------------------------------------------------------------------------------
@@ -187,22 +203,73 @@ def enqueue(diagnosis_id: uuid.UUID) -> bool:
 def claim(diagnosis_id: uuid.UUID | str) -> Diagnosis | None:
     """Marks a diagnosis processing for this attempt; None when there is nothing to do.
 
-    A redelivered task (its worker died) finds its row still processing and takes it again;
-    after DIAGNOSIS_MAX_ATTEMPTS the photo is given up on, so a photo that kills the worker
-    cannot loop forever.
+    A redelivered task (its worker died) finds its row still processing and takes it again
+    once the lease has lapsed (``CheckLeased`` before); after DIAGNOSIS_MAX_ATTEMPTS the photo
+    is given up on, so a photo that kills the worker cannot loop forever.
     """
+    now = timezone.now()
     with transaction.atomic():
         diagnosis = Diagnosis.objects.select_for_update().filter(pk=diagnosis_id).first()
         if diagnosis is None or diagnosis.is_finished:
             return None
+        lease = diagnosis.lease_until
+        if diagnosis.status == Status.PROCESSING and lease is not None and lease > now:
+            raise CheckLeased((lease - now).total_seconds())
         if diagnosis.attempts >= settings.DIAGNOSIS_MAX_ATTEMPTS:
             _finish_failed(diagnosis, "gave_up", CRASH_REASON)
             return None
         diagnosis.status = Status.PROCESSING
         diagnosis.attempts += 1
-        diagnosis.started_at = timezone.now()
-        diagnosis.save(update_fields=["status", "attempts", "started_at"])
+        diagnosis.started_at = now
+        diagnosis.lease_until = now + timedelta(seconds=settings.DIAGNOSIS_LEASE_SECONDS)
+        diagnosis.save(update_fields=["status", "attempts", "started_at", "lease_until"])
     return diagnosis
+
+
+def renew_lease(diagnosis_id: uuid.UUID | str, *, attempt: int) -> bool:
+    """Extends the lease of the attempt that holds the check; False once it holds it no more
+    (finished, or queued again after its lease lapsed)."""
+    lease_until = timezone.now() + timedelta(seconds=settings.DIAGNOSIS_LEASE_SECONDS)
+    return bool(
+        Diagnosis.objects.filter(
+            pk=diagnosis_id, status=Status.PROCESSING, attempts=attempt
+        ).update(lease_until=lease_until)
+    )
+
+
+@contextmanager
+def _lease_kept(diagnosis: Diagnosis) -> Iterator[None]:
+    """Renews the attempt's lease from a thread while the block runs, so a long analysis
+    keeps its check and a dead process (whose thread dies with it) loses it."""
+    if transaction.get_connection().in_atomic_block:
+        # Inside a transaction (a test, eager mode) no other connection sees the claim.
+        yield
+        return
+    stop = threading.Event()
+    renewer = threading.Thread(
+        target=_renew_until,
+        args=(diagnosis.pk, diagnosis.attempts, stop),
+        name=f"lease-{diagnosis.pk}",
+        daemon=True,
+    )
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join(timeout=5)
+
+
+def _renew_until(diagnosis_id: uuid.UUID, attempt: int, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(settings.DIAGNOSIS_LEASE_SECONDS / 3):
+            try:
+                if not renew_lease(diagnosis_id, attempt=attempt):
+                    return
+            except Exception:  # a locked or lost database: the next beat tries again
+                logger.warning("Could not renew the lease of %s", diagnosis_id, exc_info=True)
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None:
@@ -215,11 +282,16 @@ def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None
     graded, failed (saying what to retake) when none is. Any other error puts the check back in
     the queue (or fails it after the last attempt) and is raised.
     """
-    from diagnosis.ml.errors import AnalysisError
-
     diagnosis = claim(diagnosis_id)
     if diagnosis is None:
         return None
+    with _lease_kept(diagnosis):
+        return _analyse(diagnosis, analyzer)
+
+
+def _analyse(diagnosis: Diagnosis, analyzer) -> Diagnosis:
+    from diagnosis.ml.errors import AnalysisError
+
     photos = list(diagnosis.photos.order_by("slot"))
     if not photos:  # nothing to analyse; another attempt would find nothing either
         with transaction.atomic():
@@ -237,7 +309,7 @@ def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None
             _finish_failed(diagnosis, error.code, error.message)
         return diagnosis
     except Exception:
-        _requeue_or_give_up(diagnosis)
+        _requeue_or_give_up(diagnosis.pk)
         raise
     return _save_results(diagnosis, photos, outcomes)
 
@@ -390,16 +462,24 @@ def _finish_failed(diagnosis: Diagnosis, code: str, reason: str) -> None:
     diagnosis.save(update_fields=["status", "failure_code", "failure_reason", "finished_at"])
 
 
-def _requeue_or_give_up(diagnosis: Diagnosis) -> None:
+def _requeue_or_give_up(diagnosis_id: uuid.UUID, *, lease_lapsed_by: datetime | None = None):
+    """An attempt that crashed (or, with ``lease_lapsed_by``, whose lease lapsed by then: its
+    worker died) ends: back to queued with attempts left, else failed. Returns the new status,
+    None when the row had moved on (finished, deleted, taken over)."""
     with transaction.atomic():
-        row = Diagnosis.objects.select_for_update().filter(pk=diagnosis.pk).first()
+        rows = Diagnosis.objects.select_for_update().filter(pk=diagnosis_id)
+        if lease_lapsed_by is not None:
+            rows = rows.filter(lease_until__lt=lease_lapsed_by)
+        row = rows.first()
         if row is None or row.status != Status.PROCESSING:
-            return
+            return None
         if row.attempts >= settings.DIAGNOSIS_MAX_ATTEMPTS:
             _finish_failed(row, "crashed", CRASH_REASON)
         else:
             row.status = Status.QUEUED
-            row.save(update_fields=["status"])
+            row.lease_until = None
+            row.save(update_fields=["status", "lease_until"])
+        return row.status
 
 
 # --- Sweep ----------------------------------------------------------------------------------
@@ -407,11 +487,14 @@ def _requeue_or_give_up(diagnosis: Diagnosis) -> None:
 class SweepReport:
     resent: int
     timed_out: int
+    requeued: int = 0  # their worker's lease lapsed
+    given_up: int = 0  # the same, on their last attempt
 
 
 def sweep(*, now: datetime | None = None) -> SweepReport:
-    """Re-sends diagnoses left queued (the broker was down, a message was lost) and fails
-    those processing past the deadline: an upload is never lost and never spins forever."""
+    """Re-sends diagnoses left queued (the broker was down, a message was lost), fails
+    those processing past the deadline and queues again (or gives up on) those whose worker
+    stopped renewing its lease: an upload is never lost and never spins forever."""
     now = now or timezone.now()
     resend_before = now - timedelta(seconds=settings.DIAGNOSIS_RESEND_AFTER)
     stale = Diagnosis.objects.filter(status=Status.QUEUED).filter(
@@ -422,9 +505,27 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     timed_out = Diagnosis.objects.filter(status=Status.PROCESSING, started_at__lt=deadline).update(
         status=Status.FAILED, failure_code="timeout", failure_reason=TIMEOUT_REASON, finished_at=now
     )
-    if resent or timed_out:
-        logger.info("Diagnosis sweep: %d re-sent, %d timed out", resent, timed_out)
-    return SweepReport(resent=resent, timed_out=timed_out)
+    lapsed = Diagnosis.objects.filter(status=Status.PROCESSING, lease_until__lt=now)
+    ended = [
+        (pk, _requeue_or_give_up(pk, lease_lapsed_by=now))
+        for pk in lapsed.values_list("pk", flat=True)
+    ]
+    requeued = [pk for pk, status in ended if status == Status.QUEUED]
+    for pk in requeued:
+        enqueue(pk)
+    given_up = sum(status == Status.FAILED for _, status in ended)
+    if resent or timed_out or requeued or given_up:
+        logger.info(
+            "Diagnosis sweep: %d re-sent, %d timed out, %d requeued and %d given up after "
+            "their worker's lease lapsed",
+            resent,
+            timed_out,
+            len(requeued),
+            given_up,
+        )
+    return SweepReport(
+        resent=resent, timed_out=timed_out, requeued=len(requeued), given_up=given_up
+    )
 
 
 def requeue_failed(diagnoses) -> int:

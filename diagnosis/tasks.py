@@ -1,5 +1,6 @@
 """Celery tasks of the diagnosis pipeline. The logic is in diagnosis.services."""
 
+import dataclasses
 import logging
 import os
 
@@ -53,6 +54,10 @@ def _load_model_in_pool_process(**kwargs) -> None:
 def analyze_diagnosis(self, diagnosis_id: str) -> None:
     try:
         services.run_analysis(diagnosis_id, analyzer=analyzer())
+    except services.CheckLeased as held:
+        # Another worker is on it: look again once its lease may have lapsed (it died), not
+        # before; a check finished by then is left alone.
+        raise self.retry(countdown=held.retry_in + 1) from held
     except Exception as exc:
         # run_analysis has put the row back in the queue (or failed it after the last try).
         raise self.retry(exc=exc, countdown=5) from exc
@@ -60,8 +65,7 @@ def analyze_diagnosis(self, diagnosis_id: str) -> None:
 
 @shared_task(name="diagnosis.tasks.sweep_diagnoses", ignore_result=True)
 def sweep_diagnoses() -> dict[str, int]:
-    report = services.sweep()
-    return {"resent": report.resent, "timed_out": report.timed_out}
+    return dataclasses.asdict(services.sweep())
 
 
 @shared_task(name="diagnosis.tasks.purge_diagnoses", ignore_result=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: run every bench/bench_*.py in turn and print their figures. Benchmarks are not
-# tests: a missed target is printed as MISS, and a bench that crashes fails the run.
+# tests: a missed target is printed as MISS, and a bench that crashes fails the run. Arguments
+# go to every bench: `bash scripts/bench.sh --smoke` runs each at a tiny size, as the suite does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

@@ -266,7 +266,11 @@ DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
 # ...and fails one processing longer than this (beyond Redis' redelivery of a dead worker's task).
 DIAGNOSIS_PROCESSING_DEADLINE = env.int("DIAGNOSIS_PROCESSING_DEADLINE", default=900)
 DIAGNOSIS_MAX_ATTEMPTS = env.int("DIAGNOSIS_MAX_ATTEMPTS", default=3)
-DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=60)
+# A worker renews its claim on a check every third of this; a claim not renewed for this long
+# is a dead worker's, and the sweep (every DIAGNOSIS_SWEEP_EVERY) queues the check again. On
+# the filesystem broker nothing else brings it back: their sum bounds how late a redo starts.
+DIAGNOSIS_LEASE_SECONDS = env.int("DIAGNOSIS_LEASE_SECONDS", default=30)
+DIAGNOSIS_SWEEP_EVERY = env.int("DIAGNOSIS_SWEEP_EVERY", default=30)
 # Retention: anonymous diagnoses (their session, hence their owner, is gone after
 # SESSION_COOKIE_AGE) and, when set, every diagnosis; beat purges them with their files.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)

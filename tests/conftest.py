@@ -114,6 +114,8 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         database_url=database_url(db),  # the test database pytest-django created
         private_root=folder / "private",
         log_path=folder / "worker.log",
+        # A task redelivered after its pool process died waits for the lease to lapse.
+        env={"DIAGNOSIS_LEASE_SECONDS": "6"},
     )
     with worker:
         yield worker

@@ -83,7 +83,8 @@ def test_a_crash_puts_the_diagnosis_back_in_the_queue_then_gives_up(selfie_uploa
 
 def test_a_redelivered_task_takes_over_a_diagnosis_left_processing(selfie_upload, analyzer):
     diagnosis = _create(selfie_upload())
-    services.claim(diagnosis.pk)  # the attempt whose worker was killed
+    services.claim(diagnosis.pk)  # the attempt whose worker was killed: its lease lapses
+    Diagnosis.objects.filter(pk=diagnosis.pk).update(lease_until=timezone.now())
 
     services.run_analysis(diagnosis.pk, analyzer=analyzer)
 

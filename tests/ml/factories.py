@@ -31,13 +31,18 @@ OBJECT = (
 
 
 def write_acne04_folder(root, photos):
-    """photos: (split, name, level, boxes); each photo a skin close-up with a red spot per box."""
+    """photos: (split, name, level, boxes[, image]); without an image (RGB array), a skin
+    close-up with a red spot per box."""
     rows = []
-    for split, name, level, boxes in photos:
+    for split, name, level, boxes, *given in photos:
         (root / split).mkdir(parents=True, exist_ok=True)
-        image = skin_close_up(size=320, seed=len(rows))
-        for x0, y0, x1, y1 in boxes:
-            cv2.circle(image, ((x0 + x1) // 2, (y0 + y1) // 2), (x1 - x0) // 2, (170, 40, 50), -1)
+        if given:
+            image = given[0]
+        else:
+            image = skin_close_up(size=320, seed=len(rows))
+            for x0, y0, x1, y1 in boxes:
+                centre = ((x0 + x1) // 2, (y0 + y1) // 2)
+                cv2.circle(image, centre, (x1 - x0) // 2, (170, 40, 50), -1)
         Image.fromarray(image).save(root / split / f"{name}.jpg", quality=95)
         objects = "".join(OBJECT.format(*b) for b in boxes)
         (root / split / f"{name}.xml").write_text(VOC.format(name=name, objects=objects))

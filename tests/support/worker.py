@@ -101,6 +101,9 @@ class CeleryWorker:
     # More environment for the worker, over the defaults (DJANGO_ENV=test); e.g. DJANGO_ENV,
     # OMP_NUM_THREADS, or VAR_DIR for the filesystem broker's folders.
     env: Mapping[str, str] = field(default_factory=dict)
+    # When set, the worker runs Celery beat too (`-B`, as `make run` does), keeping its
+    # schedule in this file.
+    beat_schedule: Path | None = None
     process: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _log_offset: int = field(default=0, init=False, repr=False)
 
@@ -125,7 +128,7 @@ class CeleryWorker:
             "--without-mingle",
             "--without-gossip",
             "--without-heartbeat",
-        ]
+        ] + (["-B", "--schedule", str(self.beat_schedule)] if self.beat_schedule else [])
 
     def environment(self) -> dict[str, str]:
         return {
@@ -269,8 +272,11 @@ def _point(app, *, broker_url: str, transport_options: dict, routes: dict) -> No
 
 
 @contextmanager
-def sending_to(app, *, broker_url: str, queue: str) -> Iterator[None]:
-    """Within the block this process sends the analysis task to ``queue`` on ``broker_url``.
+def sending_to(
+    app, *, broker_url: str, queue: str, transport_options: dict | None = None
+) -> Iterator[None]:
+    """Within the block this process sends the analysis task to ``queue`` on ``broker_url``
+    (with ``transport_options``: e.g. the filesystem broker's folders).
 
     Settings build CELERY_TASK_ROUTES from DIAGNOSIS_QUEUE when they are imported, before a
     test can choose a queue; this changes the Celery app itself and puts it back afterwards.
@@ -282,7 +288,10 @@ def sending_to(app, *, broker_url: str, queue: str) -> Iterator[None]:
         "routes": conf.task_routes,
     }
     _point(
-        app, broker_url=broker_url, transport_options={}, routes={ANALYZE_TASK: {"queue": queue}}
+        app,
+        broker_url=broker_url,
+        transport_options=transport_options or {},
+        routes={ANALYZE_TASK: {"queue": queue}},
     )
     try:
         yield
