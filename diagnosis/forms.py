@@ -8,6 +8,7 @@ comes back, so a check never starts with a photo the shopper meant to replace.
 """
 
 from django import forms
+from django.conf import settings
 
 from diagnosis.models import DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
@@ -52,6 +53,14 @@ class SelfieUploadForm(forms.Form):
     @property
     def accepted(self) -> str:
         return f"{ACCEPTED_HUMAN}; {size_limits()}."
+
+    @property
+    def byte_limits(self) -> dict[str, int]:
+        """For the page's script, which checks the sizes before anything is sent."""
+        return {
+            "photo": settings.DIAGNOSIS_MAX_UPLOAD_BYTES,
+            "check": settings.DIAGNOSIS_MAX_CHECK_BYTES,
+        }
 
     def _clean_photo(self, slot: str):
         upload = self.cleaned_data.get(slot)
