@@ -2,6 +2,8 @@
 cookie cannot start a new guest session for every upload, the server's own refusals cost the
 shopper nothing, and a check too large for the stated limit is refused before it is read."""
 
+import re
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -168,6 +170,17 @@ def test_the_page_and_the_api_state_the_same_limits_as_the_settings(settings):
     assert stated in SelfieUploadForm().accepted
     assert stated in uploads.size_limits()
     assert settings.MAX_REQUEST_BYTES == settings.DIAGNOSIS_MAX_CHECK_BYTES
+
+
+def test_the_readmes_proxy_lets_a_whole_check_through_to_the_shops_own_answer():
+    from django.conf import settings as configured
+
+    readme = (Path(configured.BASE_DIR) / "README.md").read_text()
+    proxy_limit = int(re.search(r"client_max_body_size (\d+)m;", readme)[1]) * 1024 * 1024
+    check = configured.DIAGNOSIS_MAX_CHECK_BYTES  # the default: no test overrides it here
+
+    assert check < proxy_limit <= check + 2 * 1024 * 1024
+    assert f"`DIAGNOSIS_MAX_CHECK_BYTES` ({check // (1024 * 1024)} MiB" in readme
 
 
 def test_a_check_larger_than_the_limit_is_refused_before_it_is_read(settings, sent):
