@@ -3,7 +3,8 @@
 Each case runs in a fresh subprocess: the peak resident set (VmHWM, reset just before the call
 through /proc/self/clear_refs) minus the resident set before it is what that one upload costs
 the web process. Cases: a 39 KB palette PNG of 6300×6300 (under the old 40 MP limit), a palette
-PNG just under the current limit, and a 12 MP phone JPEG. Figures are printed, not checked.
+PNG just under the current limit, a 12 MP and a 48 MP phone JPEG (the latter read at half size).
+Figures are printed, not checked.
 
     .venv/bin/python bench/bench_upload_memory.py [--max-pixels N]
 
@@ -67,10 +68,10 @@ def palette_png(side: int) -> bytes:
     return out.getvalue()
 
 
-def phone_jpeg() -> bytes:
+def phone_jpeg(width: int = 4032, height: int = 3024) -> bytes:
     from PIL import Image
 
-    picture = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
+    picture = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=90)
     return out.getvalue()
@@ -89,6 +90,7 @@ def main() -> None:
         ("palette PNG 6300x6300", palette_png(6300)),
         (f"palette PNG {under}x{under}", palette_png(under)),
         ("phone JPEG 4032x3024", phone_jpeg()),
+        ("phone JPEG 8000x6000 (48 MP)", phone_jpeg(8000, 6000)),
     ]
     print(f"{'case':32} {'bytes':>9} {'peak RSS':>10} {'time':>7}  outcome")
     with tempfile.TemporaryDirectory() as folder:
