@@ -536,11 +536,19 @@ def test_a_real_progressive_jpeg_is_accepted(client, sent):
     assert response.status_code == 201, response.json()
 
 
-def test_a_48_megapixel_phone_photo_is_read_reduced_and_stored_at_the_usual_size(client, sent):
+# MPO: a phone's JPEG that carries a second picture (a depth map, a preview), as Pillow opens it.
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO"])
+def test_a_48_megapixel_phone_photo_is_read_reduced_and_stored_at_the_usual_size(
+    fmt, client, sent
+):
     picture = Image.new("L", (8000, 6000), 150)  # greyscale: the test holds 48 MB, not 192
     picture.paste(255, (7000, 0, 8000, 1000))  # a white marker top right
-    content = _jpeg_of(picture, quality=90)
+    out = io.BytesIO()
+    extra = {"save_all": True, "append_images": [Image.new("L", (320, 240))]}
+    picture.save(out, format=fmt, quality=90, **(extra if fmt == "MPO" else {}))
+    content = out.getvalue()
     del picture
+    assert Image.open(io.BytesIO(content)).format == fmt
 
     response, seen = _post_noting_decoded_sizes(client, jpeg("IMG_0001.jpg", content))
 
