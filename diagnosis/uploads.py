@@ -6,9 +6,9 @@ turned upright by its EXIF orientation, downscaled and re-encoded as a JPEG with
 cut from the same picture.
 
 What a decode may cost is settled before it starts, from the file's size and header: the pixels
-it will be decoded at (a JPEG of one scan decodes reduced, so a 48 MP phone photo is read at a
-quarter of its size), and a JPEG's number of scans (each scan of a progressive JPEG is another
-pass over every block: a 90 KB file of 1000 empty scans costs a quarter of an hour of CPU).
+it will be decoded at (a JPEG of one scan decodes reduced, so a 48 MP phone photo is read at
+12 MP), and a JPEG's number of scans (each scan of a progressive JPEG is another pass over every
+block: a 90 KB file of 1000 empty scans costs 12 s of CPU, a 15 MB one hours).
 Within those bounds, a decode that still uses more than DIAGNOSIS_DECODE_CPU_SECONDS of its
 thread's CPU is stopped at Pillow's next read (``_CpuBudget``).
 """
@@ -31,7 +31,7 @@ from skinshop import errors
 pillow_heif.register_heif_opener()
 # Pillow's own decompression-bomb guard (it warns above MAX_IMAGE_PIXELS and refuses above
 # twice that), set to the shop's ceiling for any photo: a second line behind
-# ``_check_dimensions``, which refuses first (naming the size), so that Pillow never warns about
+# ``_check_pixels``, which refuses first (naming the size), so that Pillow never warns about
 # a selfie we accept and refuses outright at twice the ceiling whatever opens the image.
 Image.MAX_IMAGE_PIXELS = settings.DIAGNOSIS_MAX_JPEG_PIXELS
 
