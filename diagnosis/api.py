@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from diagnosis import selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
-from diagnosis.uploads import size_limits
+from diagnosis.uploads import PhotoSizeGuard, size_limits
 from recommendations.serializers import RecommendationSerializer, RoutineQuerySerializer
 from recommendations.services import routine
 from skinshop.api import CSRF_REQUIRED
@@ -110,6 +110,11 @@ class DiagnosisViewSet(
     permission_classes = [AllowAny]
     # Files only: a selfie never comes as JSON (a JSON body is answered 415).
     parser_classes = [MultiPartParser, FormParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (authentication's CSRF check would).
+        request.upload_handlers.insert(0, PhotoSizeGuard(request))
+        return super().initialize_request(request, *args, **kwargs)
 
     def _guest_token(self) -> str:
         return session.guest_token(self.request)

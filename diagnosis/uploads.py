@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pillow_heif
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from diagnosis.ml.face import upright_rgb
@@ -138,6 +140,31 @@ def size_limits() -> str:
         f"up to {_megabytes(settings.DIAGNOSIS_MAX_UPLOAD_BYTES)} a photo and "
         f"{_megabytes(settings.DIAGNOSIS_MAX_CHECK_BYTES)} for the whole check"
     )
+
+
+class OversizedPhoto(UploadedFile):
+    """A photo past DIAGNOSIS_MAX_UPLOAD_BYTES, of which nothing was kept but its size."""
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(file=io.BytesIO(), name=name, size=size)
+
+
+class PhotoSizeGuard(FileUploadHandler):
+    """Put first among an upload view's handlers: a photo stops being kept (in memory or in a
+    temporary file) once it passes DIAGNOSIS_MAX_UPLOAD_BYTES, and arrives as an
+    ``OversizedPhoto`` that ``check_size`` refuses, so a 36 MB photo is never written out."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.oversized = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > settings.DIAGNOSIS_MAX_UPLOAD_BYTES:
+            self.oversized = True
+        return None if self.oversized else raw_data  # None: the next handlers get nothing
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        return OversizedPhoto(self.file_name, file_size) if self.oversized else None
 
 
 def check_size(upload) -> None:

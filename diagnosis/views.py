@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import api_credential_user
@@ -20,7 +21,7 @@ from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.ml.combine import describe_zones
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.serializers import PhotoSerializer
-from diagnosis.uploads import DecodeBusy
+from diagnosis.uploads import DecodeBusy, PhotoSizeGuard
 from recommendations.services import routine
 from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
@@ -66,8 +67,16 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # checked by _upload, once the size guard is in place
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
+    # Before anything reads the body: the CSRF check would (Django's documented pattern).
+    request.upload_handlers.insert(0, PhotoSizeGuard(request))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = SelfieUploadForm(request.POST, request.FILES) if posted else SelfieUploadForm()
     context = {"form": form, "has_history": _owned(request).exists()}

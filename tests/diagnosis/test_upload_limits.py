@@ -8,6 +8,8 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
+from django.test import Client
 from rest_framework.test import APIClient
 
 from diagnosis import uploads
@@ -208,6 +210,56 @@ def test_the_page_answers_a_check_too_large_with_413_before_reading_it(client, s
     assert response.status_code == 413
     assert "too large" in response.content.decode()
     parse.assert_not_called()
+
+
+@pytest.fixture
+def kept():
+    """Bytes of each uploaded file that Django's own handlers (memory, temporary file) got."""
+    got = []
+    patches = []
+    for handler in (MemoryFileUploadHandler, TemporaryFileUploadHandler):
+        real = handler.receive_data_chunk
+
+        def spy(self, raw_data, start, real=real):
+            got.append(len(raw_data))
+            return real(self, raw_data, start)
+
+        patches.append(mock.patch.object(handler, "receive_data_chunk", spy))
+    with patches[0], patches[1]:
+        yield got
+
+
+def test_a_photo_over_its_limit_is_not_kept_past_the_limit_by_the_api(settings, sent, kept):
+    settings.DIAGNOSIS_MAX_UPLOAD_BYTES = 100_000
+    big = SimpleUploadedFile("selfie.jpg", b"\xff" * 400_000, "image/jpeg")
+
+    response = APIClient().post(DIAGNOSES, {"front": big, "consent": "true"}, format="multipart")
+
+    assert response.status_code == 400 and response.json()["code"] == "too_large"
+    assert 0 < sum(kept) <= 100_000
+
+
+def test_a_photo_over_its_limit_is_not_kept_past_the_limit_by_the_page(
+    client, settings, sent, kept
+):
+    settings.DIAGNOSIS_MAX_UPLOAD_BYTES = 100_000
+    big = SimpleUploadedFile("selfie.jpg", b"\xff" * 400_000, "image/jpeg")
+
+    response = post_selfie(client, big)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="error-front"' in html and "The file is too large" in html
+    assert 0 < sum(kept) <= 100_000
+
+
+def test_the_upload_page_still_needs_its_csrf_token(sent):
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(UPLOAD_URL, {"front": photo(), "consent": "on"})
+
+    assert response.status_code == 403
+    assert not Diagnosis.objects.exists()
 
 
 def test_a_check_within_the_limit_is_read(settings, sent):
