@@ -3,7 +3,8 @@
 Each case runs in a fresh subprocess: the peak resident set (VmHWM, reset just before the call
 through /proc/self/clear_refs) minus the resident set before it is what that one upload costs
 the web process. Cases: a 39 KB palette PNG of 6300×6300 (under the old 40 MP limit), a palette
-PNG just under the current limit, and a 12 MP phone JPEG. Figures are printed, not checked.
+PNG just under the current limit, a 12 MP and a 48 MP phone JPEG (the latter read at half size).
+Figures are printed, not checked.
 
     .venv/bin/python bench/bench_upload_memory.py [--max-pixels N]
 
@@ -99,6 +100,7 @@ def main() -> int:
         (f"palette PNG {over}x{over}", palette_png(over)),
         (f"palette PNG {under}x{under}", palette_png(under)),
         (f"phone JPEG {width}x{height}", phone_jpeg(width, height)),
+        (f"phone JPEG {side(8000)}x{side(6000)} (48 MP)", phone_jpeg(side(8000), side(6000))),
     ]
     print(f"{'case':32} {'bytes':>9} {'peak RSS':>10} {'time':>7}  outcome")
     failed = 0

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from diagnosis import selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
+from diagnosis.uploads import PhotoSizeGuard, size_limits
 from recommendations.serializers import RecommendationSerializer, RoutineQuerySerializer
 from recommendations.services import routine
 from skinshop.api import CSRF_REQUIRED
@@ -33,12 +34,22 @@ _REJECTED = OpenApiResponse(
     description="The upload was refused and nothing was queued. `message` says why, `errors` "
     "names each field at fault (each bad photo under its own field) and `code` names the "
     "first kind: `not_an_image`, `damaged`, `empty`, `too_large`, `too_many_pixels`, "
+    "`too_complex` (a JPEG of too many scans, or a photo too slow to read), "
     "`too_small`, `required` (no photo at all), `duplicate` (a field sent twice, or `image` "
     "with `front`), `invalid`, `consent_required`."
 )
 _RATE_LIMITED = OpenApiResponse(
-    description="Too many skin checks this hour from this shopper or address (a check counts "
-    "once, whatever its number of photos); `message` says so."
+    description="Too many photos this hour from this shopper or address (each photo counts: a "
+    "check of three counts three), or too many new anonymous sessions from this address; "
+    "`message` says so and `Retry-After` when to come back. Nothing was counted."
+)
+_TOO_LARGE = OpenApiResponse(
+    description="The request is larger than a check may be (its `Content-Length`), refused "
+    f"before it is read; `code` is `too_large`. A check takes {size_limits()}."
+)
+_BUSY = OpenApiResponse(
+    description="The server is reading many photos right now; `code` is `busy`, `Retry-After` "
+    "says when to send again. Not counted against the hourly limits."
 )
 _UNREADABLE_BODY = OpenApiResponse(
     description="The body is not multipart/form-data or form-urlencoded, or cannot be parsed."
@@ -100,6 +111,11 @@ class DiagnosisViewSet(
     # Files only: a selfie never comes as JSON (a JSON body is answered 415).
     parser_classes = [MultiPartParser, FormParser]
 
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (authentication's CSRF check would).
+        request.upload_handlers.insert(0, PhotoSizeGuard(request))
+        return super().initialize_request(request, *args, **kwargs)
+
     def _guest_token(self) -> str:
         return session.guest_token(self.request)
 
@@ -127,31 +143,40 @@ class DiagnosisViewSet(
         "`queued`. A photo the model cannot grade (no face, too dark, ...) is accepted and "
         "ends `failed` in `views` with its reason; the others are still graded, and the check "
         "fails only when none is. Anonymous callers own the check through their session. "
-        "Uploads are limited per shopper and per address each hour; a check counts once, "
-        "however many photos it has.",
+        f"A check takes {size_limits()}. Photos are limited per shopper and per address each "
+        "hour; each photo counts (a check of three counts three).",
         request={"multipart/form-data": DiagnosisUploadSerializer},
         parameters=[_LOCATION],
         responses={
             201: DiagnosisSerializer,
             400: _REJECTED,
             403: CSRF_REQUIRED,
+            413: _TOO_LARGE,
             415: _UNREADABLE_BODY,
             429: _RATE_LIMITED,
+            503: _BUSY,
         },
     )
     def create(self, request: Request) -> Response:
-        # Counted before the file is looked at, so floods of bad files are limited too.
-        services.check_upload_rate(
-            owner_key=session.owner_key(request), address=client_address(request)
-        )
         upload = DiagnosisUploadSerializer(data=request.data)
+        # Consent, fields and sizes first: a request they refuse reads no photo and is not
+        # counted against the shopper's hourly limit.
         if not upload.is_valid():
             raise UploadRefused(upload.errors)
-        signed_in = request.user.is_authenticated
+        owner = session.upload_owner(request)
+        checked = services.accept_photos(
+            upload.uploads(),
+            owner_key=owner.key,
+            new_guest=owner.new_guest,
+            address=client_address(request),
+        )
+        session.keep_guest_token(request, owner)
+        if checked.rejected:
+            raise UploadRefused(upload.refusals(checked.rejected))
         diagnosis = services.create_diagnosis(
-            photos=upload.photos(),
-            user=request.user if signed_in else None,
-            guest_token="" if signed_in else session.guest_token(request, create=True),
+            photos=checked.photos,
+            user=request.user if request.user.is_authenticated else None,
+            guest_token=owner.guest_token,
             client_address=client_address(request),
         )
         data = self.get_serializer(diagnosis).data

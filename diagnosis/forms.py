@@ -1,14 +1,17 @@
 """The skin-check upload form of the web page: up to three photos (front, left, right), each
 checked as the API checks it (diagnosis.uploads), and the shopper's consent.
 
-Nothing is stored until the whole form is valid: a bad photo is reported next to its own view
-and the form comes back, so a check never starts with a photo the shopper meant to replace.
+The form checks what costs nothing (which photos, their sizes, consent); the view then has the
+photos read (``services.accept_photos``) and reports a bad one with ``reject``. Nothing is
+stored until every photo is good: a bad photo is reported next to its own view and the form
+comes back, so a check never starts with a photo the shopper meant to replace.
 """
 
 from django import forms
+from django.conf import settings
 
 from diagnosis.models import DiagnosisPhoto
-from diagnosis.uploads import ACCEPTED_HUMAN, CleanSelfie, UploadRejected, clean_selfie
+from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
 
 Slot = DiagnosisPhoto.Slot
 
@@ -47,17 +50,27 @@ class SelfieUploadForm(forms.Form):
         error_messages={"required": "Please agree to the processing of your photos."},
     )
 
-    accepted = f"{ACCEPTED_HUMAN}, up to 15 MB each."
+    @property
+    def accepted(self) -> str:
+        return f"{ACCEPTED_HUMAN}; {size_limits()}."
 
-    def _clean_photo(self, slot: str) -> CleanSelfie | None:
-        """The storable photo (a CleanSelfie) in place of the uploaded file; None if none."""
+    @property
+    def byte_limits(self) -> dict[str, int]:
+        """For the page's script, which checks the sizes before anything is sent."""
+        return {
+            "photo": settings.DIAGNOSIS_MAX_UPLOAD_BYTES,
+            "check": settings.DIAGNOSIS_MAX_CHECK_BYTES,
+        }
+
+    def _clean_photo(self, slot: str):
         upload = self.cleaned_data.get(slot)
         if not upload:
             return None
         try:
-            return clean_selfie(upload)
+            check_size(upload)
         except UploadRejected as rejected:
             raise forms.ValidationError(rejected.message, code=rejected.code) from rejected
+        return upload
 
     def clean_front(self):
         return self._clean_photo(Slot.FRONT)
@@ -75,9 +88,14 @@ class SelfieUploadForm(forms.Form):
             self.add_error(Slot.FRONT, forms.ValidationError(NO_PHOTO, code="required"))
         return cleaned
 
-    def photos(self) -> dict[str, CleanSelfie]:
-        """Slot -> storable photo, for a valid form."""
+    def uploads(self) -> dict:
+        """Slot -> uploaded file, for a valid form (each still to be read)."""
         return {slot: self.cleaned_data[slot] for slot in Slot.values if self.cleaned_data[slot]}
+
+    def reject(self, rejected: dict[str, UploadRejected]) -> None:
+        """Reports each photo that was read and refused next to its own view."""
+        for slot, refusal in rejected.items():
+            self.add_error(slot, forms.ValidationError(refusal.message, code=refusal.code))
 
     def views(self):
         """Each view's field with what the page shows about it, in the order it asks."""

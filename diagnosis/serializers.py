@@ -8,7 +8,7 @@ from rest_framework.reverse import reverse
 
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis, DiagnosisPhoto
-from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, clean_selfie
+from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
 
 # The web form's wording, so both ways of uploading ask for consent alike.
 PHOTO_FIELDS = ("front", "left", "right", "image")
@@ -25,8 +25,9 @@ class ConsentField(serializers.BooleanField):
 
 
 _PHOTO_RULES = (
-    f"{ACCEPTED_HUMAN}, up to {settings.DIAGNOSIS_MAX_UPLOAD_BYTES // (1024 * 1024)} MB and "
-    f"{settings.DIAGNOSIS_MAX_PIXELS // 1_000_000} megapixels, at least "
+    f"{ACCEPTED_HUMAN}, {size_limits()} (a larger request is refused with 413 before it is "
+    f"read), {settings.DIAGNOSIS_MAX_PIXELS // 1_000_000} megapixels (a JPEG of one scan up to "
+    f"{settings.DIAGNOSIS_MAX_JPEG_PIXELS // 1_000_000}: it is read reduced), at least "
     f"{settings.DIAGNOSIS_MIN_SIDE}×{settings.DIAGNOSIS_MIN_SIDE} pixels. EXIF orientation "
     "is applied and all metadata (GPS included) is removed before the photo is stored."
 )
@@ -94,32 +95,43 @@ class DiagnosisUploadSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
-    def _clean(self, upload):
-        """The storable photo (a CleanSelfie) in place of the uploaded file."""
+    def _check_size(self, upload):
+        """Only what costs nothing here; the photo is read once every field is good."""
         try:
-            return clean_selfie(upload)
+            check_size(upload)
         except UploadRejected as rejected:
             raise serializers.ValidationError(rejected.message, code=rejected.code) from rejected
+        return upload
 
     def validate_front(self, upload):
-        return self._clean(upload)
+        return self._check_size(upload)
 
     def validate_left(self, upload):
-        return self._clean(upload)
+        return self._check_size(upload)
 
     def validate_right(self, upload):
-        return self._clean(upload)
+        return self._check_size(upload)
 
     def validate_image(self, upload):
-        return self._clean(upload)
+        return self._check_size(upload)
 
-    def photos(self) -> dict:
-        """Slot -> storable photo, for valid data (``image`` is the front)."""
+    def uploads(self) -> dict:
+        """Slot -> uploaded file, for valid data (``image`` is the front)."""
         data = self.validated_data
-        photos = {slot: data[slot] for slot in ("front", "left", "right") if data.get(slot)}
+        uploads = {slot: data[slot] for slot in ("front", "left", "right") if data.get(slot)}
         if data.get("image"):
-            photos["front"] = data["image"]
-        return photos
+            uploads["front"] = data["image"]
+        return uploads
+
+    def refusals(self, rejected: dict[str, UploadRejected]) -> dict:
+        """The photos refused once read, each under the field it was sent in."""
+        image = bool(self.validated_data.get("image"))
+        return {
+            ("image" if slot == "front" and image else slot): [
+                serializers.ErrorDetail(refusal.message, code=refusal.code)
+            ]
+            for slot, refusal in rejected.items()
+        }
 
 
 class ScaleSerializer(serializers.Serializer):

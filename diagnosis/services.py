@@ -51,13 +51,13 @@ from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
-from diagnosis.uploads import CleanSelfie
+from diagnosis.uploads import CheckedPhotos, CleanSelfie, DecodeBusy, clean_photos
 from skinshop import errors, ratelimit
 
 logger = logging.getLogger(__name__)
@@ -106,24 +106,88 @@ def checkpoint_path():
 
 
 # --- Intake ---------------------------------------------------------------------------------
-def check_upload_rate(*, owner_key: str, address: str | None) -> None:
-    """Counts this upload against the hourly limits; RateLimited when one is used up.
+UPLOAD_WINDOW_SECONDS = 3600
 
-    Fixed one-hour windows (skinshop.ratelimit). Counted before the upload is checked, so
-    floods of bad files are limited too.
+
+@dataclass(frozen=True)
+class UploadCharge:
+    """What one upload counted against the hourly limits: (counter, amount) pairs."""
+
+    counted: tuple[tuple[str, int], ...]
+
+    def refund(self) -> None:
+        for name, amount in self.counted:
+            ratelimit.release(name, window_seconds=UPLOAD_WINDOW_SECONDS, amount=amount)
+
+
+def charge_upload(
+    *, owner_key: str, new_guest: bool, address: str | None, photos: int
+) -> UploadCharge:
+    """Counts a check's photos against the hourly limits (each photo is a unit of work, so a
+    check of three counts three), and a guest session's first upload against the new guest
+    sessions of its address; RateLimited, with nothing counted, when one would be passed.
+
+    Fixed one-hour windows (skinshop.ratelimit), counted by atomic increments, so parallel
+    uploads cannot all slip through.
     """
-    limits = [(f"diagnosis-owner:{owner_key}", settings.DIAGNOSIS_RATE_PER_USER)]
+    limits = [(f"diagnosis-owner:{owner_key}", photos, settings.DIAGNOSIS_RATE_PER_USER)]
     bucket = ratelimit.address_bucket(address)  # an IPv6 address counts as its /64
     if bucket:
-        limits.append((f"diagnosis-addr:{bucket}", settings.DIAGNOSIS_RATE_PER_ADDRESS))
-    for name, limit in limits:
-        count = ratelimit.hit(name, window_seconds=3600)
-        if count > limit:
-            raise RateLimited(
-                f"You have sent {limit} skin checks this hour, the most we analyse in an hour. "
-                "Please try again later.",
-                retry_after=ratelimit.seconds_left(3600),
+        limits.append((f"diagnosis-addr:{bucket}", photos, settings.DIAGNOSIS_RATE_PER_ADDRESS))
+        if new_guest:
+            # A client that keeps no cookie is a new guest every time: without this, only the
+            # per-address limit would hold it.
+            limits.append(
+                (f"diagnosis-new-guest:{bucket}", 1, settings.DIAGNOSIS_NEW_GUESTS_PER_ADDRESS)
             )
+    counted: list[tuple[str, int]] = []
+    for name, amount, limit in limits:
+        total = ratelimit.hit(name, window_seconds=UPLOAD_WINDOW_SECONDS, amount=amount)
+        counted.append((name, amount))
+        if total > limit:
+            UploadCharge(tuple(counted)).refund()
+            raise RateLimited(
+                _rate_limited_message(name, photos, limit, left=limit - (total - amount)),
+                retry_after=ratelimit.seconds_left(UPLOAD_WINDOW_SECONDS),
+            )
+    return UploadCharge(tuple(counted))
+
+
+def _rate_limited_message(name: str, photos: int, limit: int, *, left: int) -> str:
+    if name.startswith("diagnosis-new-guest:"):
+        return (
+            "Too many new visitors have started a skin check from your network this hour. "
+            "Please try again later, or sign in."
+        )
+    if left > 0:
+        return (
+            f"We analyse up to {limit} photos an hour, and you can send {left} more this hour: "
+            f"send fewer than {photos} photos, or try again later."
+        )
+    return (
+        f"You have sent {limit} photo{'' if limit == 1 else 's'} this hour, the most we analyse "
+        "in an hour. Please try again later."
+    )
+
+
+def accept_photos(
+    uploads: Mapping[str, File], *, owner_key: str, new_guest: bool, address: str | None
+) -> CheckedPhotos:
+    """Charges a check's photos to the hourly limits, then reads them (``clean_photos``).
+
+    Called once the cheap checks (consent, fields, sizes) have passed, so a request refused by
+    those costs neither a decode nor the shopper's quota. RateLimited when a limit is used up;
+    DecodeBusy when no decode slot comes free in time, and then the charge is given back (the
+    server refused, not the shopper). A photo refused as a bad file stays counted: it was read.
+    """
+    charge = charge_upload(
+        owner_key=owner_key, new_guest=new_guest, address=address, photos=len(uploads)
+    )
+    try:
+        return clean_photos(uploads)
+    except DecodeBusy:
+        charge.refund()
+        raise
 
 
 def create_diagnosis(

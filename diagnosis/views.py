@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import api_credential_user
@@ -20,6 +21,7 @@ from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.ml.combine import describe_zones
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.serializers import PhotoSerializer
+from diagnosis.uploads import DecodeBusy, PhotoSizeGuard
 from recommendations.services import routine
 from skinshop.errors import ApplicationError
 from skinshop.ratelimit import client_address
@@ -65,32 +67,47 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # checked by _upload, once the size guard is in place
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    form = SelfieUploadForm()
+    # Before anything reads the body: the CSRF check would (Django's documented pattern).
+    request.upload_handlers.insert(0, PhotoSizeGuard(request))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request: HttpRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = SelfieUploadForm(request.POST, request.FILES) if posted else SelfieUploadForm()
     context = {"form": form, "has_history": _owned(request).exists()}
-    if request.method == "POST":
-        try:
-            # Counted before the file is looked at: a flood of bad files is limited too.
-            services.check_upload_rate(
-                owner_key=session.owner_key(request), address=client_address(request)
-            )
-        except services.RateLimited as limited:
-            context["rate_limited"] = limited.message
-            response = render(request, "diagnosis/upload.html", context, status=429)
-            response["Retry-After"] = str(limited.retry_after)
-            return response
-        form = context["form"] = SelfieUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            user = request.user if request.user.is_authenticated else None
-            diagnosis = services.create_diagnosis(
-                photos=form.photos(),
-                user=user,
-                guest_token="" if user else session.guest_token(request, create=True),
-                client_address=client_address(request),
-            )
-            return redirect("diagnosis:detail", pk=diagnosis.pk)
-    return render(request, "diagnosis/upload.html", context)
+    # The form's checks cost nothing (consent, fields, sizes): a request they refuse reads no
+    # photo and is not counted against the shopper's hourly limit.
+    if not posted or not form.is_valid():
+        return render(request, "diagnosis/upload.html", context)
+    owner = session.upload_owner(request)
+    try:
+        checked = services.accept_photos(
+            form.uploads(),
+            owner_key=owner.key,
+            new_guest=owner.new_guest,
+            address=client_address(request),
+        )
+    except (services.RateLimited, DecodeBusy) as refused:
+        context["refused"] = refused.message
+        response = render(request, "diagnosis/upload.html", context, status=refused.status)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
+    session.keep_guest_token(request, owner)
+    if checked.rejected:
+        form.reject(checked.rejected)
+        return render(request, "diagnosis/upload.html", context)
+    diagnosis = services.create_diagnosis(
+        photos=checked.photos,
+        user=request.user if request.user.is_authenticated else None,
+        guest_token=owner.guest_token,
+        client_address=client_address(request),
+    )
+    return redirect("diagnosis:detail", pk=diagnosis.pk)
 
 
 def _recommendation(diagnosis: Diagnosis):

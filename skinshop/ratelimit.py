@@ -20,21 +20,21 @@ def _key(name: str, window_seconds: int) -> str:
     return f"ratelimit:{digest}:{window_seconds}:{window}"
 
 
-def hit(name: str, *, window_seconds: int) -> int:
-    """Counts one event for ``name`` in the current window; returns the window's count."""
+def hit(name: str, *, window_seconds: int, amount: int = 1) -> int:
+    """Counts ``amount`` events for ``name`` in the current window; returns the window's count."""
     key = _key(name, window_seconds)
     cache.add(key, 0, timeout=window_seconds)
     try:
-        return cache.incr(key)
+        return cache.incr(key, amount)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds)
-        return 1
+        cache.set(key, amount, timeout=window_seconds)
+        return amount
 
 
-def release(name: str, *, window_seconds: int) -> None:
-    """Takes back one event counted by ``hit`` (e.g. a log-in attempt that succeeded)."""
+def release(name: str, *, window_seconds: int, amount: int = 1) -> None:
+    """Takes back events counted by ``hit`` (e.g. a log-in attempt that succeeded)."""
     try:
-        cache.decr(_key(name, window_seconds))
+        cache.decr(_key(name, window_seconds), amount)
     except ValueError:  # the window ended meanwhile: nothing to take back
         pass
 

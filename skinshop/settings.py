@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "skinshop.middleware.ContentSecurityPolicyMiddleware",
+    "skinshop.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -246,21 +247,39 @@ DIAGNOSIS_CHECKPOINT = env.str("DIAGNOSIS_CHECKPOINT", default="")
 # unless this says the shop is a research deployment allowed to run it.
 DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL = env.bool("DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL", default=False)
 DIAGNOSIS_QUEUE = env.str("DIAGNOSIS_QUEUE", default="diagnosis")
+# One photo, and a whole check's request (its photos and form fields together): a larger body is
+# refused from its Content-Length before it is read. The proxy in front must allow a little more
+# (README: client_max_body_size), so that the shop itself answers with its own error.
 DIAGNOSIS_MAX_UPLOAD_BYTES = env.int("DIAGNOSIS_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
-# Checked from the header before decoding. 24 MP takes any phone's default photo (12 MP,
-# 4032×3024) and a 20 MP camera's; only DIAGNOSIS_STORED_MAX_SIDE is kept, and every pixel
-# beyond costs the web process memory while decoding (a palette PNG decodes ~4 bytes a pixel).
+DIAGNOSIS_MAX_CHECK_BYTES = env.int("DIAGNOSIS_MAX_CHECK_BYTES", default=40 * 1024 * 1024)
+# The largest request body the shop reads at all (skinshop.middleware.RequestSizeLimitMiddleware).
+MAX_REQUEST_BYTES = DIAGNOSIS_MAX_CHECK_BYTES
+# The most pixels a photo is decoded at, checked from the header before decoding. 24 MP takes
+# any phone's default photo (12 MP, 4032×3024) and a 20 MP camera's; only
+# DIAGNOSIS_STORED_MAX_SIDE is kept, and every pixel decoded costs the web process memory (an RGB
+# picture 4 bytes a pixel). A JPEG of one scan decodes at 1/2, 1/4 or 1/8 scale, so a 48 MP or
+# 108 MP phone photo is read reduced; DIAGNOSIS_MAX_JPEG_PIXELS bounds its full size (the work
+# of reading every block), and Pillow's own guard follows it.
 DIAGNOSIS_MAX_PIXELS = env.int("DIAGNOSIS_MAX_PIXELS", default=24_000_000)
-# Uploads decoding at once in one web process, and how long another waits for its turn.
+DIAGNOSIS_MAX_JPEG_PIXELS = env.int("DIAGNOSIS_MAX_JPEG_PIXELS", default=120_000_000)
+# Each scan of a progressive JPEG is another pass over every block: a phone's or libjpeg's
+# progressive JPEG has about 10; a file padded with a thousand empty scans costs minutes of CPU.
+DIAGNOSIS_MAX_JPEG_SCANS = env.int("DIAGNOSIS_MAX_JPEG_SCANS", default=40)
+# The CPU (of its thread) one photo's decode may use before it is stopped and refused.
+DIAGNOSIS_DECODE_CPU_SECONDS = env.float("DIAGNOSIS_DECODE_CPU_SECONDS", default=5.0)
+# Checks decoding at once in one web process, and how long another waits for its turn.
 DIAGNOSIS_MAX_CONCURRENT_DECODES = env.int("DIAGNOSIS_MAX_CONCURRENT_DECODES", default=2)
 DIAGNOSIS_DECODE_WAIT_SECONDS = env.float("DIAGNOSIS_DECODE_WAIT_SECONDS", default=20.0)
 DIAGNOSIS_MIN_SIDE = env.int("DIAGNOSIS_MIN_SIDE", default=256)
 # Stored selfies are downscaled to this longest side: enough for the model and the result page.
 DIAGNOSIS_STORED_MAX_SIDE = env.int("DIAGNOSIS_STORED_MAX_SIDE", default=1600)
 DIAGNOSIS_EXPLAIN_K = env.int("DIAGNOSIS_EXPLAIN_K", default=10)
-# Uploads per hour, per account (or anonymous session) and per client address.
+# Photos per hour (each photo is a unit of work: a check of three counts three), per account (or
+# anonymous session) and per client address; and anonymous sessions an address may start
+# uploading from per hour (a client that keeps no cookie would get a fresh session each time).
 DIAGNOSIS_RATE_PER_USER = env.int("DIAGNOSIS_RATE_PER_USER", default=20)
 DIAGNOSIS_RATE_PER_ADDRESS = env.int("DIAGNOSIS_RATE_PER_ADDRESS", default=60)
+DIAGNOSIS_NEW_GUESTS_PER_ADDRESS = env.int("DIAGNOSIS_NEW_GUESTS_PER_ADDRESS", default=10)
 # The sweep re-sends a diagnosis queued longer than this (the broker was down at upload)...
 DIAGNOSIS_RESEND_AFTER = env.int("DIAGNOSIS_RESEND_AFTER", default=120)
 # ...and fails one processing longer than this (beyond Redis' redelivery of a dead worker's task).

@@ -3,8 +3,35 @@
 (function () {
   "use strict";
 
-  // --- Upload: preview each chosen photo (front, left, right) before it is sent ------------------
-  function initPreview(view) {
+  // --- Upload: preview each chosen photo (front, left, right) and check it before it is sent -------
+  var HEIC = /\.(heic|heif)$/i;
+
+  function megabytes(bytes) {
+    return Math.floor(bytes / (1024 * 1024)) + " MB";
+  }
+
+  function fileSize(file) {
+    var mb = file.size / (1024 * 1024);
+    return mb >= 1 ? mb.toFixed(1) + " MB" : Math.ceil(file.size / 1024) + " KB";
+  }
+
+  function isHeic(file) {
+    return /^image\/hei[cf]/.test(file.type) || HEIC.test(file.name);
+  }
+
+  // What is wrong with a chosen file that the server would refuse anyway ("" for nothing): the
+  // browser knows its size and type before sending a byte.
+  function problemWith(file, limits) {
+    if (file.type && file.type.indexOf("image/") !== 0 && !isHeic(file)) {
+      return "this is not a photo: choose a JPEG, PNG, WebP or HEIC photo.";
+    }
+    if (limits.photo && file.size > limits.photo) {
+      return "too large: choose a photo under " + megabytes(limits.photo) + ".";
+    }
+    return "";
+  }
+
+  function initPreview(view, limits) {
     var input = view.querySelector('input[type="file"]');
     var box = view.querySelector("[data-selfie-preview]");
     var image = view.querySelector("[data-selfie-preview-image]");
@@ -20,25 +47,75 @@
         box.hidden = true;
         return;
       }
-      var megabytes = file.size / (1024 * 1024);
-      var size = megabytes >= 1 ? megabytes.toFixed(1) + " MB" : Math.ceil(file.size / 1024) + " KB";
-      note.textContent = file.name + " · " + size;
-      if (megabytes > 15) note.textContent += " — too large, choose a photo under 15 MB.";
-      current = URL.createObjectURL(file);
-      image.hidden = false;
-      image.src = current;
+      var problem = problemWith(file, limits);
+      note.textContent = file.name + " · " + fileSize(file) + (problem ? " — " + problem : "");
       box.hidden = false;
+      image.hidden = Boolean(problem);
+      if (problem) {
+        image.removeAttribute("src");
+        return;
+      }
+      current = URL.createObjectURL(file);
+      image.src = current;
     }
     input.addEventListener("change", preview);
     // A photo chosen before this script ran (a slow connection or a busy device; the back
     // button restores the choice too) fired its "change" before anyone listened: show it now.
     if (input.files && input.files.length) preview();
-    // HEIC and some other formats cannot be shown by every browser; they are still analysed.
     image.addEventListener("error", function () {
-      if (!current) return;
+      var file = input.files && input.files[0];
+      if (!current || !file) return;
       image.hidden = true;
-      note.textContent += " (this browser cannot preview the photo; it will still be analysed)";
+      // Some browsers cannot show HEIC, which the shop reads; anything else they cannot show is
+      // unlikely to be a photo the shop can read.
+      note.textContent += isHeic(file)
+        ? " (this browser cannot show HEIC photos; it will still be analysed)"
+        : " — this browser cannot show this file: if it is not a photo, it will be refused.";
     });
+  }
+
+  // Before sending: every chosen file a photo within its size, and all of them within the
+  // check's, so a shopper does not wait for an upload the shop would refuse.
+  function initSizeCheck(form, limits) {
+    var summary = form.querySelector("[data-upload-problem]");
+    form.addEventListener("submit", function (event) {
+      var problems = [];
+      var total = 0;
+      var first = null;
+      Array.prototype.forEach.call(form.querySelectorAll('input[type="file"]'), function (input) {
+        var file = input.files && input.files[0];
+        if (!file) return;
+        total += file.size;
+        var problem = problemWith(file, limits);
+        if (problem) {
+          var legend = input.closest("[data-view]").querySelector("legend");
+          problems.push((legend ? legend.textContent.replace(/\s*\(optional\)/, "") : file.name) + ": " + problem);
+          first = first || input;
+        }
+      });
+      if (!problems.length && limits.check && total > limits.check) {
+        problems.push("Your photos come to " + megabytes(total) + " together; a check takes up to " +
+          megabytes(limits.check) + ". Leave out a side photo, or choose smaller ones.");
+      }
+      if (!summary) return;
+      summary.hidden = !problems.length;
+      summary.textContent = problems.join(" ");
+      if (problems.length) {
+        event.preventDefault();
+        if (first) first.focus();
+      }
+    });
+  }
+
+  function initUploadForm(form) {
+    var limits = {
+      photo: Number(form.getAttribute("data-max-photo-bytes")) || 0,
+      check: Number(form.getAttribute("data-max-check-bytes")) || 0,
+    };
+    Array.prototype.forEach.call(form.querySelectorAll("[data-view]"), function (view) {
+      initPreview(view, limits);
+    });
+    initSizeCheck(form, limits);
   }
 
   // --- Result: wait for the analysis, then reload to show it ------------------------------------
@@ -137,7 +214,7 @@
     Array.prototype.forEach.call(document.querySelectorAll(selector), init);
   }
 
-  each("[data-selfie-form] [data-view]", initPreview);
+  each("[data-selfie-form]", initUploadForm);
   each("[data-diagnosis-poll]", initPolling);
   each("[data-heatmap-controls]", initHeatmap);
   each("form[data-confirm]", initConfirm);

@@ -209,7 +209,7 @@ def test_uploads_past_the_hourly_limit_are_refused_with_429(
     response = api_post_selfie(client, selfie_upload(seed=3))
 
     assert response.status_code == 429
-    assert "2 skin checks this hour" in response.json()["message"]
+    assert "You have sent 2 photos this hour" in response.json()["message"]
     assert response.json()["code"] == "rate_limited"
     assert 0 < int(response["Retry-After"]) <= 3600  # when the hour's window ends
     assert Diagnosis.objects.count() == 2
@@ -228,14 +228,6 @@ def test_uploads_past_the_limit_per_address_are_refused_for_everyone_there(
 
     assert response.status_code == 429
     assert api_post_selfie(APIClient(), selfie_upload(), REMOTE_ADDR="10.0.0.2").status_code == 201
-
-
-def test_bad_files_count_against_the_limit_too(shopper, client_of, selfie_upload, settings):
-    settings.DIAGNOSIS_RATE_PER_USER = 1
-    client = client_of(shopper)
-
-    assert api_post_selfie(client, None).status_code == 400
-    assert api_post_selfie(client, selfie_upload()).status_code == 429
 
 
 def test_a_token_authenticated_client_uploads_and_reads_its_own(

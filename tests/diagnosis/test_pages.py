@@ -120,7 +120,7 @@ def test_past_the_hourly_limit_the_page_answers_429_with_a_message(
     response = post_selfie(client, selfie_upload(seed=2))
 
     assert response.status_code == 429
-    assert "You have sent 1 skin checks this hour" in response.content.decode()
+    assert "You have sent 1 photo this hour" in response.content.decode()
     assert 0 < int(response["Retry-After"]) <= 3600
     assert Diagnosis.objects.count() == 1
 

@@ -362,29 +362,38 @@ def test_a_small_palette_png_claiming_40_megapixels_is_refused_before_decoding(c
 
     assert response.status_code == 400 and response.json()["code"] == "too_many_pixels"
     load.assert_not_called()
-    # Pillow's own guard follows the shop's limit (its default was 89 MP, refusing at 178 MP).
-    assert Image.MAX_IMAGE_PIXELS == 2 * 24_000_000
+    # Pillow's own guard follows the shop's ceiling (its default was 89 MP, refusing at 178 MP).
+    assert Image.MAX_IMAGE_PIXELS == 120_000_000
+
+
+def _post_noting_decoded_sizes(client, upload):
+    """The API's answer to ``upload``, and the size of each picture as decoded (what reaches
+    the colour conversion)."""
+    from diagnosis import uploads
+
+    seen = []
+    real = uploads.upright_rgb
+
+    def spy(img):
+        seen.append(img.size)
+        return real(img)
+
+    with mock.patch.object(uploads, "upright_rgb", spy):
+        return api_post_selfie(client, upload), seen
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_a_large_photo_reaches_the_colour_conversion_already_reduced(fmt, client, sent):
     """Only 1600 px are stored: a big photo is decoded small (JPEG draft) or reduced by a whole
     factor before the full-size RGB copy that turning it upright would make."""
-    from diagnosis import uploads
-
     picture = Image.new("RGB", (4800, 3600), (200, 170, 150))
     picture.paste((255, 0, 0), (4200, 0, 4800, 600))  # a red marker top right
     out = io.BytesIO()
     picture.save(out, format=fmt)
-    seen = []
 
-    def spy(img):
-        seen.append(img.size)
-        return real(img)
-
-    real = uploads.upright_rgb
-    with mock.patch.object(uploads, "upright_rgb", spy):
-        response = api_post_selfie(client, SimpleUploadedFile(f"big.{fmt}", out.getvalue()))
+    response, seen = _post_noting_decoded_sizes(
+        client, SimpleUploadedFile(f"big.{fmt}", out.getvalue())
+    )
 
     assert response.status_code == 201, response.json()
     assert max(seen[0]) <= 2 * 1600, seen
@@ -421,6 +430,7 @@ def test_uploads_beyond_the_concurrent_decodes_wait_then_are_told_to_come_back(
 
     settings.DIAGNOSIS_MAX_CONCURRENT_DECODES = 1
     settings.DIAGNOSIS_DECODE_WAIT_SECONDS = 0
+    settings.DIAGNOSIS_RATE_PER_USER = 1
     slots = uploads._decode_slots.semaphore()
     assert slots.acquire(blocking=False)  # another request is decoding
     try:
@@ -429,6 +439,147 @@ def test_uploads_beyond_the_concurrent_decodes_wait_then_are_told_to_come_back(
         slots.release()
     afterwards = api_post_selfie(client, jpeg("selfie.jpg", selfie_bytes()))
 
-    assert busy.status_code == 400 and busy.json()["code"] == "busy"
+    assert busy.status_code == 503 and busy.json()["code"] == "busy"
     assert "again in a minute" in busy.json()["message"]
-    assert afterwards.status_code == 201
+    assert int(busy["Retry-After"]) > 0
+    # The server refused, not the shopper: the one photo an hour was not spent on it.
+    assert afterwards.status_code == 201, afterwards.json()
+
+
+# --- progressive JPEGs, scan bombs and phone photos -------------------------------------------
+
+
+def scan_bomb(side: int = 1024, scans: int = 1000) -> bytes:
+    """A valid greyscale progressive JPEG padded with ``scans`` empty AC-refinement scans
+    (~42 bytes each). libjpeg treats them as warnings and makes another pass over every block
+    for each: at 4896×4896, 1000 of them cost minutes of CPU in under 150 KB."""
+    out = io.BytesIO()
+    Image.new("L", (side, side), 128).save(out, format="JPEG", progressive=True)
+    data = out.getvalue()
+    assert data.endswith(b"\xff\xd9")
+    # SOS of the one component: bands 1-63, successive approximation Ah=1, Al=0.
+    sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + bytes([1, 0x00, 1, 63, 0x10])
+    return data[:-2] + (sos + bytes(32)) * scans + b"\xff\xd9"
+
+
+@pytest.mark.parametrize("side, scans", [(1024, 1000), (4896, 1000)])
+def test_a_progressive_jpeg_padded_with_scans_is_refused_before_decoding(
+    side, scans, client, sent, django_capture_on_commit_callbacks
+):
+    content = scan_bomb(side, scans)
+    assert len(content) < 150_000
+
+    with (
+        mock.patch.object(Image.Image, "load", autospec=True) as load,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api_post_selfie(client, jpeg("selfie.jpg", content))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_complex"
+    assert "more than 40 scans" in response.json()["message"]
+    load.assert_not_called()
+    assert not Diagnosis.objects.exists()
+    sent.assert_not_called()
+
+
+def test_a_decode_past_its_cpu_budget_is_stopped_and_refused(client, settings, sent):
+    # With the scan limit out of the way, only the CPU budget stands between this file and
+    # seconds of decoding.
+    settings.DIAGNOSIS_MAX_JPEG_SCANS = 100_000
+    settings.DIAGNOSIS_DECODE_CPU_SECONDS = 0.1
+
+    response = api_post_selfie(client, jpeg("selfie.jpg", scan_bomb(1024, 6000)))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_complex"
+    assert "takes too long to read" in response.json()["message"]
+    assert not Diagnosis.objects.exists()
+
+
+def _jpeg_of(picture: Image.Image, **save) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", **save)
+    return out.getvalue()
+
+
+def _with_exif_thumbnail(baseline: bytes) -> bytes:
+    """``baseline`` with an APP1 segment holding a whole small JPEG (SOS and all), as a
+    camera's EXIF thumbnail: its scan is inside a segment and not the picture's."""
+    thumbnail = _jpeg_of(Image.new("RGB", (160, 120), (90, 90, 90)))
+    payload = b"Exif\x00\x00" + thumbnail
+    return baseline[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + baseline[2:]
+
+
+def test_the_scans_are_counted_as_the_decoder_reads_them():
+    from diagnosis.uploads import _jpeg_scans
+
+    picture = Image.new("RGB", (640, 480), (200, 160, 140))
+    baseline = _jpeg_of(picture)
+
+    def scans(data: bytes) -> int:
+        return _jpeg_scans(io.BytesIO(data), stop_after=1000)
+
+    assert scans(baseline) == 1
+    assert scans(_with_exif_thumbnail(baseline)) == 1
+    assert scans(_jpeg_of(picture, progressive=True)) == 10  # libjpeg's own progression
+    assert scans(scan_bomb(256, 500)) == 506  # greyscale progression (6) and the padding
+    # What follows the picture's end (a phone's second picture, a depth map) is not read.
+    assert scans(baseline + _jpeg_of(picture, progressive=True)) == 1
+
+
+def test_a_real_progressive_jpeg_is_accepted(client, sent):
+    content = _jpeg_of(Image.open(io.BytesIO(selfie_bytes())), progressive=True, quality=90)
+
+    response = api_post_selfie(client, jpeg("selfie.jpg", content))
+
+    assert response.status_code == 201, response.json()
+
+
+# MPO: a phone's JPEG that carries a second picture (a depth map, a preview), as Pillow opens it.
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO"])
+def test_a_48_megapixel_phone_photo_is_read_reduced_and_stored_at_the_usual_size(
+    fmt, client, sent
+):
+    picture = Image.new("L", (8000, 6000), 150)  # greyscale: the test holds 48 MB, not 192
+    picture.paste(255, (7000, 0, 8000, 1000))  # a white marker top right
+    out = io.BytesIO()
+    extra = {"save_all": True, "append_images": [Image.new("L", (320, 240))]}
+    picture.save(out, format=fmt, quality=90, **(extra if fmt == "MPO" else {}))
+    content = out.getvalue()
+    del picture
+    assert Image.open(io.BytesIO(content)).format == fmt
+
+    response, seen = _post_noting_decoded_sizes(client, jpeg("IMG_0001.jpg", content))
+
+    assert response.status_code == 201, response.json()
+    assert seen[0][0] * seen[0][1] <= 24_000_000 // 4, seen  # decoded at half size or less
+    photo = front(Diagnosis.objects.get(pk=response.json()["id"]))
+    assert (photo.selfie_width, photo.selfie_height) == (1600, 1200)
+    with photo.selfie.open("rb") as handle, Image.open(handle) as stored:
+        assert stored.getpixel((1550, 50))[0] > 230 and stored.getpixel((50, 1150))[0] < 170
+
+
+def _claiming_size(content: bytes, width: int, height: int) -> bytes:
+    """A JPEG whose frame header (SOF) claims ``width``×``height``."""
+    sof = content.index(b"\xff\xc0") if b"\xff\xc0" in content else content.index(b"\xff\xc2")
+    return content[: sof + 5] + struct.pack(">HH", height, width) + content[sof + 9 :]
+
+
+@pytest.mark.parametrize(
+    "progressive, width, height, limit",
+    [(True, 8000, 6000, 24), (False, 12000, 11000, 120)],
+    ids=["a progressive 48 MP jpeg", "a 132 MP jpeg"],
+)
+def test_jpegs_past_what_a_reduced_read_can_bound_are_refused_before_decoding(
+    progressive, width, height, limit, client, sent
+):
+    picture = Image.new("L", (512, 512))
+    content = _claiming_size(_jpeg_of(picture, progressive=progressive), width, height)
+
+    with mock.patch.object(Image.Image, "load", autospec=True) as load:
+        response = api_post_selfie(client, jpeg("selfie.jpg", content))
+
+    assert response.status_code == 400 and response.json()["code"] == "too_many_pixels"
+    assert f"({width}×{height}); send one under {limit} megapixels" in response.json()["message"]
+    load.assert_not_called()

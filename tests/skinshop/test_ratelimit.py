@@ -26,3 +26,11 @@ def test_retry_after_is_the_time_left_in_the_window():
         assert ratelimit.seconds_left(3600) == 3590
     with _at(7200 + 3599.5):
         assert ratelimit.seconds_left(3600) == 1
+
+
+def test_an_event_may_count_several_and_be_taken_back_whole():
+    with _at(7200 + 10):
+        assert ratelimit.hit("photos", window_seconds=3600, amount=3) == 3
+        assert ratelimit.hit("photos", window_seconds=3600) == 4
+        ratelimit.release("photos", window_seconds=3600, amount=3)
+        assert ratelimit.count("photos", window_seconds=3600) == 1
