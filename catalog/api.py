@@ -4,8 +4,10 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from catalog import selectors
+from catalog import cache, selectors
 from catalog.models import Category, Product
 from catalog.serializers import (
     CategorySerializer,
@@ -39,6 +41,15 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     lookup_field = "slug"
     permission_classes = [AllowAny]
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Shared by every client asking the same: the links in it are absolute, so the scheme
+        # and host are part of what it depends on. Refusals (400, 404) are not stored.
+        parts = (request.build_absolute_uri("/"), cache.query_parts(request))
+        data = cache.shared(
+            "product-list-api", parts, lambda: super(ProductViewSet, self).list(request).data
+        )
+        return Response(data)
 
     def get_serializer_class(self):
         return ProductDetailSerializer if self.action == "retrieve" else ProductListSerializer

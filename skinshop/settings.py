@@ -226,7 +226,7 @@ WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# --- Cache (rate limits) --------------------------------------------------------------------
+# --- Cache (rate limits, the shared storefront) ---------------------------------------------
 # Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
@@ -235,6 +235,12 @@ if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "Dumm
         "CACHE_URL must name a cache shared by every web process in production, e.g. "
         "redis://redis:6379/1 (the rate limits count there)."
     )
+# Seconds a shared storefront entry (catalog.cache: the product list and product pages, the
+# product list API) lives at most. A catalog change replaces them at once whatever this says; it
+# bounds the life of signed image links inside them, so it stays under their expiry. 0: off.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+if AWS_STORAGE_BUCKET_NAME:
+    CATALOG_CACHE_SECONDS = min(CATALOG_CACHE_SECONDS, _s3_options["querystring_expire"] // 2)
 
 # --- Selfie diagnosis -----------------------------------------------------------------------
 # Which shipped model the workers load: "real" (trained on ACNE04 photographs: academic use
