@@ -231,3 +231,11 @@ def test_a_visitor_never_sees_the_previous_visitors_log_in_link(gel):
     content = second.get(LIST_URL).content.decode()
 
     assert "carol" not in content and "Log in" in content
+
+
+def test_the_browsable_api_shows_a_cached_list_too(client, gel):
+    client.get(API_URL)
+
+    response = client.get(API_URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200 and "Clear Gel" in response.content.decode()
