@@ -1,9 +1,12 @@
 """Read-only catalog API: products and categories, open to anonymous clients."""
 
+import json
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -46,10 +49,13 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # Shared by every client asking the same: the links in it are absolute, so the scheme
         # and host are part of what it depends on. Refusals (400, 404) are not stored.
         parts = (request.build_absolute_uri("/"), cache.query_parts(request))
-        data = cache.shared(
-            "product-list-api", parts, lambda: super(ProductViewSet, self).list(request).data
-        )
-        return Response(data)
+        return Response(cache.shared("product-list-api", parts, lambda: self._plain_list(request)))
+
+    def _plain_list(self, request: Request):
+        # Stored as plain JSON values: DRF's links keep their model object, which would be
+        # pickled (with its category and stock) and unpickled on every hit.
+        data = super().list(request).data
+        return json.loads(JSONRenderer().render(data))
 
     def get_serializer_class(self):
         return ProductDetailSerializer if self.action == "retrieve" else ProductListSerializer
