@@ -451,6 +451,8 @@ def server_env(
         "DJANGO_DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "http://127.0.0.1",
+        "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL": "true",  # a benchmark is no public shop
         "PAYMENT_ALLOW_TEST_GATEWAY": "true",  # a benchmark takes no money
         "CACHE_URL": cache_url,
         "DATABASE_URL": database_url,
