@@ -4,13 +4,19 @@ served by the same server in the same run (the framework's floor: Django answeri
 database query and no template).
 
     .venv/bin/python bench/bench_load.py [--duration 5] [--rounds 2] [--connections 16] ...
+    .venv/bin/python bench/bench_load.py --smoke    # the same code path, tiny, in seconds
 
 What it does: (re)creates the database ``bench_skinshop`` on the local PostgreSQL (or
-``--database-url``), migrates it, seeds the demo catalog, collects the static files, starts
-gunicorn on a free loopback port, fills one anonymous cart through the API, then runs wrk on
-every endpoint in turn, round after round (load from other processes then hits all of them
-alike), and drops the database again. Needs PostgreSQL and wrk (scripts/bench.sh installs
-Debian's wrk); without them it prints SKIP, or fails under CI=true.
+``--database-url``), migrates it, seeds the demo catalog, collects the static files, starts a
+Redis of its own (the shared cache production requires; a folder cache without redis-server)
+and two gunicorn servers on free loopback ports: one as production runs (the storefront's
+shared cache warm) and one with ``CATALOG_CACHE_SECONDS=0`` (every storefront request misses
+it: cold). It fills one anonymous cart and uploads one selfie through the API (with the CSRF
+token, as a browser's script does), then runs wrk on every endpoint in turn, round after round
+(load from other processes then hits all of them alike), and drops the database again. Needs
+PostgreSQL and wrk (scripts/bench.sh installs Debian's wrk); without them it prints SKIP, or
+fails under CI=true. ``--smoke`` runs a few endpoints for a second each on one worker per
+server, in a database of its own, on SQLite when PostgreSQL does not answer.
 """
 
 import argparse
@@ -45,24 +51,41 @@ class Endpoint:
     path: str  # formatted with the fixtures that setup() finds, e.g. {slug}
     with_cart: bool = False  # send the session cookie of the cart (and selfie) setup() made
     shows: str = ""  # what the answer must contain (formatted with the fixtures), checked once
+    cold: bool = False  # served by the server whose storefront cache never keeps anything
+    # A poll that sends back the ETag of the answer it holds (formatted with the fixtures).
+    if_none_match: str = ""
+    smoke: bool = False  # among the few endpoints of --smoke
+
+    @property
+    def status(self) -> int:
+        return 304 if self.if_none_match else 200
 
 
 # The endpoints, in the order they run. FLOOR first: every other figure is read against it.
-FLOOR = Endpoint("health check (floor)", "/healthz")
+FLOOR = Endpoint("health check (floor)", "/healthz", smoke=True)
+STATUS_API = "/api/v1/diagnoses/{diagnosis_id}/"
+STATUS_PAGE = "/diagnosis/{diagnosis_id}/status/"
 ENDPOINTS = [
     FLOOR,
-    Endpoint("product list page", "/"),
-    Endpoint("product detail page", "/products/{slug}/"),
-    Endpoint("product list API", "/api/v1/products/"),
+    Endpoint("product list page", "/", shows="{name}", smoke=True),
+    Endpoint("product list page, cold", "/", shows="{name}", cold=True, smoke=True),
+    Endpoint("product detail page", "/products/{slug}/", shows="{name}"),
+    Endpoint("product detail, cold", "/products/{slug}/", shows="{name}", cold=True),
+    Endpoint("product list API", "/api/v1/products/", shows="{slug}"),
+    Endpoint("product list API, cold", "/api/v1/products/", shows="{slug}", cold=True),
     Endpoint("cart page (2 lines)", "/cart/", with_cart=True, shows="{slug}"),
     Endpoint("cart API (2 lines)", "/api/v1/cart/", with_cart=True, shows="{slug}"),
-    # What a result page's poll costs while the selfie waits for a worker (none runs here).
+    # What a result page's poll costs while the selfie waits for a worker (none runs here):
+    # the full answer, and the answer to a poll that holds it already (304).
+    Endpoint("status API, full", STATUS_API, with_cart=True, shows='"status":"queued"'),
     Endpoint(
-        "diagnosis status API",
-        "/api/v1/diagnoses/{diagnosis_id}/",
+        "status API, poll (304)",
+        STATUS_API,
         with_cart=True,
-        shows='"status":"queued"',
+        if_none_match="{api_etag}",
+        smoke=True,
     ),
+    Endpoint("result page poll (304)", STATUS_PAGE, with_cart=True, if_none_match="{page_etag}"),
 ]
 
 # wrk reports through Lua: one JSON line, latencies in microseconds.
@@ -127,22 +150,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run(args: list[str], env: dict) -> None:
-    subprocess.run(args, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+class Browser:
+    """Requests with the cookies the server set (session, CSRF token), sending the CSRF token
+    with unsafe requests as the shop's own scripts do."""
 
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies: dict[str, str] = {}
 
-def http(url: str, *, data: dict | None = None, cookie: str = "") -> tuple[int, dict, bytes]:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
-    if body:
-        request.add_header("Content-Type", "application/json")
-    if cookie:
-        request.add_header("Cookie", cookie)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in sorted(self.cookies.items()))
+
+    def request(
+        self,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str = "",
+        headers: dict | None = None,
+    ) -> tuple[int, dict, bytes]:
+        method = "POST" if body else "GET"
+        request = urllib.request.Request(self.base + path, data=body, method=method)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        if body:
+            request.add_header("Content-Type", content_type)
+            if "csrftoken" in self.cookies:
+                request.add_header("X-CSRFToken", self.cookies["csrftoken"])
+        if self.cookies:
+            request.add_header("Cookie", self.cookie)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, answer_headers, content = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, answer_headers, content = error.code, error.headers, error.read()
+        for header in answer_headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return status, answer_headers, content
+
+    def post_json(self, path: str, data: dict) -> tuple[int, dict, bytes]:
+        return self.request(path, body=json.dumps(data).encode(), content_type="application/json")
 
 
 def wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:
@@ -151,43 +200,51 @@ def wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:
         if server.poll() is not None:
             sys.exit(f"gunicorn exited ({server.returncode}):\n{log.read_text()[-3000:]}")
         try:
-            if http(base + FLOOR.path)[0] == 200:
+            if Browser(base).request(FLOOR.path)[0] == 200:
                 return
         except OSError:
             pass
-        time.sleep(0.3)
+        time.sleep(0.2)
     sys.exit(f"gunicorn did not answer {FLOOR.path} within 60 s:\n{log.read_text()[-3000:]}")
 
 
 def setup(base: str) -> tuple[dict, str]:
-    """The values the endpoints' paths need, and the cookie of a cart with two lines."""
-    status, _, body = http(base + "/api/v1/products/")
+    """The values the endpoints' paths need, and the cookie of a cart with two lines and a
+    pending skin check."""
+    status, _, body = Browser(base).request("/api/v1/products/")
     products = json.loads(body)["results"] if status == 200 else []
     in_stock = [p for p in products if p["available"] >= 2]
     if len(in_stock) < 2:
         sys.exit(f"setup: expected seeded products in stock, got {status} {body[:200]!r}")
-    cookie = ""
+    browser = Browser(base)
+    status, _, body = browser.request("/api/v1/auth/csrf/")
+    if status != 200 or "csrftoken" not in browser.cookies:
+        sys.exit(f"setup: no CSRF token from /api/v1/auth/csrf/: {status} {body[:200]!r}")
     for product in in_stock[:2]:
-        status, headers, body = http(
-            base + "/api/v1/cart/lines/",
-            data={"product_id": product["id"], "quantity": 1},
-            cookie=cookie,
+        status, _, body = browser.post_json(
+            "/api/v1/cart/lines/", {"product_id": product["id"], "quantity": 1}
         )
         if status != 201:
             sys.exit(f"setup: adding to the cart gave {status} {body[:200]!r}")
-        for header in headers.get_all("Set-Cookie") or []:
-            morsel = SimpleCookie(header).get("sessionid")
-            if morsel is not None:
-                cookie = f"sessionid={morsel.value}"
-    if not cookie:
+    if "sessionid" not in browser.cookies:
         sys.exit("setup: the cart API set no session cookie")
-    status, _, body = upload_selfie(base + "/api/v1/diagnoses/", cookie=cookie)
+    status, _, body = upload_selfie(browser)
     if status != 201:
         sys.exit(f"setup: uploading a selfie gave {status} {body[:200]!r}")
-    return {"slug": in_stock[0]["slug"], "diagnosis_id": json.loads(body)["id"]}, cookie
+    diagnosis_id = json.loads(body)["id"]
+    fixtures = {"slug": in_stock[0]["slug"], "name": in_stock[0]["name"]}
+    fixtures["diagnosis_id"] = diagnosis_id
+    for key, path in (("api_etag", STATUS_API), ("page_etag", STATUS_PAGE)):
+        status, headers, body = browser.request(
+            path.format(diagnosis_id=diagnosis_id), headers={"Accept": "application/json"}
+        )
+        if status != 200 or not headers.get("ETag"):
+            sys.exit(f"setup: GET {path} gave {status} without an ETag: {body[:200]!r}")
+        fixtures[key] = headers["ETag"]
+    return fixtures, f"sessionid={browser.cookies['sessionid']}"
 
 
-def upload_selfie(url: str, *, cookie: str) -> tuple[int, dict, bytes]:
+def upload_selfie(browser: Browser) -> tuple[int, dict, bytes]:
     """POST a plain 512 px JPEG as the multipart upload a browser sends (the worker, absent
     here, would find no face; the upload itself is all that is needed)."""
     from PIL import Image
@@ -205,27 +262,43 @@ def upload_selfie(url: str, *, cookie: str) -> tuple[int, dict, bytes]:
             f"\r\n--{boundary}--\r\n".encode(),
         ]
     )
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    request.add_header("Cookie", cookie)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    return browser.request(
+        "/api/v1/diagnoses/", body=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
-def check(base: str, endpoint: Endpoint, path: str, cookie: str, fixtures: dict) -> None:
-    """Each endpoint answers 200 with real content before it is measured."""
-    status, _, body = http(base + path, cookie=cookie if endpoint.with_cart else "")
-    if status != 200:
-        sys.exit(f"{endpoint.name}: GET {path} gave {status} {body[:300]!r}")
+@dataclass(frozen=True)
+class Target:
+    """An endpoint as it is asked for: its server, path and headers."""
+
+    base: str
+    path: str
+    headers: dict
+
+    @property
+    def url(self) -> str:
+        return self.base + self.path
+
+
+def target(endpoint: Endpoint, bases: dict[bool, str], cookie: str, fixtures: dict) -> Target:
+    headers = {"Cookie": cookie} if endpoint.with_cart else {}
+    if endpoint.if_none_match:  # as the result page polls
+        headers["Accept"] = "application/json"
+        headers["If-None-Match"] = endpoint.if_none_match.format(**fixtures)
+    return Target(bases[endpoint.cold], endpoint.path.format(**fixtures), headers)
+
+
+def check(endpoint: Endpoint, where: Target, fixtures: dict) -> None:
+    """Each endpoint answers as it should, with real content, before it is measured."""
+    status, _, body = Browser(where.base).request(where.path, headers=where.headers)
+    if status != endpoint.status:
+        sys.exit(f"{endpoint.name}: GET {where.path} gave {status} {body[:300]!r}")
     expected = endpoint.shows.format(**fixtures)
     if expected and expected.encode() not in body:
-        sys.exit(f"{endpoint.name}: GET {path} does not show {expected!r}")
+        sys.exit(f"{endpoint.name}: GET {where.path} does not show {expected!r}")
 
 
-def wrk(url: str, *, seconds: float, options: argparse.Namespace, cookie: str, script: Path):
+def wrk(where: Target, *, seconds: float, options: argparse.Namespace, script: Path) -> dict:
     command = [
         "wrk",
         f"-t{options.threads}",
@@ -236,9 +309,9 @@ def wrk(url: str, *, seconds: float, options: argparse.Namespace, cookie: str, s
         "-s",
         str(script),
     ]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
-    result = subprocess.run(command + [url], capture_output=True, text=True, check=True)
+    for name, value in where.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    result = subprocess.run(command + [where.url], capture_output=True, text=True, check=True)
     for line in result.stdout.splitlines():
         if line.startswith("WRKJSON "):
             return json.loads(line.removeprefix("WRKJSON "))
@@ -249,47 +322,52 @@ def main() -> None:
     options = parse_options()
     if not shutil.which("wrk"):
         skip_or_fail("wrk is not installed (scripts/bench.sh installs it)")
-    try:
-        recreate_database(options.database_url)
-    except Exception as error:  # noqa: BLE001 - any failure to reach PostgreSQL
-        skip_or_fail(f"PostgreSQL is not usable at {options.database_url}: {error}")
+    database = prepare_database(options)
+    endpoints = [e for e in ENDPOINTS if e.smoke] if options.smoke else ENDPOINTS
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = server_env(options, workdir)
-    server = None
-    log = workdir / "gunicorn.log"
+    processes: list[subprocess.Popen] = []
     try:
         started = time.monotonic()
-        server = start_server(env, port, options, log)
-        wait_until_up(base, server, log)
-        fixtures, cookie = setup(base)
-        paths = {endpoint: endpoint.path.format(**fixtures) for endpoint in ENDPOINTS}
-        for endpoint, path in paths.items():
-            check(base, endpoint, path, cookie, fixtures)
+        env = server_env(options, workdir, database, processes)
+        prepare_site(env, options)
+        bases = {}
+        for cold in (False, True):
+            port = free_port()
+            log = workdir / f"gunicorn-{port}.log"
+            server_env_of = cold_env(env, workdir) if cold else env
+            processes.append(start_server(server_env_of, port, options, log))
+            bases[cold] = f"http://127.0.0.1:{port}"
+            wait_until_up(bases[cold], processes[-1], log)
+        fixtures, cookie = setup(bases[False])
+        targets = {e: target(e, bases, cookie, fixtures) for e in endpoints}
+        for endpoint, where in targets.items():
+            check(endpoint, where, fixtures)
         print(
-            f"set-up {time.monotonic() - started:.0f} s: PostgreSQL, seeded demo catalog, "
-            f"gunicorn {options.workers} {options.worker_class} worker(s) "
+            f"set-up {time.monotonic() - started:.0f} s: {database_kind(database)}, seeded "
+            f"demo catalog, {env['CACHE_URL'].split(':')[0]} cache, two gunicorn servers "
+            f"(warm, cold) of {options.workers} {options.worker_class} worker(s) "
             f"(threads {options.threads_per_worker}); wrk -t{options.threads} "
             f"-c{options.connections}, {options.rounds} round(s) × {options.duration:g} s per "
-            f"endpoint after a 1 s warm-up; {os.cpu_count()} CPU cores shared with wrk"
+            f"endpoint after a {options.warmup:g} s warm-up; {os.cpu_count()} CPU cores "
+            f"shared with wrk; load average {os.getloadavg()[0]:.1f}"
         )
-        figures = measure(base, paths, cookie, options, workdir)
+        figures = measure(targets, options, workdir)
     finally:
-        stop(server, options)
+        stop(processes, database)
 
     print_table(figures)
     shutil.rmtree(workdir, ignore_errors=True)
     failed = [endpoint.name for endpoint, f in figures.items() if f.errors or not f.requests]
     if failed:
-        sys.exit(f"FAIL: errors or non-2xx answers under load: {', '.join(failed)}")
+        sys.exit(f"FAIL: errors or unexpected answers under load: {', '.join(failed)}")
 
 
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5, help="seconds per endpoint a round")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds")
+    parser.add_argument("--warmup", type=float, default=1, help="seconds per endpoint first")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn")
@@ -300,11 +378,73 @@ def parse_options() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="the database to (re)create; dropped afterwards",
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few endpoints, 1 s each, one worker per server, no warm-up: checks that the "
+        "bench runs (a database of its own; SQLite when PostgreSQL does not answer)",
+    )
+    options = parser.parse_args()
+    if options.smoke:
+        options.duration, options.rounds, options.warmup = 1, 1, 0
+        options.workers, options.threads, options.connections = 1, 1, 2
+        options.database_url = with_database(
+            options.database_url, f"bench_skinshop_smoke_{os.getpid()}"
+        )
+    return options
 
 
-def server_env(options: argparse.Namespace, workdir: Path) -> dict[str, str]:
-    """The production settings the server runs with, its state kept in ``workdir``."""
+def prepare_database(options: argparse.Namespace) -> str:
+    """The database URL to run on, created empty: PostgreSQL, or (``--smoke`` only) a SQLite
+    file when PostgreSQL cannot be used."""
+    try:
+        recreate_database(options.database_url)
+    except Exception as error:  # noqa: BLE001 - any failure to reach PostgreSQL
+        if options.smoke and os.environ.get("CI") != "true":
+            print(f"note: PostgreSQL is not usable ({error}); smoke run on SQLite")
+            return "sqlite"
+        skip_or_fail(f"PostgreSQL is not usable at {options.database_url}: {error}")
+    return options.database_url
+
+
+def database_kind(database: str) -> str:
+    return "SQLite" if database == "sqlite" else "PostgreSQL"
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, int] | None:
+    """A Redis for this run alone (nothing else's keys, nothing left behind) and its port; None
+    without redis-server."""
+    if not shutil.which("redis-server"):
+        return None
+    port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return redis, port
+        except OSError:
+            time.sleep(0.05)
+    redis.kill()
+    return None
+
+
+def server_env(
+    options: argparse.Namespace, workdir: Path, database: str, processes: list
+) -> dict[str, str]:
+    """The production settings the servers run with, their state kept in ``workdir``."""
+    redis = start_redis(workdir)
+    if redis is not None:
+        processes.append(redis[0])
+        # The shared cache production requires, as production runs it.
+        cache_url = f"redis://127.0.0.1:{redis[1]}/0"
+    else:  # a folder is shared by the gunicorn workers too
+        cache_url = f"filecache://{workdir / 'cache'}"
+    database_url = f"sqlite:///{workdir / 'db.sqlite3'}" if database == "sqlite" else database
     return {
         **os.environ,
         "DJANGO_ENV": "production",
@@ -314,9 +454,8 @@ def server_env(options: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "SITE_URL": "http://127.0.0.1",
         "DIAGNOSIS_ALLOW_NONCOMMERCIAL_MODEL": "true",  # a benchmark is no public shop
         "PAYMENT_ALLOW_TEST_GATEWAY": "true",  # a benchmark takes no money
-        # Production refuses a per-process cache; a folder is shared by the gunicorn workers.
-        "CACHE_URL": f"filecache://{workdir / 'cache'}",
-        "DATABASE_URL": options.database_url,
+        "CACHE_URL": cache_url,
+        "DATABASE_URL": database_url,
         # Plain HTTP on loopback: in production the proxy in front terminates TLS.
         "SECURE_SSL_REDIRECT": "false",
         "STATIC_ROOT": str(workdir / "static"),
@@ -327,13 +466,45 @@ def server_env(options: argparse.Namespace, workdir: Path) -> dict[str, str]:
     }
 
 
+def cold_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """The cold server: its storefront entries never kept, in a cache of its own (it would
+    otherwise find the warm server's)."""
+    if env["CACHE_URL"].startswith("redis://"):
+        cache_url = env["CACHE_URL"].removesuffix("/0") + "/1"
+    else:
+        cache_url = f"filecache://{workdir / 'cache-cold'}"
+    return {**env, "CACHE_URL": cache_url, "CATALOG_CACHE_SECONDS": "0"}
+
+
+# Migrate, seed and collect in one process (one start of Django instead of three). A smoke run
+# leaves out the static files no measured page uses (the admin's, the API docs' bundles).
+PREPARE = """
+import sys
+import django
+from django.core.management import call_command
+django.setup()
+call_command("migrate", interactive=False, verbosity=0)
+call_command("seed_demo", verbosity=0)
+ignore = sys.argv[1:]
+call_command("collectstatic", interactive=False, verbosity=0, ignore_patterns=ignore)
+"""
+SMOKE_STATIC_IGNORED = ["admin", "drf_spectacular_sidecar", "rest_framework"]
+
+
+def prepare_site(env: dict[str, str], options: argparse.Namespace) -> None:
+    ignored = SMOKE_STATIC_IGNORED if options.smoke else []
+    subprocess.run(
+        [str(PYTHON), "-c", PREPARE, *ignored],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "skinshop.settings"},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def start_server(
     env: dict[str, str], port: int, options: argparse.Namespace, log: Path
 ) -> subprocess.Popen:
-    """Migrate, seed the demo catalog, collect the static files and start gunicorn."""
-    run([str(PYTHON), "manage.py", "migrate", "--noinput"], env)
-    run([str(PYTHON), "manage.py", "seed_demo"], env)
-    run([str(PYTHON), "manage.py", "collectstatic", "--noinput"], env)
     return subprocess.Popen(
         [
             str(GUNICORN),
@@ -350,47 +521,34 @@ def start_server(
 
 
 def measure(
-    base: str,
-    paths: dict[Endpoint, str],
-    cookie: str,
-    options: argparse.Namespace,
-    workdir: Path,
+    targets: dict[Endpoint, Target], options: argparse.Namespace, workdir: Path
 ) -> dict[Endpoint, Figures]:
     """A warm-up, then the rounds: every endpoint in turn, so load bursts hit them alike."""
     script = workdir / "report.lua"
     script.write_text(WRK_REPORT)
-    figures = {endpoint: Figures() for endpoint in ENDPOINTS}
-    for endpoint, path in paths.items():  # warm-up: code paths, connections, caches
-        wrk(
-            base + path,
-            seconds=1,
-            options=options,
-            cookie=cookie if endpoint.with_cart else "",
-            script=script,
-        )
+    figures = {endpoint: Figures() for endpoint in targets}
+    if options.warmup:  # code paths, connections, caches
+        for where in targets.values():
+            wrk(where, seconds=options.warmup, options=options, script=script)
     for _ in range(options.rounds):
-        for endpoint, path in paths.items():
-            report = wrk(
-                base + path,
-                seconds=options.duration,
-                options=options,
-                cookie=cookie if endpoint.with_cart else "",
-                script=script,
-            )
+        for endpoint, where in targets.items():
+            report = wrk(where, seconds=options.duration, options=options, script=script)
             figures[endpoint].add(report)
     return figures
 
 
-def stop(server: subprocess.Popen | None, options: argparse.Namespace) -> None:
-    """Stop gunicorn and drop the bench database."""
-    if server is not None:
-        server.send_signal(signal.SIGTERM)
+def stop(processes: list[subprocess.Popen], database: str) -> None:
+    """Stop the servers and Redis, and drop the bench database."""
+    for process in reversed(processes):
+        process.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
+    if database == "sqlite":
+        return
     try:
-        recreate_database(options.database_url, drop_only=True)
+        recreate_database(database, drop_only=True)
     except Exception as error:  # noqa: BLE001 - report, the figures still stand
         print(f"note: could not drop the bench database: {error}")
 
@@ -400,19 +558,21 @@ def print_table(figures: dict[Endpoint, Figures]) -> None:
     floor_p50 = statistics.median(floor.p50_ms)
     print()
     print(
-        f"{'endpoint':<24} {'path':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'endpoint':<26} {'path':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'req/s ÷ floor':>14} {'p50 × floor':>12} {'errors':>7}"
     )
     for endpoint, f in figures.items():
         p50 = statistics.median(f.p50_ms)
         p99 = statistics.median(f.p99_ms)
         print(
-            f"{endpoint.name:<24} {endpoint.path:<34} {f.rps:>8.0f} {p50:>8.1f} {p99:>8.1f} "
+            f"{endpoint.name:<26} {endpoint.path:<36} {f.rps:>8.0f} {p50:>8.1f} {p99:>8.1f} "
             f"{f.rps / floor.rps:>14.2f} {p50 / floor_p50:>12.1f} {f.errors:>7}"
         )
     print(
         "\nreq/s over all rounds; p50 and p99 are the medians of the rounds' wrk percentiles. "
-        "req/s ÷ floor: the share of the health check's throughput the endpoint keeps."
+        "req/s ÷ floor: the share of the health check's throughput the endpoint keeps. "
+        "cold: a server whose storefront cache keeps nothing (CATALOG_CACHE_SECONDS=0); "
+        "poll (304): the request sends the ETag of the answer it holds."
     )
 
 

@@ -1,11 +1,16 @@
 """Read-only catalog API: products and categories, open to anonymous clients."""
 
+import json
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from catalog import selectors
+from catalog import cache, selectors
 from catalog.models import Category, Product
 from catalog.serializers import (
     CategorySerializer,
@@ -39,6 +44,18 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     lookup_field = "slug"
     permission_classes = [AllowAny]
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Shared by every client asking the same: the links in it are absolute, so the scheme
+        # and host are part of what it depends on. Refusals (400, 404) are not stored.
+        parts = (request.build_absolute_uri("/"), cache.query_parts(request))
+        return Response(cache.shared("product-list-api", parts, lambda: self._plain_list(request)))
+
+    def _plain_list(self, request: Request):
+        # Stored as plain JSON values: DRF's links keep their model object, which would be
+        # pickled (with its category and stock) and unpickled on every hit.
+        data = super().list(request).data
+        return json.loads(JSONRenderer().render(data))
 
     def get_serializer_class(self):
         return ProductDetailSerializer if self.action == "retrieve" else ProductListSerializer

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from catalog.cache import bump_version
 from catalog.models import Product, Stock
 from skinshop.errors import Conflict
 
@@ -123,3 +124,4 @@ def _apply(
         rows.append(stock)
     fields = ["allocated", "quantity"] if quantity else ["allocated"]
     Stock.objects.bulk_update(rows, fields)
+    bump_version()  # a bulk update sends no post_save: the shared storefront must still follow

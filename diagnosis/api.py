@@ -5,6 +5,7 @@ Someone else's diagnosis answers 404, never 403, so ids are not confirmed to str
 """
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,7 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from diagnosis import selectors, services, session
+from diagnosis import polling, selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
 from diagnosis.uploads import PhotoSizeGuard, size_limits
@@ -97,8 +98,14 @@ def _first_code(detail) -> str:
         "score, the probability of each grade, the face zones, the model, and in `views` each "
         "photo's own result with links to it and its heatmap. Failed: `failure_reason` says "
         "what to retake. "
-        "Visible to its owner and to staff with the `diagnosis.view_selfie` permission.",
-        responses={200: DiagnosisSerializer, 404: _NOT_FOUND},
+        "Visible to its owner and to staff with the `diagnosis.view_selfie` permission. "
+        "While the check is pending the answer carries an `ETag`: a poll that sends it back "
+        "in `If-None-Match` gets 304 until something changes.",
+        responses={
+            200: DiagnosisSerializer,
+            304: OpenApiResponse(description="Unchanged since the `ETag` sent."),
+            404: _NOT_FOUND,
+        },
     ),
 )
 class DiagnosisViewSet(
@@ -132,6 +139,16 @@ class DiagnosisViewSet(
         if diagnosis is None:
             raise NotFound("No such diagnosis of yours.")
         return diagnosis
+
+    def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
+        unchanged = polling.not_modified(
+            request, self.kwargs["pk"], user=request.user, guest_token=self._guest_token()
+        )
+        if unchanged is not None:
+            return unchanged
+        diagnosis = self.get_object()
+        response = Response(self.get_serializer(diagnosis).data)
+        return polling.with_etag(response, request, diagnosis)
 
     @extend_schema(
         summary="Upload one to three photos for a skin check",

@@ -18,20 +18,22 @@ def owned_diagnoses(*, user, guest_token: str = "") -> QuerySet[Diagnosis]:
     return Diagnosis.objects.none()
 
 
-def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
-    """The diagnosis if the viewer owns it or is staff with the explicit permission; None
-    otherwise (callers answer 404 either way, so ids are not confirmed to strangers)."""
+def _visible_diagnoses(*, user, guest_token: str) -> QuerySet[Diagnosis]:
     if (
         user is not None
         and user.is_authenticated
         and user.is_staff
         and user.has_perm(VIEW_SELFIE_PERMISSION)
     ):
-        queryset = Diagnosis.objects.all()
-    else:
-        queryset = owned_diagnoses(user=user, guest_token=guest_token)
+        return Diagnosis.objects.all()
+    return owned_diagnoses(user=user, guest_token=guest_token)
+
+
+def visible_diagnosis(pk, *, user, guest_token: str = "") -> Diagnosis | None:
+    """The diagnosis if the viewer owns it or is staff with the explicit permission; None
+    otherwise (callers answer 404 either way, so ids are not confirmed to strangers)."""
     try:
-        return queryset.filter(pk=pk).first()
+        return _visible_diagnoses(user=user, guest_token=guest_token).filter(pk=pk).first()
     except (ValidationError, ValueError):  # a malformed id is simply "not found"
         return None
 
@@ -41,6 +43,24 @@ def same_owner(first: Diagnosis, second: Diagnosis) -> bool:
     if first.user_id or second.user_id:
         return first.user_id == second.user_id
     return bool(first.guest_token) and first.guest_token == second.guest_token
+
+
+# While a check is pending, what its answer shows changes only with these (its photos change
+# with its move to done or failed, and every move changes its status); none comes back to an
+# earlier value, so equal values mean an equal answer.
+PENDING_STATE_FIELDS = ("id", "status", "attempts", "enqueued_at", "started_at")
+PENDING = (Diagnosis.Status.QUEUED, Diagnosis.Status.PROCESSING)
+
+
+def pending_state(pk, *, user, guest_token: str = "") -> tuple | None:
+    """``PENDING_STATE_FIELDS`` of a check the viewer may see (``visible_diagnosis``) while it
+    is queued or processing, in one read by primary key; None once it is finished, and for
+    anyone else."""
+    queryset = _visible_diagnoses(user=user, guest_token=guest_token)
+    try:
+        return queryset.filter(pk=pk, status__in=PENDING).values_list(*PENDING_STATE_FIELDS).first()
+    except (ValidationError, ValueError):
+        return None
 
 
 def previous_done(owned: QuerySet[Diagnosis], diagnosis: Diagnosis) -> Diagnosis | None:

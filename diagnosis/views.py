@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import api_credential_user
-from diagnosis import charts, progress, selectors, services, session
+from diagnosis import charts, polling, progress, selectors, services, session
 from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.ml.combine import describe_zones
 from diagnosis.models import Diagnosis, DiagnosisPhoto
@@ -164,9 +164,14 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def status_json(request: HttpRequest, pk) -> HttpResponse:
     """The result page polls this while the photos are analysed (works without the API)."""
+    unchanged = polling.not_modified(
+        request, pk, user=request.user, guest_token=session.guest_token(request)
+    )
+    if unchanged is not None:
+        return unchanged
     diagnosis = _visible(request, pk)
     views = PhotoSerializer(diagnosis.photos.all(), many=True, context={"request": request})
-    return _private(
+    response = _private(
         JsonResponse(
             {
                 "id": str(diagnosis.pk),
@@ -184,6 +189,7 @@ def status_json(request: HttpRequest, pk) -> HttpResponse:
             }
         )
     )
+    return polling.with_etag(response, request, diagnosis)
 
 
 def _stream(field, content_type: str) -> HttpResponse:

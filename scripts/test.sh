@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite. Uses the local PostgreSQL and Redis when they answer; under
 # CI=true it starts them if they are down, and a service still missing fails the run.
-# Chromium for the browser tests is installed from Debian when missing (as root, or with sudo).
+# Chromium for the browser tests and wrk for the load bench are installed from Debian when
+# missing (as root, or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_ENV=test
@@ -38,6 +39,16 @@ if [[ ! -x "$CHROMIUM" ]] && ! debian_package chromium; then
         exit 1
     fi
     echo "note: $CHROMIUM could not be installed; the browser tests will be skipped"
+fi
+
+# The benchmarks' smoke runs include bench/bench_load.py, which drives its server with Debian's
+# wrk (as scripts/bench.sh installs it).
+if ! command -v wrk >/dev/null && ! debian_package wrk; then
+    if [[ "${CI:-}" == "true" ]]; then
+        echo "FAIL: wrk is required under CI=true and could not be installed"
+        exit 1
+    fi
+    echo "note: wrk could not be installed; the load bench's smoke run will be skipped"
 fi
 
 # Tests that need a real service read these; without them they skip (never under CI=true).

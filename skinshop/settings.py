@@ -227,15 +227,27 @@ WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# --- Cache (rate limits) --------------------------------------------------------------------
+# --- Cache (rate limits, the shared storefront) ---------------------------------------------
 # Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if IS_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+_SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+if IS_PRODUCTION and not _SHARED_CACHE:
     # Each process would count its own failed log-ins and uploads: N processes, N× the limit.
     raise ImproperlyConfigured(
         "CACHE_URL must name a cache shared by every web process in production, e.g. "
         "redis://redis:6379/1 (the rate limits count there)."
     )
+if _SHARED_CACHE:
+    # Sessions are read from the shared cache and written through to the database, which stays
+    # their record: a page or a poll of a shopper then reads no session row. Never from a
+    # per-process cache, which would hand one process a session that another has changed.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Seconds a shared storefront entry (catalog.cache: the product list and product pages, the
+# product list API) lives at most. A catalog change replaces them at once whatever this says; it
+# bounds the life of signed image links inside them, so it stays under their expiry. 0: off.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+if AWS_STORAGE_BUCKET_NAME:
+    CATALOG_CACHE_SECONDS = min(CATALOG_CACHE_SECONDS, _s3_options["querystring_expire"] // 2)
 
 # --- Selfie diagnosis -----------------------------------------------------------------------
 # Which shipped model the workers load: "real" (trained on ACNE04 photographs: academic use

@@ -140,6 +140,7 @@
     var bar = section.querySelector("[data-progress-bar]");
     var started = Date.now();
     var last = null;
+    var etag = null; // of the last answer: while nothing changes, the server answers 304
 
     function show(status) {
       if (status === last) return;
@@ -149,11 +150,15 @@
     }
 
     function poll() {
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
+      var headers = { Accept: "application/json" };
+      if (etag) headers["If-None-Match"] = etag;
+      fetch(url, { credentials: "same-origin", headers: headers, cache: "no-store" })
         .then(function (response) {
+          if (response.status === 304) return { status: last };
           // Deleted meanwhile (or the session ended): the reloaded page says so.
           if (response.status === 404) return { status: "failed" };
           if (!response.ok) throw new Error("status " + response.status);
+          etag = response.headers.get("ETag");
           return response.json();
         })
         .then(function (data) {
