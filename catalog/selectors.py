@@ -102,8 +102,7 @@ def _postgres_search(queryset: QuerySet[Product], terms) -> QuerySet[Product]:
         + SearchVector("description", weight="C", config=SEARCH_CONFIG)
     )
     queries = [
-        reduce(or_, (SearchQuery(word, config=SEARCH_CONFIG) for word in words))
-        for words in terms
+        reduce(or_, (SearchQuery(word, config=SEARCH_CONFIG) for word in words)) for words in terms
     ]
     similarities = {
         f"similarity_{i}": TrigramWordSimilarity(Value(words[0]), "name")

@@ -52,7 +52,7 @@ class KitAddResult:
         return sum(quantity for _, quantity in self.added)
 
     def added_text(self) -> str:
-        """"1 × A, 1 × B (you already had 1: 2 in your cart now)", for the shopper."""
+        """For the shopper: "1 × A, 1 × B (you already had 1: 2 in your cart now)"."""
         parts = []
         for product, quantity in self.added:
             part = f"{quantity} × {product}"

@@ -111,9 +111,7 @@ def test_a_refund_the_gateway_refuses_changes_nothing(shipped):
             return GatewayResult(approved=False, decline_code="refund_failed", message="No.")
 
     with pytest.raises(lifecycle.RefundFailed, match="the order was not refunded"):
-        lifecycle.order_refund(
-            order=shipped, amount=Decimal("34.90"), gateway=RefusingGateway()
-        )
+        lifecycle.order_refund(order=shipped, amount=Decimal("34.90"), gateway=RefusingGateway())
 
     shipped.refresh_from_db()
     assert shipped.status == OrderStatus.SHIPPED and refunds(shipped) == []

@@ -1,4 +1,4 @@
-""""Add the whole kit" says what it did to a product the cart already held."""
+"""Adding the whole kit says what it did to a product the cart already held."""
 
 import pytest
 from django.urls import reverse
