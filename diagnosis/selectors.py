@@ -69,3 +69,35 @@ def grade_of(diagnosis: Diagnosis) -> int:
     if diagnosis.grade is None:
         raise NotGraded("This diagnosis is not finished yet; try again in a moment.")
     return diagnosis.grade
+
+
+def export_for_user(user) -> list[dict]:
+    """The owner's skin checks for their data export (``ACCOUNTS_DATA_EXPORTS``): results and
+    each photo's, without the photos themselves (their files are the owner's to view on the
+    site; an export stays small)."""
+    checks = owned_diagnoses(user=user).prefetch_related("photos").order_by("created_at")
+    return [
+        {
+            "id": str(d.pk),
+            "created_at": d.created_at.isoformat(),
+            "status": d.status,
+            "grade": d.grade,
+            "label": d.label,
+            "score": d.score,
+            "confidence": d.confidence,
+            "zones": d.zones,
+            "failure_reason": d.failure_reason,
+            "model": f"{d.model_name} {d.model_version}".strip(),
+            "photos": [
+                {
+                    "slot": p.slot,
+                    "status": p.status,
+                    "grade": p.grade,
+                    "zones": p.zones,
+                    "failure_reason": p.failure_reason,
+                }
+                for p in d.photos.all()
+            ],
+        }
+        for d in checks
+    ]

@@ -276,6 +276,12 @@ DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
 ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
+# What a shopper's data export holds from the apps that import accounts (accounts may not
+# import them): a key each, and a function of the user that returns plain JSON data.
+ACCOUNTS_DATA_EXPORTS = {
+    "skin_checks": "diagnosis.selectors.export_for_user",
+    "check_reminders": "reminders.selectors.export_for_user",
+}
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
