@@ -148,6 +148,16 @@ def signup_pending_user(*, uidb64: str, token: str):
     return user
 
 
+def password_reset_user(*, uidb64: str, token: str):
+    """The active account a password-reset link names, if the link is valid; else None."""
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), is_active=True)
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        return None
+    return user if default_token_generator.check_token(user, token) else None
+
+
 def signup_confirm(*, uidb64: str, token: str):
     """Activates the account of a valid confirmation link (once); None for an invalid one."""
     user = signup_pending_user(uidb64=uidb64, token=token)
