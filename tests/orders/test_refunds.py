@@ -115,3 +115,22 @@ def test_a_refund_the_gateway_refuses_changes_nothing(shipped):
 
     shipped.refresh_from_db()
     assert shipped.status == OrderStatus.SHIPPED and refunds(shipped) == []
+
+
+def test_the_cancellation_email_names_what_is_refunded_then(
+    order, django_capture_on_commit_callbacks, mailoutbox
+):
+    lifecycle.order_refund(order=order, amount=Decimal("5"))
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.order_cancel(order=order)
+
+    assert "29.90 EUR, all that was not refunded before, is refunded" in mailoutbox[-1].body
+
+
+def test_a_plain_cancellation_email_refunds_the_full_amount(
+    order, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.order_cancel(order=order)
+
+    assert "34.90 EUR, the full amount, is refunded" in mailoutbox[-1].body
