@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
@@ -5,6 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts import services
+from orders.forms import CheckoutForm
+from orders.selectors import ADDRESS_FIELDS
+from orders.services.checkout import Address
 
 
 class SignupForm(UserCreationForm):
@@ -88,3 +93,62 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             body_template=email_template_name,
             context=context,
         )
+
+
+class ProfileForm(forms.Form):
+    """The shopper's name, e-mail and the address their next checkout starts from. The
+    address fields are the checkout's own (same labels, same country list)."""
+
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for name in ADDRESS_FIELDS:
+            field = copy.deepcopy(CheckoutForm.base_fields[name])
+            field.required = False  # all of it or none (clean)
+            self.fields[name] = field
+
+    def clean_email(self) -> str:
+        email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
+        taken = get_user_model().objects.filter(email__iexact=email).exclude(pk=self.user.pk)
+        if taken.exists():
+            raise forms.ValidationError("Another account uses this address.")
+        return email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        given = {name for name in ADDRESS_FIELDS if cleaned.get(name)}
+        needed = {name for name in ADDRESS_FIELDS if CheckoutForm.base_fields[name].required}
+        if given and not needed <= given:
+            for name in sorted(needed - given, key=ADDRESS_FIELDS.index):
+                self.add_error(name, "Fill in the whole address, or leave it all empty.")
+        return cleaned
+
+    def address(self) -> Address | None:
+        if not any(self.cleaned_data.get(name) for name in ADDRESS_FIELDS):
+            return None
+        return Address.from_checkout(self.cleaned_data)
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To be sure it is you.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

@@ -16,9 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.module_loading import import_string
 from rest_framework.authtoken.models import Token
 
 from accounts.selectors import login_username
+from orders.models import SavedAddress
+from orders.selectors import ADDRESS_FIELDS, order_detail_queryset
+from orders.services.checkout import Address, saved_address_save
 from skinshop import errors, ratelimit
 from skinshop.ratelimit import client_address
 
@@ -144,6 +148,16 @@ def signup_pending_user(*, uidb64: str, token: str):
     return user
 
 
+def password_reset_user(*, uidb64: str, token: str):
+    """The active account a password-reset link names, if the link is valid; else None."""
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), is_active=True)
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        return None
+    return user if default_token_generator.check_token(user, token) else None
+
+
 def signup_confirm(*, uidb64: str, token: str):
     """Activates the account of a valid confirmation link (once); None for an invalid one."""
     user = signup_pending_user(uidb64=uidb64, token=token)
@@ -252,3 +266,79 @@ def login_authenticate(*, request, username: str, password: str):
     if user is not None:
         attempt.succeeded()
     return user
+
+
+# --- The shopper's own data -----------------------------------------------------------------
+
+
+@transaction.atomic
+def account_update(
+    *, user, first_name: str, last_name: str, email: str, address: Address | None
+) -> None:
+    """The shopper's name and e-mail, and the address their next checkout starts from
+    (``None``: keep the saved one). The caller's form checked that the e-mail is free."""
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.email = get_user_model().objects.normalize_email(email)
+    user.full_clean(exclude=["password", "username"])
+    user.save(update_fields=["first_name", "last_name", "email"])
+    if address is not None:
+        saved_address_save(user=user, address=address)
+
+
+def account_export(*, user) -> dict:
+    """Everything the shop keeps about ``user``, as plain JSON data: the account, the saved
+    address, the orders, and what each app named in ``ACCOUNTS_DATA_EXPORTS`` holds (skin
+    checks, reminders)."""
+    saved = SavedAddress.objects.filter(user=user).first()
+    orders = order_detail_queryset().filter(user=user).order_by("created_at")
+    data = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "saved_address": (
+            {name: getattr(saved, name) for name in ADDRESS_FIELDS} if saved else None
+        ),
+        "orders": [_order_data(order) for order in orders],
+    }
+    for key, path in settings.ACCOUNTS_DATA_EXPORTS.items():
+        data[key] = import_string(path)(user)
+    return data
+
+
+def _order_data(order) -> dict:
+    return {
+        "number": order.number,
+        "created_at": order.created_at.isoformat(),
+        "status": order.status,
+        "email": order.email,
+        "address": {name: getattr(order, name) for name in ADDRESS_FIELDS},
+        "currency": order.currency,
+        "total": str(order.total),
+        "lines": [
+            {
+                "product": line.product_name,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+            }
+            for line in order.lines.all()
+        ],
+        "payments": [
+            {"kind": p.kind, "amount": str(p.amount), "card_last4": p.card_last4, "note": p.note}
+            for p in order.payments.all()
+        ],
+    }
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """Delete ``user`` and what is theirs: skin checks with their photos and heatmaps (their
+    files go with the rows), reminders, cart, saved address, API token. Orders stay, without
+    the account, for the shop's accounts (bookkeeping law), and their e-mails still reach the
+    address given at checkout."""
+    user.delete()

@@ -23,6 +23,9 @@ urlpatterns = [
     path("signup/sent/", views.signup_sent, name="signup_sent"),
     path("signup/confirm/<uidb64>/<token>/", views.signup_confirm, name="signup_confirm"),
     path("profile/", views.profile, name="profile"),
+    path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("profile/export/", views.profile_export, name="profile_export"),
+    path("profile/delete/", views.profile_delete, name="profile_delete"),
     path(
         "password-reset/",
         views.PasswordResetView.as_view(

@@ -1,16 +1,18 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import PasswordResetForm, SignupForm
-from orders.selectors import order_list_for_user
+from accounts.forms import AccountDeleteForm, PasswordResetForm, ProfileForm, SignupForm
+from orders.models import SavedAddress
+from orders.selectors import ADDRESS_FIELDS, order_list_for_user
 from skinshop.ratelimit import client_address, seconds_left
 
 
@@ -122,7 +124,55 @@ class PasswordResetView(auth_views.PasswordResetView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     orders = order_list_for_user(user=request.user)
-    return render(request, "accounts/profile.html", {"orders": orders})
+    address = SavedAddress.objects.filter(user=request.user).first()
+    return render(request, "accounts/profile.html", {"orders": orders, "address": address})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    saved = SavedAddress.objects.filter(user=user).first()
+    if saved is not None:
+        initial |= {name: getattr(saved, name) for name in ADDRESS_FIELDS}
+    form = ProfileForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.account_update(
+            user=user,
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            email=form.cleaned_data["email"],
+            address=form.address(),
+        )
+        messages.success(request, "Your details are saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+@login_required
+def profile_export(request: HttpRequest) -> HttpResponse:
+    """Everything the shop keeps about the shopper, as a JSON file to download."""
+    data = services.account_export(user=request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    name = f"{settings.SHOP_NAME.lower()}-data-{request.user.username}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile_delete(request: HttpRequest) -> HttpResponse:
+    """Deletes the account and what is the shopper's, after their password; logs out."""
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.account_delete(user=request.user)
+        logout(request)
+        messages.success(request, "Your account, your skin checks and their photos are deleted.")
+        return redirect("catalog:product_list")
+    return render(request, "accounts/profile_delete.html", {"form": form})
 
 
 @require_POST

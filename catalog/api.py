@@ -26,8 +26,8 @@ _BAD_FILTER = OpenApiResponse(description="A query parameter is invalid; see `me
 @extend_schema_view(
     list=extend_schema(
         summary="List products",
-        description="Active products, filtered by `category`, searched with `search` (name, "
-        "brand, description, key ingredient) and sorted by `ordering`; paginated.",
+        description="Active products, filtered by `category`, searched with `search` (words or "
+        "their synonyms, see the parameter) and sorted by `ordering`; paginated.",
         parameters=[ProductFilterSerializer],
         responses={
             200: ProductListSerializer(many=True),

@@ -85,7 +85,9 @@ class ProductFilterSerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False,
         max_length=100,
-        help_text="Matches name, brand, description or a key ingredient.",
+        help_text="Every word (or a synonym: pimple → acne, retinol → retinoid) in the name, "
+        "brand, description, key ingredients or skin concerns; stemmed, typos in names "
+        "forgiven, best matches first unless `ordering` is given.",
     )
     ordering = serializers.ChoiceField(
         required=False, choices=[option.key for option in SORT_OPTIONS]

@@ -122,6 +122,28 @@ class PhotoInline(admin.StackedInline):
         return selfie_preview(obj)
 
 
+class FailureReasonFilter(admin.SimpleListFilter):
+    """Failed checks by why they failed (no face, too dark, timeout...): the codes that
+    occur, so a new kind of failure shows up without a code change."""
+
+    title = "failure reason"
+    parameter_name = "failure"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        codes = (
+            Diagnosis.objects.exclude(failure_code="")
+            .order_by("failure_code")
+            .values_list("failure_code", flat=True)
+            .distinct()
+        )
+        return [(code, code.replace("_", " ").capitalize()) for code in codes]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value():
+            return queryset.filter(failure_code=self.value())
+        return queryset
+
+
 @admin.register(Diagnosis)
 class DiagnosisAdmin(admin.ModelAdmin):
     list_display = [
@@ -135,7 +157,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
         "total_time",
         "wall_time",
     ]
-    list_filter = ["status", "grade", "model_version"]
+    list_filter = ["status", FailureReasonFilter, "grade", "model_version"]
     actions = ["requeue_failed"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]

@@ -113,3 +113,35 @@ def owned_check_findings(request, check_id) -> dict:
     if diagnosis is None:
         raise NotFound("No such skin check of yours.", code="no_check")
     return {"id": diagnosis.pk, "grade": grade_of(diagnosis), "zones": diagnosis.zones}
+
+
+def export_for_user(user) -> list[dict]:
+    """The owner's skin checks for their data export (``ACCOUNTS_DATA_EXPORTS``): results and
+    each photo's, without the photos themselves (their files are the owner's to view on the
+    site; an export stays small)."""
+    checks = owned_diagnoses(user=user).prefetch_related("photos").order_by("created_at")
+    return [
+        {
+            "id": str(d.pk),
+            "created_at": d.created_at.isoformat(),
+            "status": d.status,
+            "grade": d.grade,
+            "label": d.label,
+            "score": d.score,
+            "confidence": d.confidence,
+            "zones": d.zones,
+            "failure_reason": d.failure_reason,
+            "model": f"{d.model_name} {d.model_version}".strip(),
+            "photos": [
+                {
+                    "slot": p.slot,
+                    "status": p.status,
+                    "grade": p.grade,
+                    "zones": p.zones,
+                    "failure_reason": p.failure_reason,
+                }
+                for p in d.photos.all()
+            ],
+        }
+        for d in checks
+    ]

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from orders.countries import COUNTRY_CHOICES
 from orders.payments import (
     Card,
     ascii_digits,
@@ -58,7 +59,11 @@ class CheckoutForm(forms.Form):
     )
     city = forms.CharField(max_length=100, widget=_text("address-level2"))
     postcode = forms.CharField(label="Postcode", max_length=20, widget=_text("postal-code"))
-    country = forms.CharField(max_length=100, widget=_text("country-name"))
+    country = forms.ChoiceField(
+        choices=[("", "Choose a country")] + COUNTRY_CHOICES,
+        widget=forms.Select(attrs={"autocomplete": "country-name"}),
+        error_messages={"invalid_choice": "We do not ship to %(value)s; choose a country."},
+    )
 
     card_number = forms.CharField(
         label="Card number",

@@ -136,6 +136,8 @@ class OrderStatus(models.TextChoices):
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
+    # Shipped or delivered, then all its money given back (a return).
+    REFUNDED = "refunded", "Refunded"
 
 
 class Order(models.Model):
@@ -180,6 +182,10 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    tracking_number = models.CharField(
+        max_length=100, blank=True, help_text="The carrier's tracking number, given at shipping."
+    )
 
     # Set by ``services.checkout.order_place`` on the order an earlier submit with the key placed.
     is_replay = False
@@ -268,6 +274,8 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
+    # Why staff refunded (a return, a damaged product...); empty for charges.
+    note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -278,3 +286,25 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.reference})"
+
+
+class SavedAddress(models.Model):
+    """A signed-in shopper's shipping address, filled in at their next checkout: the one they
+    last ordered to, or last saved on their profile."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_address"
+    )
+    full_name = models.CharField(max_length=200)
+    address_line1 = models.CharField("address", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=20)
+    country = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "saved addresses"
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.city}"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils.module_loading import import_string
 
-from orders.models import Cart, CartKit, CartKitItem, CartLine, Order
+from orders.models import Cart, CartKit, CartKitItem, CartLine, Order, SavedAddress
 
 CENT = Decimal("0.01")
 
@@ -244,3 +244,17 @@ def order_list_for_user(*, user) -> QuerySet[Order]:
 
 def order_detail_queryset() -> QuerySet[Order]:
     return Order.objects.select_related("user").prefetch_related("lines", "discounts", "payments")
+
+
+ADDRESS_FIELDS = ("full_name", "address_line1", "address_line2", "city", "postcode", "country")
+
+
+def checkout_details(*, user) -> dict[str, str]:
+    """What a signed-in shopper's checkout form starts with: their e-mail and their saved
+    address (else the address of their last order, else their account's name)."""
+    details = {"email": user.email, "full_name": user.get_full_name()}
+    saved = SavedAddress.objects.filter(user=user).first()
+    source = saved or order_list_for_user(user=user).first()
+    if source is not None:
+        details |= {name: getattr(source, name) for name in ADDRESS_FIELDS}
+    return details

@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from orders.countries import COUNTRIES
 from orders.models import Order, OrderDiscount, OrderLine, Payment
 from orders.payments import (
     Card,
@@ -138,7 +139,9 @@ class CheckoutSerializer(serializers.Serializer):
     address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100)
     postcode = serializers.CharField(max_length=20)
-    country = serializers.CharField(max_length=100)
+    country = serializers.ChoiceField(
+        choices=COUNTRIES, help_text="One of the countries the shop ships to."
+    )
     card_number = serializers.CharField(max_length=23, write_only=True)
     card_exp_month = serializers.IntegerField(min_value=1, max_value=12, write_only=True)
     card_exp_year = serializers.IntegerField(min_value=2000, max_value=9999, write_only=True)

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from orders.models import Cart
 from orders.services import cart as cart_services
+from orders.services import checkout as checkout_services
 
 CART_SESSION_KEY = "cart_id"
 GUEST_ORDERS_SESSION_KEY = "guest_orders"
@@ -46,10 +47,15 @@ def guest_order_numbers(request: HttpRequest) -> list[str]:
 
 
 def merge_session_cart_at_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    """``user_logged_in`` receiver: the anonymous cart joins the user's cart."""
+    """``user_logged_in`` receiver: the anonymous cart joins the user's cart, and the orders
+    placed as a guest in this session join the account."""
     session = getattr(request, "session", None)
     if session is None:
         return
+    guest_orders = session.pop(GUEST_ORDERS_SESSION_KEY, None)
+    if isinstance(guest_orders, list):
+        numbers = [n for n in guest_orders if isinstance(n, str)]
+        checkout_services.guest_orders_claim(user=user, numbers=numbers)
     cart_id = session.pop(CART_SESSION_KEY, None)
     if not isinstance(cart_id, int):
         return

@@ -116,7 +116,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("orders:cart_detail")
     initial = {"idempotency_key": uuid.uuid4()}
     if request.user.is_authenticated:
-        initial |= {"email": request.user.email, "full_name": request.user.get_full_name()}
+        initial |= selectors.checkout_details(user=request.user)
     return _checkout_page(request, CheckoutForm(initial=initial), summary)
 
 

@@ -3,8 +3,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from orders.selectors import percent_text
@@ -19,7 +21,7 @@ from recommendations.models import (
     TreatmentPlan,
     ZoneRule,
 )
-from recommendations.services import routine
+from recommendations.services import routine, zones
 
 
 @admin.register(SkinCondition)
@@ -46,6 +48,8 @@ class TreatmentPlanAdmin(admin.ModelAdmin):
     list_display = ["name", "duration_weeks", "updated_at"]
     search_fields = ["name", "slug", "summary", "steps__title", "warnings__text"]
     prepopulated_fields = {"slug": ["name"]}
+    # What the plan's cautions rule out, so that zone rules cannot contradict them.
+    filter_horizontal = ["excluded_ingredients", "excluded_products"]
     inlines = [PlanStepInline, PlanWarningInline]
 
 
@@ -56,6 +60,16 @@ class RuleItemInline(admin.StackedInline):
     min_num = 1
     fields = ["position", "product", "role", "quantity", "when", "how_to_use", "why"]
     autocomplete_fields = ["product"]
+
+
+def offered_dates(rule: RecommendationRule | ZoneRule) -> str:
+    """A rule's date window in a few characters: "always", "from 1 Mar 2026", "until …"."""
+    start, end = rule.valid_from, rule.valid_until
+    if not start and not end:
+        return "always"
+    if start and end:
+        return f"{start:%d %b %Y} – {end:%d %b %Y}"
+    return f"from {start:%d %b %Y}" if start else f"until {end:%d %b %Y}"
 
 
 def _rule_link(rule: RecommendationRule) -> str:
@@ -75,17 +89,27 @@ def overlap_message(rule: RecommendationRule, overlaps: list[RecommendationRule]
     )
 
 
+def _preview_row(condition: SkinCondition, grade: int, skin_type: str, day) -> tuple:
+    """One grade of the preview: its routine, and every zone rule that may add to it (or that
+    its plan keeps out, and why)."""
+    recommendation = routine.recommend(
+        grade=grade, condition=condition, skin_type=skin_type, today=day
+    )
+    plan = recommendation.rule.plan if recommendation.rule else None
+    additions = zones.zone_rules_preview(condition=condition, grade=grade, plan=plan, on=day)
+    return recommendation, additions
+
+
 @admin.register(RecommendationRule)
 class RecommendationRuleAdmin(admin.ModelAdmin):
+    # The condition (one in most shops) and the dates are filters and one column: the list
+    # fits a 1280 px screen beside its filters.
     list_display = [
         "name",
-        "condition",
         "grade_range",
-        "skin_type",
         "priority",
         "is_active",
-        "valid_from",
-        "valid_until",
+        "offered",
         "plan",
         "kit_discount",
         "overlaps",
@@ -109,17 +133,27 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Grades", ordering="min_grade")
     def grade_range(self, rule: RecommendationRule) -> str:
-        return rule.grade_range_display
+        # The skin type rides along: most rules are for any skin, so a column of dashes.
+        skin = f", {rule.get_skin_type_display().lower()} skin" if rule.skin_type else ""
+        return f"{rule.grade_range_display}{skin}"
 
-    @admin.display(description="Kit discount", ordering="kit_discount_percent")
+    @admin.display(description="Dates", ordering="valid_from")
+    def offered(self, rule: RecommendationRule) -> str:
+        return offered_dates(rule)
+
+    @admin.display(description="Kit −%", ordering="kit_discount_percent")
     def kit_discount(self, rule: RecommendationRule) -> str:
         percent = rule.kit_discount_percent
         return f"{percent_text(percent)} %" if percent else "—"
 
-    @admin.display(description="Overlaps with")
+    @admin.display(description="Overlaps")
     def overlaps(self, rule: RecommendationRule) -> str:
+        # A count keeps the column narrow; the rule's page names them and says who wins.
         found = selectors.rule_overlaps(rule=rule)
-        return ", ".join(str(r) for r in found) or "—"
+        if not found:
+            return "—"
+        names = ", ".join(str(r) for r in found)
+        return format_html('<span title="{}">{} rule{}</span>', names, len(found), pluralize(found))
 
     @admin.display(description="Steps of the plan")
     def plan_steps(self, rule: RecommendationRule) -> str:
@@ -163,13 +197,12 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
         on = skin_type = None
         if form.is_bound and form.is_valid():
             on, skin_type = form.cleaned_data["on"], form.cleaned_data["skin_type"]
+        day = on or timezone.localdate()
         conditions = [
             (
                 condition,
                 [
-                    routine.recommend(
-                        grade=grade, condition=condition, skin_type=skin_type or "", today=on
-                    )
+                    _preview_row(condition, grade, skin_type or "", day)
                     for grade in condition.grades
                 ],
             )
@@ -189,17 +222,16 @@ class RecommendationRuleAdmin(admin.ModelAdmin):
 class ZoneRuleAdmin(admin.ModelAdmin):
     """Products added to any routine when a skin check finds one face zone inflamed."""
 
+    # Zone, severity and "alone" read as one finding; dates as one column: the list fits a
+    # 1280 px screen beside its filters.
     list_display = [
         "name",
-        "condition",
-        "zone",
-        "min_severity",
-        "only_when_single_zone",
+        "grade_range",
+        "finding",
         "product",
         "priority",
         "is_active",
-        "valid_from",
-        "valid_until",
+        "offered",
     ]
     list_filter = ["condition", "is_active", "zone", "only_when_single_zone", "min_severity"]
     list_select_related = ["condition", "product"]
@@ -213,6 +245,29 @@ class ZoneRuleAdmin(admin.ModelAdmin):
             "When a check finds",
             {"fields": ["zone", "min_severity", "only_when_single_zone"]},
         ),
+        (
+            "For routines of the grades",
+            {
+                "fields": ["min_grade", "max_grade"],
+                "description": "The check's overall grade. A routine whose treatment plan "
+                "excludes the product (or one of its key ingredients) never gets it, whatever "
+                "the grade: see the plans' exclusions and the per-grade preview.",
+            },
+        ),
         ("Add", {"fields": ["product", "quantity", "when", "how_to_use", "why"]}),
         ("When", {"fields": ["valid_from", "valid_until"]}),
     ]
+
+    @admin.display(description="Grades", ordering="min_grade")
+    def grade_range(self, rule: ZoneRule) -> str:
+        return rule.grade_range_display
+
+    @admin.display(description="When a check finds", ordering="zone")
+    def finding(self, rule: ZoneRule) -> str:
+        zone = rule.get_zone_display() if rule.zone else "any zone"
+        alone = ", alone" if rule.only_when_single_zone else ""
+        return f"{zone} ≥ {rule.min_severity}{alone}"
+
+    @admin.display(description="Dates", ordering="valid_from")
+    def offered(self, rule: ZoneRule) -> str:
+        return offered_dates(rule)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 
-from catalog.models import Product
+from catalog.models import Ingredient, Product
 from recommendations import demo_data
 from recommendations.models import (
     PlanStep,
@@ -49,6 +49,21 @@ def _replace_children(
     return True
 
 
+def _set_exclusions(plan: TreatmentPlan, names: tuple[str, ...]) -> bool:
+    """The plan's excluded ingredients become ``names``; writes only when they differ."""
+    ingredients = list(Ingredient.objects.filter(name__in=names))
+    missing = sorted(set(names) - {i.name for i in ingredients})
+    if missing:
+        raise ValidationError(
+            "The demo plans need these ingredients; seed the demo catalog first: "
+            + ", ".join(missing)
+        )
+    if set(plan.excluded_ingredients.all()) == set(ingredients):
+        return False
+    plan.excluded_ingredients.set(ingredients)
+    return True
+
+
 def _seed_plans(plans: tuple) -> tuple[dict[str, TreatmentPlan], int]:
     by_slug, written_rows = {}, 0
     for p in plans:
@@ -67,6 +82,7 @@ def _seed_plans(plans: tuple) -> tuple[dict[str, TreatmentPlan], int]:
         written |= _replace_children(
             plan.warnings, warnings, ("level", "text"), PlanWarning, {"plan": plan}
         )
+        written |= _set_exclusions(plan, p.excluded_ingredients)
         written_rows += written
         by_slug[p.slug] = plan
     return by_slug, written_rows
@@ -124,6 +140,8 @@ def _seed_zone_rule(z, *, condition, products: dict[str, Product]) -> bool:
             "zone": z.zone,
             "min_severity": z.min_severity,
             "only_when_single_zone": z.only_when_single_zone,
+            "min_grade": z.min_grade,
+            "max_grade": z.max_grade,
             "product": products[z.product],
             "quantity": z.quantity,
             "when": z.when,

@@ -4,8 +4,10 @@ Plain data, no Django. Product slugs are the demo catalog's (catalog/demo_data.p
 routines follow common first-line acne care (e.g. the AAD and European S3 acne guidelines):
 grades 0-1 gentle care and sunscreen; 2 benzoyl peroxide or salicylic acid; 3 a topical
 retinoid with benzoyl peroxide; 4-5 a gentle routine and a firm referral to a dermatologist.
-Zone rules add to any of them: benzoyl peroxide as a spot treatment when one zone alone is
-inflamed, and patches for spots on the chin and jaw, where hands pick most.
+Zone rules add to them: benzoyl peroxide as a spot treatment when one zone alone is inflamed
+(grades 1-3), and patches for spots on the chin and jaw, where hands pick most (any grade).
+The severe plan's caution against strong over-the-counter actives excludes them from its
+routine, so no zone rule adds one there.
 """
 
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ class DemoPlan:
     duration_weeks: int
     steps: tuple[tuple[str, str, str, int], ...]  # (timing, title, instructions, from_week)
     warnings: tuple[tuple[str, str], ...]  # (level, text)
+    # Key ingredients (demo catalog names) zone rules may never add to this plan's routine.
+    excluded_ingredients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class DemoZoneRule:
     how_to_use: str
     why: str  # may hold {zone}
     quantity: int = 1
+    min_grade: int = 0
+    max_grade: int | None = None  # None: to the top of the scale
 
 
 PLANS: tuple[DemoPlan, ...] = (
@@ -158,6 +164,15 @@ PLANS: tuple[DemoPlan, ...] = (
             ),
             ("caution", "Do not add strong over-the-counter actives without medical advice."),
         ),
+        # The caution above, as data: no zone rule adds these to this routine.
+        excluded_ingredients=(
+            "Benzoyl peroxide",
+            "Salicylic acid",
+            "Adapalene",
+            "Azelaic acid",
+            "Sulfur",
+            "Tea tree oil",
+        ),
     ),
 )
 
@@ -234,6 +249,9 @@ ZONE_RULES: tuple[DemoZoneRule, ...] = (
         when="evening",
         how_to_use="A thin layer on the inflamed area only, once a day.",
         why="A spot treatment for the inflamed spots on your {zone}, the one area that needs it.",
+        # Mild to moderate acne; severe acne is a dermatologist's to treat.
+        min_grade=1,
+        max_grade=3,
     ),
     DemoZoneRule(
         slug="chin-jaw-spot-patches",

@@ -16,7 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from catalog.models import Product, ProductRole
+from catalog.models import Ingredient, Product, ProductRole
 
 
 class SkinCondition(models.Model):
@@ -56,7 +56,9 @@ class SkinCondition(models.Model):
             # Shrinking the scale would leave rules for grades that no longer exist.
             tops = (
                 self.rules.aggregate(top=models.Max("max_grade"))["top"],
-                self.zone_rules.aggregate(top=models.Max("min_severity"))["top"],
+                *self.zone_rules.aggregate(
+                    models.Max("min_severity"), models.Max("min_grade"), models.Max("max_grade")
+                ).values(),
             )
             top = max((t for t in tops if t is not None), default=None)
             if top is not None and top > self.max_grade:
@@ -70,6 +72,13 @@ class SkinCondition(models.Model):
 
     def grade_label(self, grade: int) -> str:
         return self.grade_labels[grade]
+
+
+def grade_range_text(low: int, high: int | None) -> str:
+    """The grade range in a few characters: "2", "1–3" or "2 up" (no top)."""
+    if high is None:
+        return f"{low} up" if low else "all"
+    return str(low) if low == high else f"{low}–{high}"
 
 
 class SkinType(models.TextChoices):
@@ -103,6 +112,21 @@ class TreatmentPlan(models.Model):
     summary = models.TextField(blank=True)
     duration_weeks = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(104)]
+    )
+    # What the plan's cautions rule out, as data the zone rules obey: a zone rule never adds
+    # such a product to this plan's routine (nor a stand-in for it).
+    excluded_ingredients = models.ManyToManyField(
+        Ingredient,
+        blank=True,
+        related_name="+",
+        help_text="Zone rules never add a product with one of these key ingredients to this "
+        "plan's routine (e.g. strong over-the-counter actives a doctor should decide on).",
+    )
+    excluded_products = models.ManyToManyField(
+        Product,
+        blank=True,
+        related_name="+",
+        help_text="Zone rules never add these products to this plan's routine.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -241,9 +265,7 @@ class RecommendationRule(models.Model):
 
     @property
     def grade_range_display(self) -> str:
-        if self.min_grade == self.max_grade:
-            return str(self.min_grade)
-        return f"{self.min_grade}–{self.max_grade}"
+        return grade_range_text(self.min_grade, self.max_grade)
 
     @property
     def kit_title(self) -> str:
@@ -322,6 +344,17 @@ class ZoneRule(models.Model):
         default=False,
         help_text="Add it only when this is the one zone at that severity or worse.",
     )
+    # The check's overall grades it adds to: a spot treatment suits mild acne, not the severe
+    # acne a doctor treats.
+    min_grade = models.PositiveSmallIntegerField(
+        default=0, help_text="The lowest overall grade whose routine gets the product."
+    )
+    max_grade = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The highest overall grade whose routine gets the product. "
+        "Empty: up to the top of the scale.",
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="zone_rules")
     quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     when = models.CharField(max_length=10, choices=UsageTime.choices, default=UsageTime.EVENING)
@@ -351,6 +384,10 @@ class ZoneRule(models.Model):
             models.CheckConstraint(
                 condition=Q(zone__in=["", *Zone.values]), name="zonerule_zone_known"
             ),
+            models.CheckConstraint(
+                condition=Q(max_grade__isnull=True) | Q(min_grade__lte=F("max_grade")),
+                name="zonerule_min_grade_lte_max_grade",
+            ),
         ]
         indexes = [models.Index(fields=["condition", "is_active", "zone"])]
 
@@ -359,13 +396,19 @@ class ZoneRule(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.condition_id is not None and self.min_severity is not None:
-            top = self.condition.max_grade
-            if self.min_severity > top:
-                scale = self.condition.scale_name
-                errors["min_severity"] = (
-                    f"{scale} grades run from 0 to {top}; {self.min_severity} is not one."
-                )
+        if self.condition_id is not None:
+            top, scale = self.condition.max_grade, self.condition.scale_name
+            for field in ("min_severity", "min_grade", "max_grade"):
+                value = getattr(self, field)
+                if value is not None and value > top:
+                    errors[field] = f"{scale} grades run from 0 to {top}; {value} is not one."
+        if (
+            self.min_grade is not None
+            and self.max_grade is not None
+            and self.min_grade > self.max_grade
+            and "max_grade" not in errors
+        ):
+            errors["max_grade"] = "The highest grade must not be below the lowest grade."
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             errors["valid_until"] = "The end date must not be before the start date."
         if self.product_id is not None:
@@ -375,3 +418,10 @@ class ZoneRule(models.Model):
                 errors.update({k: v[0] for k, v in error.message_dict.items()})
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def grade_range_display(self) -> str:
+        return grade_range_text(self.min_grade, self.max_grade)
+
+    def covers(self, grade: int) -> bool:
+        return self.min_grade <= grade and (self.max_grade is None or grade <= self.max_grade)

@@ -4,7 +4,8 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from recommendations.models import RecommendationRule, SkinCondition, ZoneRule
+from catalog.models import Product
+from recommendations.models import RecommendationRule, SkinCondition, TreatmentPlan, ZoneRule
 
 
 def condition_list() -> QuerySet[SkinCondition]:
@@ -54,12 +55,35 @@ def rule_offered(*, rule_id: int, on: date) -> RecommendationRule | None:
 
 
 def zone_rules_offered(
-    *, condition: SkinCondition, zones: list[str], on: date
+    *, condition: SkinCondition, zones: list[str] | None = None, on: date, grade: int
 ) -> QuerySet[ZoneRule]:
-    """Active zone rules of ``condition`` for any of ``zones``, within their dates on ``on``."""
-    return ZoneRule.objects.filter(
-        _in_window(on), condition=condition, zone__in=zones, is_active=True
-    ).select_related("condition", "product")
+    """Active zone rules of ``condition`` for a routine of ``grade``, within their dates on
+    ``on``; with ``zones``, only those for one of them ("" for the rules of any zone)."""
+    queryset = ZoneRule.objects.filter(
+        _in_window(on),
+        Q(max_grade__isnull=True) | Q(max_grade__gte=grade),
+        condition=condition,
+        is_active=True,
+        min_grade__lte=grade,
+    )
+    if zones is not None:
+        queryset = queryset.filter(zone__in=zones)
+    return queryset.select_related("condition", "product")
+
+
+def plan_exclusions(*, plan: TreatmentPlan) -> dict[int, str]:
+    """The products zone rules may not add to ``plan``'s routine, each with why: named by the
+    plan, or holding a key ingredient it excludes. Two queries."""
+    why = {
+        pk: "the plan excludes this product"
+        for pk in plan.excluded_products.values_list("pk", flat=True)
+    }
+    holding = Product.key_ingredients.through.objects.filter(
+        ingredient__in=plan.excluded_ingredients.all()
+    ).values_list("product_id", "ingredient__name")
+    for product_id, ingredient in holding:
+        why.setdefault(product_id, f"the plan excludes {ingredient.lower()}")
+    return why
 
 
 def zone_rule_offered(*, rule_id: int, on: date) -> ZoneRule | None:

@@ -65,8 +65,10 @@ def kit_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(back)
     if result.added:
-        names = ", ".join(f"{quantity} × {product}" for product, quantity in result.added)
-        messages.success(request, f"Added the {recommendation.kit_title} to your cart: {names}.")
+        messages.success(
+            request,
+            f"Added the {recommendation.kit_title} to your cart: {result.added_text()}.",
+        )
     else:
         messages.error(request, "Nothing from this kit could be added to your cart.")
     for problem in result.problems:

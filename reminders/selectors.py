@@ -26,3 +26,18 @@ def reminder_by_token(token: str) -> CheckReminder | None:
         .filter(token_hash=hash_token(token), token_expires_at__gt=timezone.now())
         .first()
     )
+
+
+def export_for_user(user) -> list[dict]:
+    """The user's check reminders for their data export (``ACCOUNTS_DATA_EXPORTS``)."""
+    reminders = CheckReminder.objects.filter(user=user).order_by("created_at")
+    return [
+        {
+            "weeks": r.weeks,
+            "due_at": r.due_at.isoformat(),
+            "created_at": r.created_at.isoformat(),
+            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            "cancelled_at": r.cancelled_at.isoformat() if r.cancelled_at else None,
+        }
+        for r in reminders
+    ]

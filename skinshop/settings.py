@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -315,6 +316,12 @@ DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
 # Whose skin check a kit's zones come from (recommendations knows nothing of checks).
 RECOMMENDATIONS_CHECK_LOOKUP = "diagnosis.selectors.owned_check_findings"
+# What a shopper's data export holds from the apps that import accounts (accounts may not
+# import them): a key each, and a function of the user that returns plain JSON data.
+ACCOUNTS_DATA_EXPORTS = {
+    "skin_checks": "diagnosis.selectors.export_for_user",
+    "check_reminders": "reminders.selectors.export_for_user",
+}
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 

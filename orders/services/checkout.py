@@ -18,6 +18,7 @@ from orders.models import (
     OrderStatus,
     Payment,
     PaymentKind,
+    SavedAddress,
 )
 from orders.payments import Card, PaymentGateway, get_gateway
 from orders.selectors import CartTotals, cart_kits, cart_totals, quantize, units_by_product
@@ -186,6 +187,9 @@ def _place(submission: _Submission) -> Order:
         _charge(order, submission)
         move(order, OrderStatus.PAID)
         _empty_cart(cart)
+        if _owner_id(submission.user) is not None:
+            # The next checkout starts from the address this one shipped to.
+            saved_address_save(user=submission.user, address=submission.address)
         transaction.on_commit(lambda: send_order_email(order_id=order.pk, kind="confirmation"))
         return order
 
@@ -313,3 +317,27 @@ def _charge(order: Order, submission: _Submission) -> None:
 def _empty_cart(cart: Cart) -> None:
     cart.lines.all().delete()
     cart.kits.all().delete()
+
+
+def guest_orders_claim(*, user, numbers: list[str]) -> int:
+    """At log-in: the guest orders a session placed (``numbers``) join ``user``'s account,
+    as the session's skin checks do. Orders of an account never move. Returns how many."""
+    if not numbers:
+        return 0
+    return Order.objects.filter(number__in=numbers, user__isnull=True).update(user=user)
+
+
+def saved_address_save(*, user, address: Address) -> SavedAddress:
+    """Keep ``address`` as the one ``user``'s next checkout is filled with."""
+    saved, _ = SavedAddress.objects.update_or_create(
+        user=user,
+        defaults={
+            "full_name": address.full_name,
+            "address_line1": address.line1,
+            "address_line2": address.line2,
+            "city": address.city,
+            "postcode": address.postcode,
+            "country": address.country,
+        },
+    )
+    return saved

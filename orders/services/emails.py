@@ -1,4 +1,4 @@
-"""The order e-mails: confirmation, shipped, cancelled."""
+"""The order e-mails: confirmation, shipped, cancelled, refunded."""
 
 import logging
 
@@ -10,7 +10,7 @@ from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
-ORDER_EMAILS = ("confirmation", "shipped", "cancelled")
+ORDER_EMAILS = ("confirmation", "shipped", "cancelled", "refunded")
 
 
 def send_order_email(*, order_id: int, kind: str) -> None:

@@ -89,6 +89,9 @@ def requested_kit(
 @dataclass
 class KitAddResult:
     added: list[tuple[Product, int]] = field(default_factory=list)
+    # What the cart held before of each product added (product id → quantity), so the shopper
+    # is told that a product already there now counts more.
+    had: dict[int, int] = field(default_factory=dict)
     # One sentence per product that could not be added in full, for the shopper.
     problems: list[str] = field(default_factory=list)
     # About the kit discount (e.g. that it applies once per kit), for the shopper.
@@ -97,6 +100,17 @@ class KitAddResult:
     @property
     def units_added(self) -> int:
         return sum(quantity for _, quantity in self.added)
+
+    def added_text(self) -> str:
+        """For the shopper: "1 × A, 1 × B (you already had 1: 2 in your cart now)"."""
+        parts = []
+        for product, quantity in self.added:
+            part = f"{quantity} × {product}"
+            before = self.had.get(product.pk)
+            if before:
+                part += f" (you already had {before}: {before + quantity} in your cart now)"
+            parts.append(part)
+        return ", ".join(parts)
 
 
 @transaction.atomic
@@ -135,6 +149,8 @@ def kit_add_to_cart(*, cart: Cart, recommendation: Recommendation) -> KitAddResu
             result.problems.append(error.message)
             continue
         result.added.append((product, quantity))
+        if in_cart.get(product.pk):
+            result.had[product.pk] = in_cart[product.pk]
         if quantity < line.quantity:
             result.problems.append(
                 f"{product}: only {quantity} of {line.quantity} added, the rest is not in stock."

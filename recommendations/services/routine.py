@@ -268,16 +268,58 @@ def _lines(
     grade: int,
     findings: tuple[ZoneFinding, ...],
     on: date,
-) -> tuple[RecommendationLine, ...]:
-    """The routine's products (the rule's, or basic care), then what the zones add."""
+) -> tuple[tuple[RecommendationLine, ...], list[ZoneRule]]:
+    """The routine's products (the rule's, or basic care), then what the zones add, and the
+    zone rules that added them. Nothing the rule's plan excludes is added, not even as a
+    stand-in for a product out of stock."""
     taken: set[int] = set()
     if rule is None:
         lines = _default_lines(routine_why(own="", condition=condition, grade=grade))
     else:
         lines = _stocked_lines(_rule_wanted(rule, grade=grade), taken=taken)
     taken |= {line.product.pk for line in lines}
-    additions = zone_additions(condition=condition, findings=findings, on=on)
-    return _merged([*lines, *_stocked_lines(_zone_wanted(additions), taken=taken)])
+    # Without zone findings nothing is added: the exclusions' two queries are spared.
+    excluded = set()
+    if rule is not None and findings:
+        excluded = set(selectors.plan_exclusions(plan=rule.plan))
+    taken |= excluded
+    additions = zone_additions(
+        condition=condition, findings=findings, on=on, grade=grade, excluded=excluded
+    )
+    lines = _merged([*lines, *_stocked_lines(_zone_wanted(additions), taken=taken)])
+    return lines, [zone_rule for zone_rule, _ in additions]
+
+
+def _rules_updated(rule: RecommendationRule | None, zone_rules: list[ZoneRule]):
+    moments = [r.updated_at for r in zone_rules]
+    if rule is not None:
+        moments += [rule.updated_at, rule.plan.updated_at]
+    return max(moments, default=None)
+
+
+def _recommendation(
+    *,
+    condition: SkinCondition,
+    grade: int,
+    plan: RoutinePlan,
+    rule: RecommendationRule | None,
+    findings: tuple[ZoneFinding, ...],
+    on: date,
+    check: str = "",
+) -> Recommendation:
+    lines, zone_rules = _lines(
+        rule=rule, condition=condition, grade=grade, findings=findings, on=on
+    )
+    return Recommendation(
+        condition=condition,
+        grade=grade,
+        plan=_with_referral(plan, condition=condition, grade=grade),
+        lines=lines,
+        rule=rule,
+        zones=findings,
+        check=check,
+        rules_updated=_rules_updated(rule, zone_rules),
+    )
 
 
 def _check_grade(condition: SkinCondition, grade: int) -> None:
@@ -322,14 +364,8 @@ def recommend(
         .first()
     )
     plan = DEFAULT_PLAN if rule is None else _routine_plan(rule.plan)
-    return Recommendation(
-        condition=condition,
-        grade=grade,
-        plan=_with_referral(plan, condition=condition, grade=grade),
-        lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
-        rule=rule,
-        zones=findings,
-        check=check,
+    return _recommendation(
+        condition=condition, grade=grade, plan=plan, rule=rule, findings=findings, on=on, check=check
     )
 
 
@@ -348,14 +384,9 @@ def recommend_for_rule(
         raise NotFound("This kit is not offered any more.", code="no_kit")
     condition, grade = rule.condition, rule.min_grade
     findings = zone_findings(zones, condition=condition)
-    return Recommendation(
-        condition=condition,
-        grade=grade,
-        plan=_with_referral(_routine_plan(rule.plan), condition=condition, grade=grade),
-        lines=_lines(rule=rule, condition=condition, grade=grade, findings=findings, on=on),
-        rule=rule,
-        zones=findings,
-        check=check,
+    plan = _routine_plan(rule.plan)
+    return _recommendation(
+        condition=condition, grade=grade, plan=plan, rule=rule, findings=findings, on=on, check=check
     )
 
 

@@ -2,6 +2,7 @@
 result page read the same thing whether it came from a rule or from the default routine."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from catalog.models import Product, ProductRole
@@ -119,6 +120,9 @@ class Recommendation:
     zones: tuple[ZoneFinding, ...] = ()
     # The id of the shopper's skin check the zones come from; "" when they were typed in.
     check: str = ""
+    # When staff last changed what made this routine (its rule, plan and zone rules): a
+    # routine is always today's rules', even for an older skin check, and says so.
+    rules_updated: datetime | None = None
 
     @property
     def is_default(self) -> bool:

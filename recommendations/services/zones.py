@@ -7,12 +7,13 @@ condition's grading scale, like grades, but need not be whole numbers.
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from numbers import Real
 
 from recommendations import selectors
-from recommendations.models import SkinCondition, Zone, ZoneRule
+from recommendations.models import SkinCondition, TreatmentPlan, Zone, ZoneRule
 from recommendations.services.values import ZoneFinding
 from skinshop.errors import ApplicationError
 
@@ -81,17 +82,42 @@ def _answered(rule: ZoneRule, findings: Sequence[ZoneFinding]) -> ZoneFinding | 
 
 
 def zone_additions(
-    *, condition: SkinCondition, findings: Sequence[ZoneFinding], on: date
+    *,
+    condition: SkinCondition,
+    findings: Sequence[ZoneFinding],
+    on: date,
+    grade: int,
+    excluded: Collection[int] = (),
 ) -> list[tuple[ZoneRule, ZoneFinding]]:
-    """The zone rules offered on ``on`` that ``findings`` call for, with the finding each
-    answers: the most affected zone's first, then by priority (then the older rule)."""
+    """The zone rules offered on ``on`` for a routine of ``grade`` that ``findings`` call for,
+    with the finding each answers: the most affected zone's first, then by priority (then the
+    older rule). A rule whose product is in ``excluded`` (the plan's exclusions) adds nothing."""
     if not findings:
         return []
     zones = ["", *(f.zone for f in findings)]
-    rules = selectors.zone_rules_offered(condition=condition, zones=zones, on=on)
-    found = [(rule, _answered(rule, findings)) for rule in rules]
+    rules = selectors.zone_rules_offered(condition=condition, zones=zones, on=on, grade=grade)
+    found = [(rule, _answered(rule, findings)) for rule in rules if rule.product_id not in excluded]
     found = [(rule, finding) for rule, finding in found if finding is not None]
     return sorted(found, key=lambda rf: (findings.index(rf[1]), -rf[0].priority, rf[0].pk))
+
+
+@dataclass(frozen=True)
+class ZoneRulePreview:
+    """A zone rule as the admin's per-grade preview shows it: what it may add to that grade's
+    routine, or why the routine's plan keeps it out."""
+
+    rule: ZoneRule
+    blocked_by: str = ""
+
+
+def zone_rules_preview(
+    *, condition: SkinCondition, grade: int, plan: TreatmentPlan | None, on: date
+) -> list[ZoneRulePreview]:
+    """Every zone rule offered for ``grade`` on ``on``, by zone, each with why ``plan`` (the
+    grade's routine's; None for the default routine) blocks it, if it does."""
+    excluded = selectors.plan_exclusions(plan=plan) if plan is not None else {}
+    rules = selectors.zone_rules_offered(condition=condition, on=on, grade=grade)
+    return [ZoneRulePreview(rule, excluded.get(rule.product_id, "")) for rule in rules]
 
 
 def zone_why(rule: ZoneRule, finding: ZoneFinding) -> str:

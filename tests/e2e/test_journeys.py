@@ -168,7 +168,7 @@ def pay(page: Page, step, *, email: str) -> str:
     page.get_by_label("Address:", exact=True).fill("1 Test Street")
     page.get_by_label("Postcode").fill("1000")
     page.get_by_label("City").fill("Brussels")
-    page.get_by_label("Country").fill("Belgium")
+    page.get_by_label("Country").select_option("Belgium")  # a list of the countries shipped to
     page.get_by_label("Card number").fill(CARD)
     page.get_by_label("Expiry (MM/YY)").fill(f"12/{(date.today().year + 2) % 100:02d}")
     page.get_by_label("Security code (CVC)").fill("123")

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:orders_order_changelist")
 
 
-def act(client, action: str, *orders: Order):
+def act(client, action: str, *orders: Order, **extra):
     return client.post(
         CHANGELIST,
-        {"action": action, "_selected_action": [order.pk for order in orders]},
+        {"action": action, "_selected_action": [order.pk for order in orders], **extra},
         follow=True,
     )
 
@@ -29,7 +29,8 @@ def test_staff_ship_deliver_and_cancel_through_the_services(admin_client):
     cancelled = place_order(products=[(product, 3)])
 
     assert "1 order(s) marked shipped." in texts(act(admin_client, "mark_shipped", shipped))
-    assert "1 order(s) cancelled." in texts(act(admin_client, "cancel", cancelled))
+    response = act(admin_client, "cancel", cancelled, confirmed="yes")
+    assert "1 order(s) cancelled." in texts(response)
     act(admin_client, "mark_delivered", shipped)
 
     statuses = dict(Order.objects.values_list("number", "status"))
@@ -81,7 +82,7 @@ def test_view_only_staff_are_offered_no_action_and_cannot_post_one(client):
 
     assert offered_actions(staff) == set()
     for action in ("mark_shipped", "mark_delivered", "cancel"):
-        act(staff, action, order)
+        act(staff, action, order, confirmed="yes")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
 
 
@@ -90,10 +91,10 @@ def test_shipping_needs_change_order_and_cancelling_needs_cancel_order(client):
 
     clerk = staff_client(client, "view_order", "change_order")
     assert offered_actions(clerk) == {"mark_shipped", "mark_delivered"}
-    act(clerk, "cancel", order)
+    act(clerk, "cancel", order, confirmed="yes")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
 
     manager = staff_client(client, "view_order", "cancel_order")
     assert offered_actions(manager) == {"cancel"}
-    act(manager, "cancel", order)
+    act(manager, "cancel", order, confirmed="yes")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED

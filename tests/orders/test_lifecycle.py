@@ -39,6 +39,8 @@ def test_the_transitions_table():
         ("paid", "shipped"),
         ("paid", "cancelled"),
         ("shipped", "delivered"),
+        ("shipped", "refunded"),
+        ("delivered", "refunded"),
     }
 
 

@@ -168,6 +168,8 @@ def zone_rule_form(**overrides) -> dict:
         "zone": "chin",
         "min_severity": "3",
         "only_when_single_zone": "on",
+        "min_grade": "0",
+        "max_grade": "",
         "product": ProductFactory(role="spot_care").pk,
         "quantity": "1",
         "when": "evening",
