@@ -365,7 +365,13 @@ def recommend(
     )
     plan = DEFAULT_PLAN if rule is None else _routine_plan(rule.plan)
     return _recommendation(
-        condition=condition, grade=grade, plan=plan, rule=rule, findings=findings, on=on, check=check
+        condition=condition,
+        grade=grade,
+        plan=plan,
+        rule=rule,
+        findings=findings,
+        on=on,
+        check=check,
     )
 
 
@@ -386,7 +392,13 @@ def recommend_for_rule(
     findings = zone_findings(zones, condition=condition)
     plan = _routine_plan(rule.plan)
     return _recommendation(
-        condition=condition, grade=grade, plan=plan, rule=rule, findings=findings, on=on, check=check
+        condition=condition,
+        grade=grade,
+        plan=plan,
+        rule=rule,
+        findings=findings,
+        on=on,
+        check=check,
     )
 
 
