@@ -146,9 +146,12 @@ class _Wanted:
 
 def routine_why(*, own: str, condition: SkinCondition, grade: int) -> str:
     """The one rule for why a product of the routine is there: the item's own reason, else
-    "Part of your routine for moderate acne vulgaris." (the shopper's grade)."""
+    "Part of your routine for moderate acne vulgaris." (the shopper's grade). The scale's
+    first grade is skin without the condition: "clear acne vulgaris" would say the opposite."""
     if own:
         return own
+    if grade == 0:
+        return "Part of your routine to keep your skin clear."
     return f"Part of your routine for {condition.grade_label(grade)} {condition.name.lower()}."
 
 
