@@ -33,7 +33,9 @@ def _photo_field(slot: str) -> forms.FileField:
         label=title,
         required=False,
         help_text=instruction,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+        # No ``capture``: it would open only the camera on Android; the shopper may take a
+        # photo or choose one from the library.
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
 
 
