@@ -50,6 +50,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from diagnosis import readings
 from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
 from diagnosis.uploads import CleanSelfie
 from skinshop import errors, ratelimit
@@ -263,8 +264,14 @@ def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) 
             # An unsure grade, or a photo unlike anything the model learned from, must not turn
             # into a grade and a kit: the shopper is told what to try instead.
             abstain = outcome.result.abstain
-            refused.append(_Refusal(photo.slot, abstain["code"], abstain["message"]))
+            code, message = readings.refusal(
+                outcome.result.view, abstain["code"], abstain["message"]
+            )
+            refused.append(_Refusal(photo.slot, code, message))
         else:
+            # Only the zones the shopper's photo shows (not the far cheek of a side photo)
+            # count, for the photo and for the check.
+            outcome.result.zones = readings.visible_zones(outcome.result.zones, photo.slot)
             graded.append((photo, outcome.result))
     combined = combine_views([result for _, result in graded]) if graded else None
 
