@@ -318,8 +318,7 @@ def test_the_result_page_shows_the_combined_grade_the_zones_and_each_photo(clien
     html = client.get(reverse("diagnosis:detail", args=[check.pk])).content.decode()
 
     assert f"{check.grade}</span> {check.label.capitalize()}" in html
-    assert "Graded on your worst side: the" in html
-    assert f"the {deciding.get_slot_display().lower()} photo" in html
+    assert f"Your grade is your {deciding.get_slot_display().lower()} photo's" in html
     assert 'data-testid="zone-sentence"' in html and "Most signs are on the" in html
     assert "2 of 3 photos could be graded" in html
     for slot in ("front", "left"):

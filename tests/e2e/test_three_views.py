@@ -89,7 +89,7 @@ def test_a_shopper_checks_three_views_and_sees_each_with_its_zones(
 
     grade = page.get_by_test_id("grade")
     expect(grade).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    expect(page.get_by_test_id("combined-from")).to_contain_text("Graded on your worst side")
+    expect(page.get_by_test_id("combined-from")).to_contain_text("Your grade is your")
     expect(page.get_by_test_id("combined-from")).to_contain_text("2 of 3 photos")
     expect(page.get_by_test_id("routine")).to_be_visible()
     for slot, name in (("front", "Your front photo"), ("left", "Your left side photo")):
