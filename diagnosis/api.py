@@ -153,6 +153,7 @@ class DiagnosisViewSet(
             user=request.user if signed_in else None,
             guest_token="" if signed_in else session.guest_token(request, create=True),
             client_address=client_address(request),
+            skin_type=upload.validated_data.get("skin_type", ""),
         )
         data = self.get_serializer(diagnosis).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
@@ -197,7 +198,8 @@ class DiagnosisViewSet(
         recommendation = routine.kit_recommendation(
             grade=selectors.grade_of(diagnosis),
             condition_slug=query.validated_data.get("condition", ""),
-            skin_type=query.validated_data.get("skin_type", ""),
+            # The skin type asked for, else the one the shopper gave with the check.
+            skin_type=query.validated_data.get("skin_type") or diagnosis.skin_type,
             zones=diagnosis.zones,
         )
         return Response(RecommendationSerializer(recommendation).data)

@@ -9,6 +9,7 @@ from django import forms
 
 from diagnosis.models import DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, CleanSelfie, UploadRejected, clean_selfie
+from recommendations.models import SkinType
 
 Slot = DiagnosisPhoto.Slot
 
@@ -43,6 +44,13 @@ class SelfieUploadForm(forms.Form):
     front = _photo_field(Slot.FRONT)
     left = _photo_field(Slot.LEFT)
     right = _photo_field(Slot.RIGHT)
+    skin_type = forms.ChoiceField(
+        label="Your skin type",
+        choices=[("", "Not sure")] + SkinType.choices,
+        required=False,
+        help_text="Optional: some routines suit one skin type better than another.",
+        widget=forms.RadioSelect,
+    )
     consent = forms.BooleanField(
         label="I agree that SkinShop processes these photos to analyse my skin. "
         "I can delete them, and their results, at any time.",

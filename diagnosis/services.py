@@ -118,10 +118,11 @@ def create_diagnosis(
     user=None,
     guest_token: str = "",
     client_address: str | None = None,
+    skin_type: str = "",
 ) -> Diagnosis:
     """Stores each photo of a check (``photos``: slot -> photo; ``selfie``: a front photo alone)
-    with its thumbnail, commits the check and its photos, then (on commit) sends it to the
-    worker."""
+    with its thumbnail and the shopper's ``skin_type`` (blank: not said), commits the check and
+    its photos, then (on commit) sends it to the worker."""
     if not (user and user.is_authenticated) and not guest_token:
         raise ValueError("A diagnosis needs an owner: a user or a guest token.")
     photos = dict(photos or {})
@@ -137,6 +138,7 @@ def create_diagnosis(
         user=user if user and user.is_authenticated else None,
         guest_token="" if user and user.is_authenticated else guest_token,
         client_address=client_address,
+        skin_type=skin_type,
     )
     rows: list[DiagnosisPhoto] = []
     try:

@@ -67,8 +67,11 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    form = SelfieUploadForm()
-    context = {"form": form, "has_history": _owned(request).exists()}
+    owned = _owned(request)
+    # The skin type said at the last check, so the shopper need not say it every time.
+    last_type = owned.exclude(skin_type="").values_list("skin_type", flat=True).first()
+    form = SelfieUploadForm(initial={"skin_type": last_type or ""})
+    context = {"form": form, "has_history": owned.exists()}
     if request.method == "POST":
         try:
             # Counted before the file is looked at: a flood of bad files is limited too.
@@ -88,6 +91,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 user=user,
                 guest_token="" if user else session.guest_token(request, create=True),
                 client_address=client_address(request),
+                skin_type=form.cleaned_data["skin_type"],
             )
             return redirect("diagnosis:detail", pk=diagnosis.pk)
     return render(request, "diagnosis/upload.html", context)
@@ -99,7 +103,9 @@ def _recommendation(diagnosis: Diagnosis):
     if diagnosis.grade is None:
         return None
     try:
-        return routine.recommend(grade=diagnosis.grade, zones=diagnosis.zones)
+        return routine.recommend(
+            grade=diagnosis.grade, zones=diagnosis.zones, skin_type=diagnosis.skin_type
+        )
     except ApplicationError:
         return None
 
