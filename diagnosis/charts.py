@@ -343,7 +343,9 @@ ZONE_LEVELS = (
 # Label sizes in the photo's pixels: a tenth of the face's width, never under 1/40 of the photo
 # (about 9 px on a phone showing it 350 px wide), never over 1/16.
 FACE_FONT_SHARE, MIN_FONT_SHARE, MAX_FONT_SHARE = 0.1, 1 / 40, 1 / 16
-_CHAR_WIDTH, _LINE_HEIGHT = 0.62, 1.25  # of the font size: bold sans, with a margin
+# Of the font size: a bold sans letter (digits are 0.7 em) and a line, and the dark halo drawn
+# round each label, as Chromium's boxes measure them, with a margin.
+_CHAR_WIDTH, _HALO, _LINE_HEIGHT = 0.75, 0.4, 1.6
 
 
 def _level(severity: float) -> str:
@@ -419,7 +421,7 @@ def _place(centres, texts, size: float, width: int, height: int) -> list:
     boxes, placed = [], []
     line = _LINE_HEIGHT * size
     for (cx, cy), text in zip(centres, texts, strict=True):
-        half_w, half_h = _CHAR_WIDTH * size * len(text) / 2, line / 2
+        half_w, half_h = (_CHAR_WIDTH * len(text) + _HALO) * size / 2, line / 2
         found = None
         for shift in (0, -1, 1, -2, 2):
             x = min(max(cx, half_w), width - half_w)

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from diagnosis.charts import _CHAR_WIDTH, _LINE_HEIGHT, zone_overlay
+from diagnosis.charts import _CHAR_WIDTH, _HALO, _LINE_HEIGHT, zone_overlay
 from diagnosis.ml.zones import LABELS, zone_map
 
 
@@ -28,7 +28,7 @@ def boxes(overlay):
     size = overlay.font_size
     for outline in overlay.outlines:
         if outline.text:
-            half_w = _CHAR_WIDTH * size * len(outline.text) / 2
+            half_w = (_CHAR_WIDTH * len(outline.text) + _HALO) * size / 2
             half_h = _LINE_HEIGHT * size / 2
             yield (
                 outline.label_x - half_w,
