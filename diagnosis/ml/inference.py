@@ -252,6 +252,7 @@ class Analyzer:
                 size=self.input_size,
                 margin=self.face_margin,
                 side=photos[i][0] in ("left", "right"),
+                front=photos[i][0] == "front",
             ),
             pictures,
         )
