@@ -195,6 +195,7 @@ class DiagnosisViewSet(
             user=request.user if request.user.is_authenticated else None,
             guest_token=owner.guest_token,
             client_address=client_address(request),
+            skin_type=upload.validated_data.get("skin_type", ""),
         )
         data = self.get_serializer(diagnosis).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
@@ -239,7 +240,8 @@ class DiagnosisViewSet(
         recommendation = routine.kit_recommendation(
             grade=selectors.grade_of(diagnosis),
             condition_slug=query.validated_data.get("condition", ""),
-            skin_type=query.validated_data.get("skin_type", ""),
+            # The skin type asked for, else the one the shopper gave with the check.
+            skin_type=query.validated_data.get("skin_type") or diagnosis.skin_type,
             zones=diagnosis.zones,
             check=str(diagnosis.pk),
         )

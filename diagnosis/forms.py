@@ -12,6 +12,7 @@ from django.conf import settings
 
 from diagnosis.models import DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
+from recommendations.models import SkinType
 
 Slot = DiagnosisPhoto.Slot
 
@@ -36,7 +37,9 @@ def _photo_field(slot: str) -> forms.FileField:
         label=title,
         required=False,
         help_text=instruction,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+        # No ``capture``: it would open only the camera on Android; the shopper may take a
+        # photo or choose one from the library.
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
 
 
@@ -44,6 +47,13 @@ class SelfieUploadForm(forms.Form):
     front = _photo_field(Slot.FRONT)
     left = _photo_field(Slot.LEFT)
     right = _photo_field(Slot.RIGHT)
+    skin_type = forms.ChoiceField(
+        label="Your skin type",
+        choices=[("", "Not sure")] + SkinType.choices,
+        required=False,
+        help_text="Optional: some routines suit one skin type better than another.",
+        widget=forms.RadioSelect,
+    )
     consent = forms.BooleanField(
         label="I agree that SkinShop processes these photos to analyse my skin. "
         "I can delete them, and their results, at any time.",

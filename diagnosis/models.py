@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 
+from recommendations.models import SkinType
+
 
 def private_storage():
     """Selfies and heatmaps never go to the public media storage (see STORAGES["private"])."""
@@ -50,6 +52,8 @@ class Diagnosis(models.Model):
     )
     guest_token = models.CharField(max_length=64, blank=True, db_index=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
+    # What the shopper said of their skin at upload (blank: not said); rules may ask for one.
+    skin_type = models.CharField(max_length=20, choices=SkinType.choices, blank=True)
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True

@@ -9,6 +9,7 @@ from rest_framework.reverse import reverse
 from diagnosis.forms import SelfieUploadForm
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
+from recommendations.models import SkinType
 
 # The web form's wording, so both ways of uploading ask for consent alike.
 PHOTO_FIELDS = ("front", "left", "right", "image")
@@ -60,6 +61,13 @@ class DiagnosisUploadSerializer(serializers.Serializer):
     left = _photo_field("The left side of the face (the left cheek towards the camera)", "left")
     right = _photo_field("The right side of the face", "right")
     image = _photo_field("The front photo, under its older name (not with `front`)", "image")
+    skin_type = serializers.ChoiceField(
+        choices=SkinType.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Optional: the shopper's skin type; the check's routine follows the rules "
+        "for it.",
+    )
     consent = ConsentField(
         help_text="Must be true: the shopper agrees that SkinShop processes the photos to "
         "analyse their skin (the checkbox of the web form).",
@@ -319,6 +327,7 @@ class DiagnosisSerializer(serializers.ModelSerializer):
             "scale",
             "confidence",
             "combined_from",
+            "skin_type",
             "zones",
             "views",
             "model",

@@ -56,6 +56,7 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from diagnosis import readings
 from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
 from diagnosis.uploads import CheckedPhotos, CleanSelfie, DecodeBusy, clean_photos
 from skinshop import errors, ratelimit
@@ -197,10 +198,11 @@ def create_diagnosis(
     user=None,
     guest_token: str = "",
     client_address: str | None = None,
+    skin_type: str = "",
 ) -> Diagnosis:
     """Stores each photo of a check (``photos``: slot -> photo; ``selfie``: a front photo alone)
-    with its thumbnail, commits the check and its photos, then (on commit) sends it to the
-    worker."""
+    with its thumbnail and the shopper's ``skin_type`` (blank: not said), commits the check and
+    its photos, then (on commit) sends it to the worker."""
     if not (user and user.is_authenticated) and not guest_token:
         raise ValueError("A diagnosis needs an owner: a user or a guest token.")
     photos = dict(photos or {})
@@ -216,6 +218,7 @@ def create_diagnosis(
         user=user if user and user.is_authenticated else None,
         guest_token="" if user and user.is_authenticated else guest_token,
         client_address=client_address,
+        skin_type=skin_type,
     )
     rows: list[DiagnosisPhoto] = []
     try:
@@ -399,8 +402,14 @@ def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) 
             # An unsure grade, or a photo unlike anything the model learned from, must not turn
             # into a grade and a kit: the shopper is told what to try instead.
             abstain = outcome.result.abstain
-            refused.append(_Refusal(photo.slot, abstain["code"], abstain["message"]))
+            code, message = readings.refusal(
+                outcome.result.view, abstain["code"], abstain["message"]
+            )
+            refused.append(_Refusal(photo.slot, code, message))
         else:
+            # Only the zones the shopper's photo shows (not the far cheek of a side photo)
+            # count, for the photo and for the check.
+            outcome.result.zones = readings.visible_zones(outcome.result.zones, photo.slot)
             graded.append((photo, outcome.result))
     combined = combine_views([result for _, result in graded]) if graded else None
 

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import api_credential_user
-from diagnosis import charts, polling, progress, selectors, services, session
+from diagnosis import charts, polling, progress, readings, selectors, services, session
 from diagnosis.forms import VIEW_GUIDES, SelfieUploadForm
 from diagnosis.ml.combine import describe_zones
 from diagnosis.models import Diagnosis, DiagnosisPhoto
@@ -78,8 +78,14 @@ def upload(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def _upload(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
-    form = SelfieUploadForm(request.POST, request.FILES) if posted else SelfieUploadForm()
-    context = {"form": form, "has_history": _owned(request).exists()}
+    owned = _owned(request)
+    if posted:
+        form = SelfieUploadForm(request.POST, request.FILES)
+    else:
+        # The skin type said at the last check, so the shopper need not say it every time.
+        last_type = owned.exclude(skin_type="").values_list("skin_type", flat=True).first()
+        form = SelfieUploadForm(initial={"skin_type": last_type or ""})
+    context = {"form": form, "has_history": owned.exists()}
     # The form's checks cost nothing (consent, fields, sizes): a request they refuse reads no
     # photo and is not counted against the shopper's hourly limit.
     if not posted or not form.is_valid():
@@ -106,6 +112,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
         user=request.user if request.user.is_authenticated else None,
         guest_token=owner.guest_token,
         client_address=client_address(request),
+        skin_type=form.cleaned_data["skin_type"],
     )
     return redirect("diagnosis:detail", pk=diagnosis.pk)
 
@@ -117,10 +124,41 @@ def _recommendation(diagnosis: Diagnosis):
         return None
     try:
         return routine.recommend(
-            grade=diagnosis.grade, zones=diagnosis.zones, check=str(diagnosis.pk)
+            grade=diagnosis.grade,
+            zones=diagnosis.zones,
+            check=str(diagnosis.pk),
+            skin_type=diagnosis.skin_type,
         )
     except ApplicationError:
         return None
+
+
+def _photo_items(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], labels) -> list[dict]:
+    """Each photo with what the page says of it; the one that decided the grade first."""
+    first = sorted(photos, key=lambda photo: photo.slot != diagnosis.combined_from)
+    return [
+        {
+            "photo": photo,
+            "overlay": charts.zone_overlay(
+                readings.visible_zones(photo.zones, photo.slot),
+                width=photo.selfie_width,
+                height=photo.selfie_height,
+            ),
+            "reading": readings.reading(photo.slot, photo.view),
+            "advice": readings.advice(photo.slot, photo.view, photo.notes),
+            "instruction": VIEW_GUIDES[photo.slot][1],
+            "story": charts.grade_story(
+                grade=photo.grade,
+                score=photo.score,
+                probabilities=photo.probabilities,
+                confidence=photo.confidence,
+                labels=labels,
+            )
+            if photo.grade is not None
+            else None,
+        }
+        for photo in first
+    ]
 
 
 @require_GET
@@ -129,20 +167,15 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
     photos = list(diagnosis.photos.all())
     owned = _owned(request)
     is_owner = owned.filter(pk=diagnosis.pk).exists()
+    labels = diagnosis.scale.get("labels", [])
     context = {
         "diagnosis": diagnosis,
         "is_owner": is_owner,
-        "labels": diagnosis.scale.get("labels", []),
-        "photos": [
-            {
-                "photo": photo,
-                "zones": charts.zone_outlines(photo.zones),
-                "instruction": VIEW_GUIDES[photo.slot][1],
-            }
-            for photo in photos
-        ],
+        "labels": labels,
+        "photos": _photo_items(diagnosis, photos, labels),
         "several": len(photos) > 1,
         "graded_count": sum(photo.status == DiagnosisPhoto.Status.DONE for photo in photos),
+        "zone_levels": charts.ZONE_LEVELS,
     }
     if diagnosis.status == Diagnosis.Status.DONE:
         recommendation = _recommendation(diagnosis)
@@ -151,11 +184,15 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
             see_dermatologist=routine.refers_to_dermatologist(
                 grade=diagnosis.grade, recommendation=recommendation
             ),
-            bars=charts.probability_bars(
-                diagnosis.probabilities, context["labels"], diagnosis.grade
+            story=charts.grade_story(
+                grade=diagnosis.grade,
+                score=diagnosis.score,
+                probabilities=diagnosis.probabilities,
+                confidence=diagnosis.confidence,
+                labels=labels,
             ),
             deciding=next((p for p in photos if p.slot == diagnosis.combined_from), None),
-            zone_sentence=describe_zones(diagnosis.zones),
+            zone_sentence=describe_zones(readings.visible_zones(diagnosis.zones)),
             previous=selectors.previous_done(owned, diagnosis) if is_owner else None,
         )
     return _private(render(request, "diagnosis/detail.html", context))

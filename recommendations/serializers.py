@@ -103,6 +103,10 @@ class _StepSerializer(serializers.Serializer):
 class _WarningSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=WarningLevel.choices)
     text = serializers.CharField()
+    conditional = serializers.BooleanField(
+        help_text="True: advice for later (a grade the referral rule does not refer), "
+        "not a referral now."
+    )
 
 
 class _PlanSerializer(serializers.Serializer):

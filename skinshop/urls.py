@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from skinshop.views import healthz
+from skinshop.views import favicon, healthz
 
 api_v1 = [
     path("", include("catalog.api_urls")),
@@ -18,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("accounts/", include("accounts.urls")),

@@ -1,6 +1,7 @@
 """Project-level views that belong to no app."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -16,3 +17,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
     the shop's pages with.
     """
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """For clients that ask for /favicon.ico without reading the pages' ``<link rel="icon">``.
+    Not permanent: the icon's static name carries a hash that changes with the file."""
+    return HttpResponseRedirect(static("favicon.svg"))

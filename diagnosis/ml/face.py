@@ -52,6 +52,8 @@ CLOSEUP_SKIN_FRACTION = 0.45
 CLOSEUP_MIN_CONTRAST = 6.0  # grey-level standard deviation of a close-up's photo
 # A frontal face box at least this share of the photo's shorter side is trusted without eyes.
 SURE_FACE_FRACTION = 0.45
+# A front photo's face filling the frame is looked for with this share of border around it.
+FILL_BORDER = 0.3
 VIEWS = ("frontal", "profile", "close-up")
 
 
@@ -252,7 +254,12 @@ def _check_dark(values: np.ndarray, limit: float) -> None:
 
 
 def normalize_face(
-    image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4, side: bool = False
+    image: Image.Image | np.ndarray,
+    *,
+    size: int = 224,
+    margin: float = 0.4,
+    side: bool = False,
+    front: bool = False,
 ) -> NormalizedFace:
     """The face (or, in a close-up, the skin) cropped square and resized to ``size``.
 
@@ -267,6 +274,9 @@ def normalize_face(
     ``side``: the shopper said the photo shows a side of the face, so a side view is looked for
     first (a face the profile cascade finds big enough is read as one at once; the frontal
     looks, upright and rolled, cost about a second on 2 cores). Without a side face, as above.
+    ``front``: the shopper said the photo shows their face from the front, so before reading
+    skin that fills it as a close-up, a face filling the frame is looked for (the cascades miss
+    a face with no margin around it; a border gives it one).
     Raises NoFaceFound (neither a face nor enough skin), FaceTooSmall, TooDark, TooBlurry,
     InvalidImage.
     """
@@ -289,9 +299,14 @@ def normalize_face(
     # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
     skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
     big_enough = len(faces) and faces[:, 2].max() >= min_width * detect_scale
+    # Before skin that fills a front photo is read as a close-up: the shopper's face filling it.
+    filling = lambda: _filling_face(gray_small) if front else None  # noqa: E731
     if not big_enough and skin >= CLOSEUP_SKIN_FRACTION:
         # No face of a usable size, but skin fills the frame: a close-up, not a distant face.
-        return _close_up(rgb, size, step)
+        faces = filling()
+        if faces is None:
+            return _close_up(rgb, size, step)
+        view = "frontal"
     if not len(faces):
         raise NoFaceFound()
     faces /= detect_scale
@@ -313,12 +328,29 @@ def normalize_face(
             largest = faces[order[0]]
             x, y, w, h = (float(v) for v in largest[:4])
         elif skin >= CLOSEUP_SKIN_FRACTION:
-            return _close_up(rgb, size, step)
+            found = filling()
+            if found is None:
+                return _close_up(rgb, size, step)
+            faces = found / detect_scale
+            order = np.argsort(-faces[:, 2] * faces[:, 3])
+            largest = faces[order[0]]
+            x, y, w, h = (float(v) for v in largest[:4])
+            eyes = _find_eyes(rgb, (x, y, w, h))
     if any(
         _overlap(largest, faces[i]) < 0.3 and faces[i, 2] >= 0.5 * largest[2] for i in order[1:]
     ):
         notes.append("Several faces were found; the largest one was analysed.")
     return _crop_face(rgb, view, largest, eyes, notes, size=size, margin=margin, step=step)
+
+
+def _filling_face(gray: np.ndarray) -> np.ndarray | None:
+    """A frontal face filling ``gray`` (boxes in its pixels, which may pass its edges), or
+    None: the cascades miss a face with no margin around it, so a border gives it one."""
+    pad = int(FILL_BORDER * max(gray.shape))
+    bordered = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=128)
+    faces = _detect_faces(bordered, SURE_FACE_FRACTION * min(gray.shape))
+    faces = faces[faces[:, 2] >= SURE_FACE_FRACTION * min(gray.shape)] if len(faces) else faces
+    return faces - [pad, pad, 0, 0] if len(faces) else None
 
 
 def _crop_face(

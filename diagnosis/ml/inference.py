@@ -31,7 +31,7 @@ from . import zones as face_zones
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, load_image, normalize_face
 from .lesions import LesionCounter, tap, upsample
-from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
+from .model import class_probabilities, confidence_within_one, decide_grade, grade_score
 from .scale import Scale
 
 DEFAULT_FACE_MARGIN = 0.4
@@ -252,6 +252,7 @@ class Analyzer:
                 size=self.input_size,
                 margin=self.face_margin,
                 side=photos[i][0] in ("left", "right"),
+                front=photos[i][0] == "front",
             ),
             pictures,
         )
@@ -267,7 +268,8 @@ class Analyzer:
                     outputs = self.model(x)
                 density = self.counter.density(maps).numpy() if self.counter else None
                 grades = decide_grade(outputs, self.decision_rule, self.scale.num_grades)
-                scores = severity_score(outputs, self.scale.num_grades)
+                # The score the grade is read from: the grade is this score rounded.
+                scores = grade_score(outputs, self.decision_rule, self.scale.num_grades)
                 probabilities = class_probabilities(outputs)
                 calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
                 confidences = confidence_within_one(calibrated, grades.long())

@@ -108,3 +108,23 @@ def confidence_within_one(probs: Tensor, grades: Tensor) -> Tensor:
 def severity_score(outputs: dict[str, Tensor], num_grades: int) -> Tensor:
     """A continuous score on the scale: the regressor's output clipped to [0, num_grades - 1]."""
     return outputs["regression"].float().clamp(0, num_grades - 1)
+
+
+# An argmax grade's score keeps this close to the grade, so that it rounds to it.
+_ARGMAX_BAND = 0.4
+
+
+def grade_score(outputs: dict[str, Tensor], rule: str, num_grades: int) -> Tensor:
+    """The continuous score the decision rule reads the grade from, so that the grade is the
+    score rounded and the page's grade, score and chart tell one story: the regressor's output
+    ("round"), the probabilities' mean ("expectation"), or, for "argmax", that mean kept within
+    0.4 of the most likely grade."""
+    if rule == "round":
+        return severity_score(outputs, num_grades)
+    expected = expected_grade(outputs).float().clamp(0, num_grades - 1)
+    if rule == "argmax":
+        grades = outputs["logits"].argmax(dim=1).float()
+        return torch.minimum(torch.maximum(expected, grades - _ARGMAX_BAND), grades + _ARGMAX_BAND)
+    if rule == "expectation":
+        return expected
+    raise ValueError(f"unknown decision rule {rule!r}; choose one of {', '.join(DECISION_RULES)}")

@@ -98,13 +98,19 @@ def refers_to_dermatologist(*, grade: int | None, recommendation: Recommendation
 
 
 def _with_referral(plan: RoutinePlan, *, condition: SkinCondition, grade: int) -> RoutinePlan:
-    """From the condition's referral grade up, every plan tells the shopper to see a doctor."""
+    """The condition's referral rule decides who is sent to a doctor: from its referral grade
+    up, every plan tells the shopper to see one; below it, a plan's "see a doctor" warning is
+    conditional advice ("if there is no improvement after 12 weeks"), never the referral."""
     refer = condition.refer_from_grade is not None and grade >= condition.refer_from_grade
-    if not refer or any(w.level == WarningLevel.SEE_DOCTOR for w in plan.warnings):
+    if not refer:
+        warnings = tuple(
+            replace(w, conditional=True) if w.level == WarningLevel.SEE_DOCTOR else w
+            for w in plan.warnings
+        )
+        return replace(plan, warnings=warnings)
+    if any(w.level == WarningLevel.SEE_DOCTOR for w in plan.warnings):
         return plan
-    return RoutinePlan(
-        plan.name, plan.summary, plan.duration_weeks, plan.steps, (REFERRAL_WARNING, *plan.warnings)
-    )
+    return replace(plan, warnings=(REFERRAL_WARNING, *plan.warnings))
 
 
 def _replacement(
@@ -147,9 +153,12 @@ class _Wanted:
 
 def routine_why(*, own: str, condition: SkinCondition, grade: int) -> str:
     """The one rule for why a product of the routine is there: the item's own reason, else
-    "Part of your routine for moderate acne vulgaris." (the shopper's grade)."""
+    "Part of your routine for moderate acne vulgaris." (the shopper's grade). The scale's
+    first grade is skin without the condition: "clear acne vulgaris" would say the opposite."""
     if own:
         return own
+    if grade == 0:
+        return "Part of your routine to keep your skin clear."
     return f"Part of your routine for {condition.grade_label(grade)} {condition.name.lower()}."
 
 

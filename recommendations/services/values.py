@@ -33,14 +33,26 @@ class RoutineStep:
 
 @dataclass(frozen=True)
 class RoutineWarning:
-    """A warning of a routine's plan (a rule's ``PlanWarning``, or a built-in one)."""
+    """A warning of a routine's plan (a rule's ``PlanWarning``, or a built-in one).
+
+    ``conditional``: a "see a doctor" warning for a grade the condition's referral rule does
+    not refer ("if there is no improvement after 12 weeks…"): advice for later, not a referral.
+    """
 
     level: str
     text: str
+    conditional: bool = False
 
     @property
     def level_label(self) -> str:
+        if self.conditional:
+            return "When to see a doctor"
         return WarningLevel(self.level).label
+
+    @property
+    def refers(self) -> bool:
+        """This warning sends the shopper to a dermatologist now."""
+        return self.level == WarningLevel.SEE_DOCTOR and not self.conditional
 
 
 @dataclass(frozen=True)
@@ -181,4 +193,4 @@ class Recommendation:
 
     @property
     def refer_to_dermatologist(self) -> bool:
-        return any(w.level == WarningLevel.SEE_DOCTOR for w in self.plan.warnings)
+        return any(w.refers for w in self.plan.warnings)

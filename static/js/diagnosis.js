@@ -118,6 +118,46 @@
     initSizeCheck(form, limits);
   }
 
+  // --- Upload: a forgotten consent box is said at once, and the chosen photos stay chosen -------
+  // (the server would say it too, but a browser cannot refill file inputs on the page it returns)
+  function initConsent(form) {
+    var box = form.querySelector('input[name="consent"]');
+    var field = box && box.closest(".field");
+    if (!field) return;
+    var error = null;
+
+    function clear() {
+      if (!error) return;
+      error.remove();
+      error = null;
+      field.classList.remove("field--invalid");
+      box.removeAttribute("aria-invalid");
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (box.checked) return;
+      event.preventDefault();
+      if (!error && !field.querySelector(".field__errors")) {
+        error = document.createElement("ul");
+        error.className = "field__errors";
+        error.id = box.id + "_error";
+        error.setAttribute("role", "alert");
+        error.setAttribute("data-testid", "consent-error");
+        var item = document.createElement("li");
+        item.textContent = form.getAttribute("data-consent-required");
+        error.appendChild(item);
+        field.appendChild(error);
+        field.classList.add("field--invalid");
+        box.setAttribute("aria-invalid", "true");
+        box.setAttribute("aria-describedby", error.id);
+      }
+      box.focus();
+    });
+    box.addEventListener("change", function () {
+      if (box.checked) clear();
+    });
+  }
+
   // --- Result: wait for the analysis, then reload to show it ------------------------------------
   var TEXTS = {
     queued: "Your photo is in the queue…",
@@ -220,6 +260,7 @@
   }
 
   each("[data-selfie-form]", initUploadForm);
+  each("[data-selfie-form]", initConsent);
   each("[data-diagnosis-poll]", initPolling);
   each("[data-heatmap-controls]", initHeatmap);
   each("form[data-confirm]", initConfirm);

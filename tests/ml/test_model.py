@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from diagnosis.ml.model import SkinNet, decide_grade, severity_score
+from diagnosis.ml.model import SkinNet, decide_grade, expected_grade, grade_score, severity_score
 from diagnosis.ml.scale import GEA, Scale
 
 
@@ -78,3 +78,22 @@ def test_confidence_counts_the_decided_grade_and_its_neighbours():
     probs = torch.tensor([[0.1, 0.2, 0.4, 0.2, 0.1, 0.0], [0.5, 0.3, 0.1, 0.05, 0.05, 0.0]])
     got = confidence_within_one(probs, torch.tensor([2, 0]))
     torch.testing.assert_close(got, torch.tensor([0.8, 0.8]))
+
+
+@pytest.mark.parametrize("rule", ["round", "argmax", "expectation"])
+def test_the_score_rounds_to_the_grade_whatever_the_rule(rule):
+    # The regressor says 3.9 while the probabilities' mean is 4.6 (the grades disagreed before:
+    # "very severe" with a severity score of 3.9).
+    logits = torch.log(
+        torch.tensor([[0.01, 0.01, 0.01, 0.02, 0.3, 0.65], [0.46, 0.3, 0.2, 0.04, 0, 0]]) + 1e-9
+    )
+    out = _outputs([3.9, 1.93], logits.tolist())
+
+    grades = decide_grade(out, rule, 6)
+    scores = grade_score(out, rule, 6)
+
+    assert torch.equal(scores.round().long(), grades), (rule, scores, grades)
+    if rule == "expectation":
+        torch.testing.assert_close(scores, expected_grade(out).float())
+    if rule == "round":
+        torch.testing.assert_close(scores, torch.tensor([3.9, 1.93]))

@@ -78,7 +78,9 @@ def test_a_recommendation_has_the_plan_the_lines_and_the_kit(api, mild_rule):
             "from_week": 2,
         }
     ]
-    assert body["plan"]["warnings"] == [{"level": "caution", "text": "Bleaches fabrics."}]
+    assert body["plan"]["warnings"] == [
+        {"level": "caution", "text": "Bleaches fabrics.", "conditional": False}
+    ]
     gel, patches = body["lines"]
     assert gel["product"]["slug"] == "gel" and gel["product"]["available"] == 3
     assert (gel["quantity"], gel["when"], gel["in_stock"], gel["line_total"]) == (

@@ -65,7 +65,26 @@ def test_the_demo_rules_cover_every_grade_with_an_in_stock_kit(grade):
 
     assert not recommendation.is_default
     assert recommendation.kit_lines, "every grade has products to buy"
-    assert recommendation.refer_to_dermatologist == (grade >= 3)
+    # The acne condition refers from grade 4 (severe); the moderate plan's "see a doctor if
+    # there is no improvement" is advice for later, not a referral.
+    assert recommendation.refer_to_dermatologist == (grade >= 4)
+
+
+def test_a_plans_see_a_doctor_warning_below_the_referral_grade_reads_as_conditional():
+    from catalog.services import demo_catalog_seed
+
+    demo_catalog_seed()
+    seed_demo_rules()
+
+    moderate, severe = recommend(grade=3), recommend(grade=4)
+
+    (later,) = [w for w in moderate.plan.warnings if w.level == WarningLevel.SEE_DOCTOR]
+    assert later.conditional and not later.refers
+    assert later.level_label == "When to see a doctor"
+    assert later.text.startswith("If there is no improvement after 12 weeks")
+    assert not moderate.refer_to_dermatologist
+    (now,) = [w for w in severe.plan.warnings if w.level == WarningLevel.SEE_DOCTOR]
+    assert now.refers and now.level_label == "See a dermatologist"
 
 
 def test_a_grade_between_rules_falls_back_to_the_default_routine():

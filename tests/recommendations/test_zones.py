@@ -222,6 +222,12 @@ def test_the_default_routine_says_why_too():
     }
 
 
+def test_the_routine_for_clear_skin_keeps_it_clear_rather_than_naming_clear_acne():
+    ProductFactory(role=ProductRole.CLEANSER, name="Cleanser")
+
+    assert whys(recommend(grade=0)) == {"Cleanser": "Part of your routine to keep your skin clear."}
+
+
 def test_staff_reasons_keep_their_other_braces(moderate_rule):
     ZoneRuleFactory(product__name="Spot gel", why="For your {zone} {not a placeholder}.")
 
