@@ -46,10 +46,10 @@ bench: $(DEV_STAMP)
 
 model: $(RUN_STAMP)
 	@test -f "$(ACNE04)/manifest.csv" || { echo "no ACNE04 folder at $(ACNE04): make model ACNE04=/path/to/acne04"; exit 2; }
-	$(PY) -m diagnosis.ml build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
+	$(PY) -m modelbuilding build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
 
 model-synthetic: $(RUN_STAMP)
-	$(PY) -m diagnosis.ml build-demo --out diagnosis/ml/weights
+	$(PY) -m modelbuilding build-demo --out diagnosis/ml/weights
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from diagnosis.ml import checkpoint as ckpt  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
-from diagnosis.ml import faithfulness as faith  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.scale import GEA  # noqa: E402
+from modelbuilding import faithfulness as faith  # noqa: E402
 
 # The demo uses seeds 1001 (train), 2002 (held-out) and 3003 (shifted style): this one is new.
 FAITHFULNESS_SEED = 4004

@@ -32,10 +32,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from diagnosis.ml import acne04, realeval  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.inference import Analyzer  # noqa: E402
+from modelbuilding import acne04, realeval  # noqa: E402
 
 
 def rss_mb() -> float:

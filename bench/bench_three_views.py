@@ -42,7 +42,7 @@ def photos(acne04: str | None) -> list[bytes]:
         return [p.read_bytes() for p in found if p is not None]
     import numpy as np
 
-    from diagnosis.ml.synth import render_selfie
+    from modelbuilding.synth import render_selfie
 
     out = []
     for seed in range(3):

@@ -59,9 +59,9 @@ def lesions_per_zone(zones: list[dict], boxes: np.ndarray) -> dict[str, int]:
 
 
 def zone_study(analyzer, photos, log=print) -> dict:
-    from diagnosis.ml.acne04 import boxes_in_crop
     from diagnosis.ml.combine import combine_views
     from diagnosis.ml.errors import AnalysisError
+    from modelbuilding.acne04 import boxes_in_crop
 
     rows, counted = [], []
     for n, photo in enumerate(photos):
@@ -110,7 +110,7 @@ def _count_figures(counted: list[tuple[float, int]]) -> dict | None:
     """The model's lesion count against the boxes in its crop (None: no lesion counter)."""
     if not counted:
         return None
-    from diagnosis.ml.realeval import spearman
+    from modelbuilding.realeval import spearman
 
     model, boxed = (np.array(column) for column in zip(*counted, strict=True))
     return {
@@ -129,8 +129,8 @@ def _area(outline) -> float:
 
 def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
     """Simulated checks from single photographs' grades (see the module's docstring)."""
-    from diagnosis.ml.acne04 import gea_to_hayashi
     from diagnosis.ml.errors import AnalysisError
+    from modelbuilding.acne04 import gea_to_hayashi
 
     graded = []
     for photo in photos:
@@ -187,8 +187,8 @@ def main() -> int:
     if not (Path(args.acne04) / "manifest.csv").is_file():
         print(f"SKIP: no ACNE04 folder at {args.acne04} (--acne04 PATH)")
         return 0
-    from diagnosis.ml import acne04
     from diagnosis.ml.inference import Analyzer
+    from modelbuilding import acne04
 
     photos = acne04.read_folder(args.acne04, args.split)
     if args.limit:

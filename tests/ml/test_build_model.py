@@ -4,9 +4,6 @@ calibrated and written with its card (the real build is `make model`, a benchmar
 import pytest
 import torch
 
-from diagnosis.ml import realcard, realeval
-from diagnosis.ml.acne04 import TERMS
-from diagnosis.ml.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
 from diagnosis.ml.checkpoint import (
     commercial_use,
     load_checkpoint_with_extra,
@@ -17,6 +14,9 @@ from diagnosis.ml.checkpoint import (
 from diagnosis.ml.lesions import LesionCounter, LesionHead
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
+from modelbuilding import realcard, realeval
+from modelbuilding.acne04 import TERMS
+from modelbuilding.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
 
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from diagnosis.ml.demo import model_card
-from diagnosis.ml.evaluate import full_report
 from diagnosis.ml.scale import GEA
+from modelbuilding.demo import model_card
+from modelbuilding.evaluate import full_report
 
 
 def _report(accuracy_by_group: dict[str, int]) -> dict:

@@ -7,7 +7,9 @@ import torch
 from PIL import Image
 
 from diagnosis.ml.checkpoint import save_checkpoint
-from diagnosis.ml.evaluate import (
+from diagnosis.ml.model import SkinNet
+from diagnosis.ml.scale import GEA
+from modelbuilding.evaluate import (
     accuracy,
     choose_rule,
     confusion_matrix,
@@ -20,8 +22,6 @@ from diagnosis.ml.evaluate import (
     save_confusion_png,
     within1,
 )
-from diagnosis.ml.model import SkinNet
-from diagnosis.ml.scale import GEA
 
 PRED = np.array([0, 1, 2, 4, 5, 3])
 TRUE = np.array([0, 1, 3, 2, 5, 3])
@@ -132,8 +132,8 @@ def _no_face_in_the_first_image(path, size, margin):
 def test_evaluate_checkpoint_counts_images_without_a_face(
     tiny_manifest, tiny_checkpoint, monkeypatch
 ):
-    from diagnosis.ml import data
-    from diagnosis.ml.evaluate import evaluate_checkpoint
+    from modelbuilding import data
+    from modelbuilding.evaluate import evaluate_checkpoint
 
     normalizer = _no_face_in_the_first_image
     monkeypatch.setattr(data, "_normalize_one", normalizer)
@@ -147,8 +147,8 @@ def test_evaluate_checkpoint_counts_images_without_a_face(
 def test_evaluate_cli_prints_json(
     tiny_manifest, tiny_checkpoint, monkeypatch, capsys, resize_normalizer
 ):
-    from diagnosis.ml import data
-    from diagnosis.ml.cli import main
+    from modelbuilding import data
+    from modelbuilding.cli import main
 
     monkeypatch.setattr(data, "_normalize_one", resize_normalizer)
     code = main(
@@ -173,7 +173,7 @@ def test_evaluate_cli_prints_json(
 def test_evaluate_cli_with_a_missing_manifest_exits_2_with_one_line(
     tmp_path, tiny_checkpoint, capsys
 ):
-    from diagnosis.ml.cli import main
+    from modelbuilding.cli import main
 
     code = main(
         [
@@ -190,7 +190,7 @@ def test_evaluate_cli_with_a_missing_manifest_exits_2_with_one_line(
 
 
 def test_evaluate_cli_with_a_bad_checkpoint_exits_2_with_one_line(tiny_manifest, tmp_path, capsys):
-    from diagnosis.ml.cli import main
+    from modelbuilding.cli import main
 
     bad = tmp_path / "bad.pt"
     bad.write_text("garbage")
@@ -202,7 +202,7 @@ def test_evaluate_cli_with_a_bad_checkpoint_exits_2_with_one_line(tiny_manifest,
 def test_evaluate_cli_with_a_malformed_manifest_exits_2_with_one_line(
     tmp_path, tiny_checkpoint, capsys
 ):
-    from diagnosis.ml.cli import main
+    from modelbuilding.cli import main
 
     (tmp_path / "m.csv").write_text("path,grade\na.jpg,\n")
     code = main(

@@ -13,13 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
-from diagnosis.ml import cli
 from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
 from diagnosis.ml.errors import CheckpointError, InvalidImage, NoFaceFound
 from diagnosis.ml.face import normalize_face
 from diagnosis.ml.inference import AnalysisResult, Analyzer
 from diagnosis.ml.model import SkinNet, decide_grade
 from diagnosis.ml.scale import GEA
+from modelbuilding import cli
 from tests.ml.factories import SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,7 +242,7 @@ def test_module_entry_point_reports_a_bad_image_on_stderr(checkpoint, not_an_ima
         [
             sys.executable,
             "-m",
-            "diagnosis.ml",
+            "modelbuilding",
             "predict",
             str(not_an_image),
             "--checkpoint",

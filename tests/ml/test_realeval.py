@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from diagnosis.ml import realeval
+from modelbuilding import realeval
 
 
 def test_spearman_follows_order_not_values():

@@ -11,11 +11,12 @@ from typing import Any
 
 import torch
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
+from diagnosis.ml.scale import GEA
+
 from .data import ManifestDataset
 from .evaluate import evaluate_checkpoint, format_report, save_confusion_png
 from .faithfulness import calibrate_threshold, lesion_faces
-from .scale import GEA
 from .train import TrainConfig, save_curves_png, train_model
 
 DEMO_NAME = "skinshop-demo"

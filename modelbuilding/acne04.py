@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import AnalysisError
+from diagnosis.ml.errors import AnalysisError
 
 HAYASHI_LEVELS = ("mild", "moderate", "severe", "very severe")
 HAYASHI_TO_GEA = (2, 3, 4, 5)
@@ -155,7 +155,7 @@ class Crops:
 
     def zone_map(self, index: int):
         """The face zones of crop ``index``, as the shop draws them."""
-        from .zones import zone_map
+        from diagnosis.ml.zones import zone_map
 
         eyes = self.eyes[index]
         return zone_map(
@@ -170,7 +170,7 @@ class Crops:
 
 
 def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
-    from .face import _warp, load_image, normalize_face
+    from diagnosis.ml.face import _warp, load_image, normalize_face
 
     path, boxes, level, size, margin = job
     try:
@@ -187,7 +187,7 @@ def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
 
 
 def _face_code_hash() -> str:
-    from . import face
+    from diagnosis.ml import face
 
     return hashlib.sha256(
         Path(face.__file__).read_bytes() + Path(__file__).read_bytes()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from .model import DECISION_RULES, SkinNet
+from diagnosis.ml.model import DECISION_RULES, SkinNet
 
 # ---------------------------------------------------------------- metrics on arrays
 
@@ -223,7 +223,8 @@ def evaluate_checkpoint(
 
     Returns (report, meta). Images without a usable face count as failures.
     """
-    from .checkpoint import load_checkpoint, scale_of, shipped_checkpoint
+    from diagnosis.ml.checkpoint import load_checkpoint, scale_of, shipped_checkpoint
+
     from .data import open_dataset
 
     model, meta = load_checkpoint(checkpoint or shipped_checkpoint())

@@ -18,10 +18,11 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from diagnosis.ml.model import ARCHS, SkinNet
+from diagnosis.ml.scale import GEA, Scale
+
 from .evaluate import choose_rule, full_report, predict_dataset
 from .losses import LossWeights, combined_loss
-from .model import ARCHS, SkinNet
-from .scale import GEA, Scale
 
 
 @dataclass
@@ -487,7 +488,8 @@ def _config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from .checkpoint import save_checkpoint
+    from diagnosis.ml.checkpoint import save_checkpoint
+
     from .data import open_dataset
 
     config = _config_from_args(args)

@@ -20,13 +20,15 @@ import cv2
 import numpy as np
 import torch
 
-from . import acne04, lesions
-from . import checkpoint as ckpt
-from . import explain as xai
+from diagnosis.ml import checkpoint as ckpt
+from diagnosis.ml import explain as xai
+from diagnosis.ml import lesions
+from diagnosis.ml.model import confidence_within_one
+from diagnosis.ml.zones import findings
+
+from . import acne04, lesion_training
 from .evaluate import full_report, grades_by_rule
 from .faithfulness import choose_threshold
-from .model import confidence_within_one
-from .zones import findings
 
 # ITA° bands (Chardon et al. 1991), lightest first.
 ITA_BANDS = (
@@ -509,7 +511,7 @@ def lesion_counter(
     figures on the valid split (validation figures: the counter's design was chosen on the
     training photographs, but the model it reads was selected on these)."""
     started = time.monotonic()
-    counter = lesions.train_counter(model, meta, train, log=log)
+    counter = lesion_training.train_counter(model, meta, train, log=log)
     report = count_report(counter, model, meta, valid)
     report["train_crops"] = len(train.kinds)
     report["train_seconds"] = round(time.monotonic() - started, 1)  # with this report
@@ -528,7 +530,7 @@ def count_report(counter: lesions.LesionCounter, model, meta: dict, crops: acne0
     lesions holds the most boxed ones (photos with lesions in two or more visible zones)."""
     photos = np.flatnonzero(crops.select("photo"))
     size = crops.images.shape[1]
-    maps = lesions.crop_features(
+    maps = lesion_training.crop_features(
         model, crops.images[photos], counter.layers, mean=meta["mean"], std=meta["std"]
     )
     with torch.inference_mode():
