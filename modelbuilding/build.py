@@ -24,12 +24,12 @@ from diagnosis.ml.scale import GEA
 
 from . import acne04
 from .data import ArrayDataset, ManifestDataset
-from .demo import _generate
+from .finishing import add_lesion_counter, finish
+from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED, generate_set
 from .train import TrainConfig, save_curves_png, train_model
 
 MODEL_NAME = "skinshop-real"
 MODEL_VERSION = "2"
-SYNTH_TRAIN_SEED, SYNTH_VAL_SEED = 1101, 1202
 # EfficientNet-Lite0 was trained on inputs scaled as (x - 127) / 128: keep its statistics.
 LITE_MEAN, LITE_STD = (127 / 255,) * 3, (128 / 255,) * 3
 SYNTHETIC_TERMS = {
@@ -45,7 +45,7 @@ CANDIDATES = {
 
 
 def _synthetic(work: Path, n: int, seed: int, size: int, margin: float, log) -> ManifestDataset:
-    manifest = _generate(work / f"synth-{seed}", n, seed, "default", 512, log)
+    manifest = generate_set(work / f"synth-{seed}", n, seed, "default", 512, log)
     return ManifestDataset(manifest, size=size, margin=margin, progress=True)
 
 
@@ -84,13 +84,13 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
     valid_photos = acne04.read_folder(root, "valid")
     train_crops = acne04.prepare(train_photos, size=size, margin=margin, cache_dir=work, log=log)
     valid_crops = acne04.prepare(valid_photos, size=size, margin=margin, cache_dir=work, log=log)
-    synth_train = _synthetic(work, args.n_synth, SYNTH_TRAIN_SEED, size, margin, log)
-    synth_val = _synthetic(work, args.n_synth_val, SYNTH_VAL_SEED, size, margin, log)
+    synth_train = _synthetic(work, args.n_synth, REAL_TRAIN_SEED, size, margin, log)
+    synth_val = _synthetic(work, args.n_synth_val, REAL_SELECTION_SEED, size, margin, log)
     t_data = time.monotonic() - started
     log(f"data ready in {t_data:.0f}s")
     # Identifies the training data (the model's version shows its first 8 characters).
     data_hash = hashlib.sha256(
-        train_crops.images.tobytes() + f"synth:{SYNTH_TRAIN_SEED}x{args.n_synth}".encode()
+        train_crops.images.tobytes() + f"synth:{REAL_TRAIN_SEED}x{args.n_synth}".encode()
     ).hexdigest()[:16]
     train_ds = combined(train_crops, synth_train, mean=LITE_MEAN, std=LITE_STD, data_hash=data_hash)
     val_ds = combined(valid_crops, synth_val, mean=LITE_MEAN, std=LITE_STD, data_hash="")
@@ -124,7 +124,7 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
             "acne04_train_photos": int(train_crops.select("photo").sum()),
             "acne04_lesion_free": int(train_crops.select("lesion-free").sum()),
             "acne04_refused": len(train_crops.failures),
-            "synthetic": {"n": args.n_synth, "seed": SYNTH_TRAIN_SEED},
+            "synthetic": {"n": args.n_synth, "seed": REAL_TRAIN_SEED},
         }
         result.meta["training"]["timings_s"] = {
             "data": round(t_data, 1),
@@ -136,8 +136,6 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
         results[arch] = path
         log(f"{arch}: trained in {time.monotonic() - t0:.0f}s -> {path}")
     (work / "candidates.json").write_text(json.dumps({k: str(v) for k, v in results.items()}))
-    from .realeval import finish
-
     return finish(
         candidates=results, acne04_root=root, work=work, out=out, log=log, threads=args.threads
     )
@@ -145,8 +143,6 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
 
 def _handle(args: argparse.Namespace) -> int:
     if args.lesion_counter_only:
-        from .realeval import add_lesion_counter
-
         add_lesion_counter(
             Path(args.out) / "real.pt",
             Path(args.acne04),
@@ -156,8 +152,6 @@ def _handle(args: argparse.Namespace) -> int:
         )
         return 0
     if args.evaluate_only:
-        from .realeval import finish
-
         candidates = json.loads((Path(args.work) / "candidates.json").read_text())
         finish(
             candidates={k: Path(v) for k, v in candidates.items()},

@@ -12,17 +12,17 @@ import sys
 
 from diagnosis.ml.errors import AnalysisError
 
+from . import build, demo, evaluate, predict, synth, train
+
 # Modules that register commands, in the order `--help` lists them.
-COMMAND_MODULES = ("synth", "train", "evaluate", "predict", "demo", "build")
+COMMAND_MODULES = (synth, train, evaluate, predict, demo, build)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = argparse.ArgumentParser(prog="python -m modelbuilding", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"{__package__}.{name}").add_cli(subparsers)
+    for module in COMMAND_MODULES:
+        module.add_cli(subparsers)
     return parser
 
 

@@ -20,7 +20,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from diagnosis.ml import face
 from diagnosis.ml.errors import AnalysisError
+from diagnosis.ml.face import load_image, normalize_face
 
 DEFAULT_AUX = ("gender", "ethnicity")
 UNKNOWN = -1
@@ -109,8 +111,6 @@ def data_hash(records: Sequence[Record]) -> str:
 
 
 def _normalize_one(path: Path, size: int, margin: float) -> tuple[np.ndarray | None, str]:
-    from diagnosis.ml.face import load_image, normalize_face  # imported late for the tiny tests
-
     try:
         face = normalize_face(load_image(path), size=size, margin=margin)
     except AnalysisError as exc:
@@ -128,8 +128,6 @@ def _call_normalizer(job):
 def _normalizer_hash(normalizer) -> str:
     """Identifies the normalization code: the face module's source for the default one."""
     if normalizer is _normalize_one:
-        from diagnosis.ml import face
-
         return hashlib.sha256(Path(face.__file__).read_bytes()).hexdigest()[:8]
     return getattr(normalizer, "__name__", "custom")
 

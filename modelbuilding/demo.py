@@ -17,28 +17,18 @@ from diagnosis.ml.scale import GEA
 from .data import ManifestDataset
 from .evaluate import evaluate_checkpoint, format_report, save_confusion_png
 from .faithfulness import calibrate_threshold, lesion_faces
+from .generated import (
+    CALIBRATION_N,
+    CALIBRATION_SEED,
+    HELDOUT_SEED,
+    SHIFTED_SEED,
+    TRAIN_SEED,
+    generate_set,
+)
 from .train import TrainConfig, save_curves_png, train_model
 
 DEMO_NAME = "skinshop-demo"
 DEMO_VERSION = "1"
-# Seeds of the three generated sets: training and the two held-out sets never share a seed.
-TRAIN_SEED, HELDOUT_SEED, SHIFTED_SEED = 1001, 2002, 3003
-# The heatmap threshold is chosen on selfies of its own seed, never on a test set.
-CALIBRATION_SEED, CALIBRATION_N = 1501, 120
-
-
-def _generate(out: Path, n: int, seed: int, style: str, size: int, log) -> Path:
-    from . import synth
-
-    manifest = out / "manifest.csv"
-    if manifest.is_file():
-        log(f"reusing {manifest}")
-        return manifest
-    started = time.monotonic()
-    result = synth.generate(out, n, seed, style=style, size=size)
-    manifest = Path(result) if Path(result).suffix == ".csv" else out / "manifest.csv"
-    log(f"generated {n} {style!r} images (seed {seed}) in {time.monotonic() - started:.0f}s")
-    return manifest
 
 
 def _held_out_sets(args: argparse.Namespace, log) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -49,7 +39,7 @@ def _held_out_sets(args: argparse.Namespace, log) -> dict[str, tuple[Path, dict[
     }
     work = Path(args.work)
     return {
-        key: (_generate(work / key, g["n"], g["seed"], g["style"], args.synth_size, log), g)
+        key: (generate_set(work / key, g["n"], g["seed"], g["style"], args.synth_size, log), g)
         for key, g in sets.items()
     }
 
@@ -71,7 +61,7 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
         threads=args.threads,
     )
     t0 = time.monotonic()
-    train_manifest = _generate(
+    train_manifest = generate_set(
         Path(args.work) / "train", args.n_train, TRAIN_SEED, "default", args.synth_size, log
     )
     held_out = _held_out_sets(args, log)

@@ -15,7 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from diagnosis.ml.checkpoint import load_checkpoint, scale_of, shipped_checkpoint
 from diagnosis.ml.model import DECISION_RULES, SkinNet
+
+from .data import open_dataset
 
 # ---------------------------------------------------------------- metrics on arrays
 
@@ -223,9 +226,6 @@ def evaluate_checkpoint(
 
     Returns (report, meta). Images without a usable face count as failures.
     """
-    from diagnosis.ml.checkpoint import load_checkpoint, scale_of, shipped_checkpoint
-
-    from .data import open_dataset
 
     model, meta = load_checkpoint(checkpoint or shipped_checkpoint())
     dataset = open_dataset(

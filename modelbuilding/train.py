@@ -18,9 +18,11 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.model import ARCHS, SkinNet
 from diagnosis.ml.scale import GEA, Scale
 
+from .data import open_dataset
 from .evaluate import choose_rule, full_report, predict_dataset
 from .losses import LossWeights, combined_loss
 
@@ -488,9 +490,6 @@ def _config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from diagnosis.ml.checkpoint import save_checkpoint
-
-    from .data import open_dataset
 
     config = _config_from_args(args)
     torch.set_num_threads(config.threads)

@@ -14,7 +14,7 @@ from diagnosis.ml.checkpoint import (
 from diagnosis.ml.lesions import LesionCounter, LesionHead
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
-from modelbuilding import realcard, realeval
+from modelbuilding import finishing, realcard
 from modelbuilding.acne04 import TERMS
 from modelbuilding.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
@@ -43,7 +43,7 @@ def built(tmp_path_factory):
         "training": {"encoder_init": "random", "sources": {}},
     }
     candidate = save_checkpoint(tmp_path / "candidate.pt", model, meta)
-    realeval.finish(
+    finishing.finish(
         candidates={"efficientnet_lite0": candidate},
         acne04_root=root,
         work=tmp_path / "work",
@@ -91,7 +91,7 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     )
     assert "A lesion counter" not in realcard.model_card(meta, checkpoint_mb=1, overlays="")
 
-    realeval.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
+    finishing.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
 
     again, meta, extra = load_checkpoint_with_extra(older / "real.pt")
     for key, value in again.state_dict().items():
