@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from diagnosis.ml.checkpoint import load_checkpoint, scale_of, shipped_checkpoint
+from diagnosis.ml.contract import InputContract
 from diagnosis.ml.model import DECISION_RULES, SkinNet
 
 from .data import open_dataset
@@ -231,10 +232,7 @@ def evaluate_checkpoint(
     dataset = open_dataset(
         data,
         images=images,
-        size=meta["input_size"],
-        margin=meta.get("face_margin", 0.4),
-        mean=meta["mean"],
-        std=meta["std"],
+        contract=InputContract.of(meta),
         aux_vocab=meta["aux_heads"],
         progress=progress,
     )

@@ -17,6 +17,7 @@ from PIL import Image
 
 from diagnosis.ml import explain as xai
 from diagnosis.ml import face as face_mod
+from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.errors import AnalysisError
 
 from . import synth
@@ -103,7 +104,7 @@ def calibrate_threshold(
     maps = [
         xai.explain_maps(
             model,
-            xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]),
+            to_tensor(f.face, mean=meta["mean"], std=meta["std"]),
             k=k,
             seed=i,
             target=str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER),

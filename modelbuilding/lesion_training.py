@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from diagnosis.ml.explain import to_tensor
+from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.lesions import STRIDE, LesionCounter, LesionHead, layers_for, stack_maps, tap
 
 SIGMA_CELLS = 1.0  # a lesion's spread on the grid
@@ -86,9 +86,7 @@ def crop_features(
     out = []
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
-            x = torch.cat(
-                [to_tensor(im, mean=mean, std=std) for im in images[start : start + batch_size]]
-            )
+            x = to_tensor(images[start : start + batch_size], mean=mean, std=std)
             with tap(model, layers) as maps:
                 model(x.flip(-1) if flip else x)
             out.append(stack_maps([maps[name] for name in layers]).half())

@@ -22,6 +22,7 @@ from PIL import Image
 from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import explain as xai
 from diagnosis.ml import lesions
+from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.zones import findings
 
 from . import acne04, lesion_training
@@ -56,12 +57,9 @@ LITERATURE = {
 def predict_images(model, images: np.ndarray, mean, std, *, batch_size: int = 64) -> dict:
     """Outputs of ``model`` on normalized faces (N, S, S, 3) uint8."""
     model.eval()
-    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
     parts: dict[str, list[np.ndarray]] = {"regression": [], "logits": [], "features": []}
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(images[i : i + batch_size]).permute(0, 3, 1, 2).float() / 255.0
-        out = model((x - m) / s)
+        out = model(to_tensor(images[i : i + batch_size], mean=mean, std=std))
         parts["regression"].append(out["regression"].float().numpy())
         parts["logits"].append(out["logits"].float().numpy())
         parts["features"].append(out["features"].float().numpy())
@@ -226,7 +224,7 @@ def heatmap_study(
             hits, energy, chance = [], [], []
             maps = []
             for i in chosen:
-                x = xai.to_tensor(images[i], mean=meta["mean"], std=meta["std"])
+                x = to_tensor(images[i], mean=meta["mean"], std=meta["std"])
                 averaged = xai.explain_maps(model, x, k=k, seed=i, target=layer)[0].numpy()
                 mask = box_mask(boxes[i], size)
                 peak = np.unravel_index(int(np.argmax(averaged)), averaged.shape)

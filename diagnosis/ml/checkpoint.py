@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .contract import FACE_MARGIN, IMAGENET_MEAN, IMAGENET_STD, INPUT_SIZE
 from .errors import CheckpointError
 from .model import ARCHS, DECISION_RULES, SkinNet
 from .scale import Scale
@@ -24,13 +25,13 @@ FORMAT = "skinnet/1"
 # Keys every checkpoint carries; defaults fill the ones a caller leaves out.
 DEFAULT_META: dict[str, Any] = {
     "arch": "resnet18",
-    "input_size": 128,
-    "mean": [0.485, 0.456, 0.406],
-    "std": [0.229, 0.224, 0.225],
+    "input_size": INPUT_SIZE,
+    "mean": list(IMAGENET_MEAN),
+    "std": list(IMAGENET_STD),
     "aux_heads": {},
     "decision_rule": "expectation",
     "target_layer": "encoder.layer3",
-    "face_margin": 0.4,
+    "face_margin": FACE_MARGIN,
     "data_hash": "",
     "metrics": {},
     "name": "skinnet",

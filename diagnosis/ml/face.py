@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from .contract import FACE_MARGIN, INPUT_SIZE
 from .errors import FaceTooSmall, InvalidImage, NoFaceFound, TooBlurry, TooDark
 
 MIN_FACE_PX = 80
@@ -252,7 +253,11 @@ def _check_dark(values: np.ndarray, limit: float) -> None:
 
 
 def normalize_face(
-    image: Image.Image | np.ndarray, *, size: int = 224, margin: float = 0.4, side: bool = False
+    image: Image.Image | np.ndarray,
+    *,
+    size: int = INPUT_SIZE,
+    margin: float = FACE_MARGIN,
+    side: bool = False,
 ) -> NormalizedFace:
     """The face (or, in a close-up, the skin) cropped square and resized to ``size``.
 

@@ -26,13 +26,13 @@ from PIL import Image
 from . import checkpoint as ckpt
 from . import explain as xai
 from . import zones as face_zones
+from .contract import InputContract
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, load_image, normalize_face
 from .lesions import LesionCounter, tap, upsample
 from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
 from .scale import Scale
 
-DEFAULT_FACE_MARGIN = 0.4
 DEFAULT_ALPHA = 0.5
 # Why a grade is withheld, in words a shopper can act on.
 ABSTAIN_MESSAGES = {
@@ -161,12 +161,11 @@ class Analyzer:
         # The lesion counter trained on the frozen encoder (lesions.py), when the model has one.
         self.counter = LesionCounter.from_checkpoint(meta, extra)
         self.scale = Scale.from_dict(meta["scale"])
-        self.input_size = int(meta["input_size"])
-        self.mean = tuple(float(v) for v in meta.get("mean", xai.IMAGENET_MEAN))
-        self.std = tuple(float(v) for v in meta.get("std", xai.IMAGENET_STD))
+        # How a photo becomes this model's input, as it was trained (contract.py).
+        self.contract = InputContract.of(meta)
+        self.input_size = self.contract.size
         self.decision_rule = str(meta.get("decision_rule", "round"))
         self.target_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
-        self.face_margin = float(meta.get("face_margin", DEFAULT_FACE_MARGIN))
         # Chosen for this model on calibration selfies (faithfulness.calibrate_threshold).
         self.heatmap_threshold = xai.check_threshold(
             meta.get("heatmap_threshold", xai.DEFAULT_THRESHOLD)
@@ -247,8 +246,8 @@ class Analyzer:
             outcomes,
             lambda i: normalize_face(
                 pictures[i],
-                size=self.input_size,
-                margin=self.face_margin,
+                size=self.contract.size,
+                margin=self.contract.margin,
                 side=photos[i][0] in ("left", "right"),
             ),
             pictures,
@@ -257,7 +256,7 @@ class Analyzer:
         if not faces:
             return outcomes
         order = list(faces)
-        x = torch.cat([xai.to_tensor(faces[i].image, mean=self.mean, std=self.std) for i in order])
+        x = self.contract.tensor([faces[i].image for i in order])
         with self._lock:
             with torch.inference_mode():
                 # The counter reads feature maps of this same forward: it costs one small head.

@@ -11,12 +11,13 @@ from diagnosis.ml.checkpoint import (
     read_meta,
     save_checkpoint,
 )
+from diagnosis.ml.contract import LITE_MEAN, LITE_STD
 from diagnosis.ml.lesions import LesionCounter, LesionHead
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 from modelbuilding import finishing, realcard
 from modelbuilding.acne04 import TERMS
-from modelbuilding.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
+from modelbuilding.build import SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
 
 
