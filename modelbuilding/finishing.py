@@ -33,7 +33,7 @@ from .realeval import (
     fit_temperature,
     heatmap_study,
     judge,
-    ood_distance,
+    ood_distances,
     overlays_png,
     predict_images,
     softmax,
@@ -162,9 +162,9 @@ def _abstention(
     # synthetic); the threshold lets through all but 1 % of the selection images.
     seen = [train.images, *_synthetic_faces(work, REAL_TRAIN_SEED, size, margin)]
     fit = fit_ood(np.concatenate([features(x) for x in seen]))
-    distances = ood_distance(valid_out["features"], fit)
+    distances = ood_distances(valid_out["features"], fit)
     selection_faces = _synthetic_faces(work, REAL_SELECTION_SEED, size, margin)
-    selection = [distances] + [ood_distance(features(x), fit) for x in selection_faces]
+    selection = [distances] + [ood_distances(features(x), fit) for x in selection_faces]
     ood_threshold = float(np.quantile(np.concatenate(selection), OOD_QUANTILE))
     familiar = distances <= ood_threshold
     correct = acne04.gea_to_hayashi(grades) == valid.levels

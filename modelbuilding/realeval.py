@@ -23,6 +23,7 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import explain as xai
 from diagnosis.ml import lesions
 from diagnosis.ml.contract import to_tensor
+from diagnosis.ml.inference import ood_distance
 from diagnosis.ml.zones import findings
 
 from . import acne04, lesion_training
@@ -170,9 +171,10 @@ def fit_ood(features: np.ndarray, components: int = OOD_COMPONENTS) -> dict[str,
     }
 
 
-def ood_distance(features: np.ndarray, fit: dict[str, np.ndarray]) -> np.ndarray:
-    z = (np.asarray(features, np.float64) - fit["mean"]) @ fit["components"].T.astype(np.float64)
-    return np.sqrt((z**2 / fit["variances"]).sum(axis=1) / len(fit["variances"]))
+def ood_distances(features: np.ndarray, fit: dict[str, np.ndarray]) -> np.ndarray:
+    """The worker's out-of-distribution distance (inference.ood_distance) of each row."""
+    stats = {k: torch.from_numpy(np.asarray(v)) for k, v in fit.items()}
+    return ood_distance(torch.from_numpy(np.asarray(features)), stats).numpy()
 
 
 def answered_table(

@@ -11,7 +11,7 @@ from torch import nn
 
 from .contract import FACE_MARGIN, IMAGENET_MEAN, IMAGENET_STD, INPUT_SIZE
 from .errors import CheckpointError
-from .model import ARCHS, DECISION_RULES, SkinNet
+from .model import ARCHS, DECISION_RULES, DEFAULT_DECISION_RULE, SkinNet
 from .scale import Scale
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -29,7 +29,7 @@ DEFAULT_META: dict[str, Any] = {
     "mean": list(IMAGENET_MEAN),
     "std": list(IMAGENET_STD),
     "aux_heads": {},
-    "decision_rule": "expectation",
+    "decision_rule": DEFAULT_DECISION_RULE,
     "target_layer": "encoder.layer3",
     "face_margin": FACE_MARGIN,
     "data_hash": "",

@@ -30,7 +30,13 @@ from .contract import InputContract
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, load_image, normalize_face
 from .lesions import LesionCounter, tap, upsample
-from .model import class_probabilities, confidence_within_one, decide_grade, severity_score
+from .model import (
+    DEFAULT_DECISION_RULE,
+    class_probabilities,
+    confidence_within_one,
+    decide_grade,
+    severity_score,
+)
 from .scale import Scale
 
 DEFAULT_ALPHA = 0.5
@@ -153,7 +159,7 @@ class Analyzer:
         self.confidence_threshold = float(meta.get("confidence_threshold", 0.0))
         extra = extra or {}
         self.ood = (
-            {k[4:]: v.double() for k, v in extra.items() if k.startswith("ood.")}
+            {k[4:]: v for k, v in extra.items() if k.startswith("ood.")}
             if "ood.mean" in extra and "ood_threshold" in meta
             else None
         )
@@ -164,7 +170,7 @@ class Analyzer:
         # How a photo becomes this model's input, as it was trained (contract.py).
         self.contract = InputContract.of(meta)
         self.input_size = self.contract.size
-        self.decision_rule = str(meta.get("decision_rule", "round"))
+        self.decision_rule = str(meta.get("decision_rule", DEFAULT_DECISION_RULE))
         self.target_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
         # Chosen for this model on calibration selfies (faithfulness.calibrate_threshold).
         self.heatmap_threshold = xai.check_threshold(
@@ -330,12 +336,7 @@ class Analyzer:
                 raise ValueError(f"unknown slot {slot!r}")
 
     def _ood_distance(self, features: torch.Tensor) -> float | None:
-        """Mahalanobis distance in the leading principal components of the training
-        photographs' features (realeval.fit_ood), per component."""
-        if self.ood is None:
-            return None
-        z = (features.double() - self.ood["mean"]) @ self.ood["components"].T
-        return float(torch.sqrt((z**2 / self.ood["variances"]).sum() / len(z)))
+        return None if self.ood is None else float(ood_distance(features, self.ood))
 
     def _judge(self, confidence: float, distance: float | None) -> dict[str, Any]:
         if distance is not None and distance > self.ood_threshold:
@@ -345,6 +346,15 @@ class Analyzer:
         else:
             return {"reliable": True, "abstain": {}}
         return {"reliable": False, "abstain": {"code": code, "message": ABSTAIN_MESSAGES[code]}}
+
+
+def ood_distance(features: torch.Tensor, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+    """How far encoder features (D,) or (N, D) lie from the training photographs': the
+    Mahalanobis distance in the leading principal components of theirs (``stats``: "mean",
+    "components", "variances", as model building fits them), per component. The threshold a
+    checkpoint carries was chosen with this same function."""
+    z = (features.double() - stats["mean"].double()) @ stats["components"].double().T
+    return torch.sqrt((z**2 / stats["variances"].double()).sum(dim=-1) / z.shape[-1])
 
 
 @dataclass

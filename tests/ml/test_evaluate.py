@@ -55,14 +55,15 @@ def test_ece_of_an_overconfident_classifier():
 
 
 def test_rules_and_the_choice_by_mae():
-    probs = np.array([[0.1, 0.8, 0.1], [0.0, 0.4, 0.6], [0.5, 0.5, 0.0]])
-    regression = np.array([1.2, 0.4, 1.6])
-    assert grades_by_rule(regression, probs, "round").tolist() == [1, 0, 2]
-    assert grades_by_rule(regression, probs, "argmax").tolist() == [1, 2, 0]
-    assert grades_by_rule(regression, probs, "expectation").tolist() == [1, 2, 1]
-    rule, maes = choose_rule(regression, probs, np.array([1, 2, 1]))
+    probs = np.array([[0.1, 0.8, 0.1], [0.0, 0.4, 0.6], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    regression = np.array([1.2, 0.4, 1.6, 1.0])
+    assert grades_by_rule(regression, probs, "round").tolist() == [1, 0, 2, 1]
+    assert grades_by_rule(regression, probs, "argmax").tolist() == [1, 2, 0, 2]
+    # An expected grade of 0.5 rounds to even, as the worker's rule does (model.grades_by_rule).
+    assert grades_by_rule(regression, probs, "expectation").tolist() == [1, 2, 0, 1]
+    rule, maes = choose_rule(regression, probs, np.array([1, 2, 0, 1]))
     assert rule == "expectation" and maes["expectation"] == 0.0
-    assert maes["round"] == pytest.approx((0 + 2 + 1) / 3)
+    assert maes["round"] == pytest.approx((0 + 2 + 2 + 0) / 4)
 
 
 def test_report_has_per_group_metrics_and_the_accuracy_gap():
