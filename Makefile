@@ -55,7 +55,7 @@ model: $(BUILD_STAMP)
 	$(PY) -m modelbuilding build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
 
 model-synthetic: $(BUILD_STAMP)
-	$(PY) -m modelbuilding build-demo --out diagnosis/ml/weights
+	$(PY) -m modelbuilding build-synthetic --out diagnosis/ml/weights
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -112,7 +112,7 @@ class RegressionOnly(nn.Module):
 
 
 def load_model(path: str | None) -> tuple[nn.Module, dict, str]:
-    target = Path(path) if path else ckpt.DEMO_CHECKPOINT
+    target = Path(path) if path else ckpt.SHIPPED["synthetic"]
     if target.is_file():
         model, meta = ckpt.load_checkpoint(target)
         return model, meta, str(target)
@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt_arg = (
         args.checkpoint
         if args.checkpoint
-        else (str(ckpt.DEMO_CHECKPOINT) if ckpt.DEMO_CHECKPOINT.is_file() else None)
+        else (str(ckpt.SHIPPED["synthetic"]) if ckpt.SHIPPED["synthetic"].is_file() else None)
     )
     rows, figures = speed(
         model,

@@ -1,7 +1,7 @@
 """Benchmark of the face zones and of the three-view rule on real photographs (ACNE04). Prints:
 
 1. Zones: for each photograph with lesion boxes, the analysis as the shop runs it
-   (``Analyzer.analyze``, k=10), the zone the result page names first (``combine_views``), and
+   (``Analyzer.analyze``, k=10), the zone the result page names first (``combine_photos``), and
    whether that zone holds the most lesions (box centres inside the zone outlines). Counted over
    photographs with two or more visible zones and at least one lesion inside them (a close-up
    has a single zone, or none). Target: >= 70 %. Against it: a zone picked at random among the
@@ -59,7 +59,7 @@ def lesions_per_zone(zones: list[dict], boxes: np.ndarray) -> dict[str, int]:
 
 
 def zone_study(analyzer, photos, log=print) -> dict:
-    from diagnosis.ml.combine import combine_views
+    from diagnosis.ml.combine import combine_photos
     from diagnosis.ml.errors import AnalysisError
     from modelbuilding.acne04 import boxes_in_crop
 
@@ -76,7 +76,7 @@ def zone_study(analyzer, photos, log=print) -> dict:
         if len(counts) < 2 or not sum(counts.values()):
             rows.append({"view": result.view, "usable": False})
             continue
-        named = combine_views([result]).zones[0]["zone"]
+        named = combine_photos([result]).zones[0]["zone"]
         most = max(counts.values())
         largest = max(result.zones, key=lambda z: _area(z["outline"]))["zone"]
         rows.append(

@@ -7,11 +7,12 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from diagnosis.forms import SelfieUploadForm
+from diagnosis.ml.slots import SLOTS
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, clean_selfie
 
 # The web form's wording, so both ways of uploading ask for consent alike.
-PHOTO_FIELDS = ("front", "left", "right", "image")
+PHOTO_FIELDS = (*SLOTS, "image")
 CONSENT_REQUIRED = SelfieUploadForm.base_fields["consent"].error_messages["required"]
 
 
@@ -116,7 +117,7 @@ class DiagnosisUploadSerializer(serializers.Serializer):
     def photos(self) -> dict:
         """Slot -> storable photo, for valid data (``image`` is the front)."""
         data = self.validated_data
-        photos = {slot: data[slot] for slot in ("front", "left", "right") if data.get(slot)}
+        photos = {slot: data[slot] for slot in SLOTS if data.get(slot)}
         if data.get("image"):
             photos["front"] = data["image"]
         return photos

@@ -230,7 +230,7 @@ def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None
         for photo in photos:
             with photo.selfie.open("rb") as handle:
                 views.append((photo.slot, handle.read()))
-        outcomes = analyzer.analyze_views(views, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
+        outcomes = analyzer.analyze_photos(views, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
     except AnalysisError as error:
         # The engine refused the check as a whole (not one photo of it): the check fails.
         with transaction.atomic():
@@ -250,7 +250,7 @@ class _Refusal:
 
 
 def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) -> Diagnosis:
-    from diagnosis.ml.combine import combine_views
+    from diagnosis.ml.combine import combine_photos
 
     by_slot = {outcome.slot: outcome for outcome in outcomes}
     graded = []  # (photo, result)
@@ -266,7 +266,7 @@ def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) 
             refused.append(_Refusal(photo.slot, abstain["code"], abstain["message"]))
         else:
             graded.append((photo, outcome.result))
-    combined = combine_views([result for _, result in graded]) if graded else None
+    combined = combine_photos([result for _, result in graded]) if graded else None
 
     heatmaps = {photo.slot: _store_heatmap(photo, result) for photo, result in graded}
     now = timezone.now()

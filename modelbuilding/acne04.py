@@ -33,7 +33,7 @@ import numpy as np
 
 from diagnosis.ml import face
 from diagnosis.ml.errors import AnalysisError
-from diagnosis.ml.face import _warp, load_image, normalize_face
+from diagnosis.ml.face import load_image, normalize_face, warp
 from diagnosis.ml.zones import zone_map
 
 HAYASHI_LEVELS = ("mild", "moderate", "severe", "very severe")
@@ -180,7 +180,7 @@ def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
     crop_boxes = boxes_in_crop(boxes, face.matrix, size)
     clear = None
     if level == 0:
-        clear = _warp(erase_lesions(rgb, boxes), face.matrix, size)
+        clear = warp(erase_lesions(rgb, boxes), face.matrix, size)
     eyes = np.ravel(face.eyes) if face.eyes is not None else np.full(4, np.nan)
     return (face.image, clear, face.view, crop_boxes, eyes, face.facing or ""), ""
 

@@ -12,10 +12,10 @@ import sys
 
 from diagnosis.ml.errors import AnalysisError
 
-from . import build, demo, evaluate, predict, synth, train
+from . import build, evaluate, predict, synth, synthetic, train
 
 # Modules that register commands, in the order `--help` lists them.
-COMMAND_MODULES = (synth, train, evaluate, predict, demo, build)
+COMMAND_MODULES = (synth, train, evaluate, predict, synthetic, build)
 
 
 def build_parser() -> argparse.ArgumentParser:

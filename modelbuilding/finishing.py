@@ -21,7 +21,7 @@ from . import acne04, lesion_training
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
-from .realcard import model_card
+from .realcard import real_card
 from .realeval import (
     LITERATURE,
     OOD_QUANTILE,
@@ -268,7 +268,7 @@ def _write_model(
     (work / "real-metrics.json").write_text(json.dumps(meta["metrics"], indent=1, default=str))
     card = out / "MODEL_CARD.md"
     card.write_text(
-        model_card(
+        real_card(
             meta,
             checkpoint_mb=final.stat().st_size / 1e6,
             overlays=str(work / "overlays.acne04-valid.png"),

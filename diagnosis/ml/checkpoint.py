@@ -17,9 +17,8 @@ from .scale import Scale
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # The models that ship: "real" (ACNE04 + synthetic; academic use only) is the default,
 # "synthetic" (the generator alone; no restriction on use) the clean alternative.
-SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "demo.pt"}
+SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "synthetic.pt"}
 DEFAULT_MODEL = "real"
-DEMO_CHECKPOINT = SHIPPED["synthetic"]
 FORMAT = "skinnet/1"
 
 # Keys every checkpoint carries; defaults fill the ones a caller leaves out.
@@ -91,7 +90,7 @@ def shipped_checkpoint(name: str = DEFAULT_MODEL) -> Path:
 
 def commercial_use(meta: dict[str, Any]) -> bool:
     """Whether every data set the model learned from may be used commercially. Checkpoints
-    that do not say are trusted as before (the synthetic demo model predates the field)."""
+    that do not say are trusted as before (the synthetic model predates the field)."""
     sources = meta.get("training_data") or []
     return bool(meta.get("commercial_use", True)) and all(
         s.get("commercial_use", False) for s in sources

@@ -364,7 +364,7 @@ def _crop_face(
     if view == "profile" and len(largest) > 4:
         facing = "right" if largest[4] > 0 else "left"
     return NormalizedFace(
-        image=_warp(rgb, matrix, size),
+        image=warp(rgb, matrix, size),
         box=box,
         matrix=matrix.astype(np.float64),
         notes=notes,
@@ -445,7 +445,7 @@ def _close_up(rgb: np.ndarray, size: int, step: int) -> NormalizedFace:
     scale = size / side
     matrix = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
     return NormalizedFace(
-        image=_warp(rgb, matrix, size),
+        image=warp(rgb, matrix, size),
         box=(x0, y0, side, side),
         matrix=matrix,
         notes=["No whole face was found; the photo was analysed as a close-up of the skin."],
@@ -466,7 +466,7 @@ def _check_sharp(region: np.ndarray) -> None:
         raise TooBlurry()
 
 
-def _warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+def warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """cv2.warpAffine of ``rgb`` by ``matrix``; strong downscales go through an area resize first
     (plain bilinear sampling of a 4000 px photo into 224 px would alias skin texture)."""
     scale = math.hypot(matrix[0, 0], matrix[0, 1])

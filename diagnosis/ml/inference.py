@@ -1,10 +1,10 @@
 """Analyse selfies: normalize the face, grade it, explain the grade (claims 1, 23-31).
 
 ``Analyzer.load(checkpoint)`` loads a checkpoint once per process (the Celery worker keeps it);
-``Analyzer.analyze(image)`` returns an ``AnalysisResult``; ``Analyzer.analyze_views`` analyses
-the views of one check (front, left, right) in one batched forward (their Grad-CAM view by
-view), and gives each view its result or its own error. The command line (``predict``,
-``explain``) is on the model-building side: modelbuilding.predict.
+``Analyzer.analyze(image)`` returns an ``AnalysisResult``; ``Analyzer.analyze_photos`` analyses
+the photos of one check (one per slot: front, left, right) in one batched forward (their
+Grad-CAM photo by photo), and gives each photo its result or its own error. The command line
+(``predict``, ``explain``) is on the model-building side: modelbuilding.predict.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ class Analyzer:
         slot: str | None = None,
     ) -> AnalysisResult:
         """One photo; a photo the engine cannot use raises its AnalysisError."""
-        (outcome,) = self.analyze_views(
+        (outcome,) = self.analyze_photos(
             [(slot, image)],
             explain=explain,
             k=k,
@@ -228,7 +228,7 @@ class Analyzer:
             raise outcome.error
         return outcome.result
 
-    def analyze_views(
+    def analyze_photos(
         self,
         photos: list[tuple[str | None, ImageSource]],
         *,
@@ -238,14 +238,14 @@ class Analyzer:
         seed: int = 0,
         target_layer: str | None = None,
         alpha: float = DEFAULT_ALPHA,
-    ) -> list[ViewOutcome]:
-        """The views of one check, ``[(slot, image), ...]``, in one batched forward. Each view
+    ) -> list[PhotoOutcome]:
+        """The photos of one check, ``[(slot, image), ...]``, in one batched forward. Each photo
         gets its result, or its own error when its photo cannot be used (the others are still
         analysed). Timings are the whole batch's."""
         self._check_arguments(photos, explain, target_layer, k, alpha)
         threshold = self.heatmap_threshold if threshold is None else xai.check_threshold(threshold)
         clock = _Clock()
-        outcomes = [ViewOutcome(slot=slot) for slot, _ in photos]
+        outcomes = [PhotoOutcome(slot=slot) for slot, _ in photos]
         pictures = _each(outcomes, lambda i: _as_picture(photos[i][1]), range(len(photos)))
         clock.lap("decode")
         faces = _each(
@@ -358,8 +358,8 @@ def ood_distance(features: torch.Tensor, stats: dict[str, torch.Tensor]) -> torc
 
 
 @dataclass
-class ViewOutcome:
-    """One view of a check: its result, or the reason its photo could not be used."""
+class PhotoOutcome:
+    """One photo of a check: its result, or the reason it could not be used."""
 
     slot: str | None
     result: AnalysisResult | None = None
@@ -382,8 +382,8 @@ class _Clock:
         self.timings["total"] = time.perf_counter() - self.start
 
 
-def _each(outcomes: list[ViewOutcome], step, indices) -> dict[int, Any]:
-    """``step(i)`` for each view ``i``; a view whose photo cannot be used keeps its error."""
+def _each(outcomes: list[PhotoOutcome], step, indices) -> dict[int, Any]:
+    """``step(i)`` for each photo ``i``; a photo that cannot be used keeps its error."""
     done = {}
     for i in indices:
         try:

@@ -90,7 +90,7 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
         half=True,
         extra={k: v for k, v in extra.items() if k.startswith("ood.")},
     )
-    assert "A lesion counter" not in realcard.model_card(meta, checkpoint_mb=1, overlays="")
+    assert "A lesion counter" not in realcard.real_card(meta, checkpoint_mb=1, overlays="")
 
     finishing.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
 
