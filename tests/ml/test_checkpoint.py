@@ -90,3 +90,10 @@ def test_synthetic_checkpoint_path_is_inside_the_package():
 def test_read_meta_does_not_need_to_build_the_model(tmp_path, model):
     path = save_checkpoint(tmp_path / "m.pt", model, {**META, "name": "x", "version": "7"})
     assert read_meta(path)["version"] == "7"
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_the_shipped_models_are_stored_in_float16(name):
+    payload = torch.load(SHIPPED[name], map_location="cpu", weights_only=True)
+    floating = [t.dtype for t in payload["state_dict"].values() if t.is_floating_point()]
+    assert floating and set(floating) == {torch.float16}
