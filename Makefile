@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 # Stamps: a second run skips the install unless a requirements file changed.
 RUN_STAMP := $(VENV)/.installed-run
+BUILD_STAMP := $(VENV)/.installed-build
 DEV_STAMP := $(VENV)/.installed-dev
 
 # The real photographs `make model` trains on (see README: the ACNE04 folder).
@@ -31,9 +32,14 @@ $(RUN_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# Model building's packages (training, evaluation), on top of the run time's.
+$(BUILD_STAMP): requirements.txt requirements-build.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-build.txt
 	touch $(RUN_STAMP) $@
+
+$(DEV_STAMP): requirements.txt requirements-build.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(RUN_STAMP) $(BUILD_STAMP) $@
 
 run: $(RUN_STAMP)
 	@bash scripts/run.sh
@@ -44,12 +50,12 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	@bash scripts/bench.sh
 
-model: $(RUN_STAMP)
+model: $(BUILD_STAMP)
 	@test -f "$(ACNE04)/manifest.csv" || { echo "no ACNE04 folder at $(ACNE04): make model ACNE04=/path/to/acne04"; exit 2; }
-	$(PY) -m diagnosis.ml build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
+	$(PY) -m modelbuilding build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
 
-model-synthetic: $(RUN_STAMP)
-	$(PY) -m diagnosis.ml build-demo --out diagnosis/ml/weights
+model-synthetic: $(BUILD_STAMP)
+	$(PY) -m modelbuilding build-synthetic --out diagnosis/ml/weights
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

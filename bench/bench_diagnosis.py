@@ -178,7 +178,7 @@ class Scenario:
 def _selfies(count: int) -> list[bytes]:
     import numpy as np
 
-    from diagnosis.ml.synth import render_selfie
+    from modelbuilding.synth import render_selfie
 
     out = []
     for seed in range(count):

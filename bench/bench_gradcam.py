@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import smoke  # noqa: E402
 from diagnosis.ml import checkpoint as ckpt  # noqa: E402
 from diagnosis.ml import explain as xai  # noqa: E402
-from diagnosis.ml import faithfulness as faith  # noqa: E402
+from diagnosis.ml.contract import to_tensor  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.scale import GEA  # noqa: E402
+from modelbuilding import faithfulness as faith  # noqa: E402
 
 # The demo uses seeds 1001 (train), 2002 (held-out) and 3003 (shifted style): this one is new.
 FAITHFULNESS_SEED = 4004
@@ -113,7 +114,7 @@ class RegressionOnly(nn.Module):
 
 
 def load_model(path: str | None) -> tuple[nn.Module, dict, str]:
-    target = Path(path) if path else ckpt.DEMO_CHECKPOINT
+    target = Path(path) if path else ckpt.SHIPPED["synthetic"]
     if target.is_file():
         model, meta = ckpt.load_checkpoint(target)
         return model, meta, str(target)
@@ -335,7 +336,7 @@ def faithfulness(
     threshold: float,
 ) -> tuple[list[list[object]], dict[str, dict[str, float]]]:
     prepared = [
-        (xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]), faith.dilate(f.lesions))
+        (to_tensor(f.face, mean=meta["mean"], std=meta["std"]), faith.dilate(f.lesions))
         for f in faces
     ]
     chance = float(np.mean([d.mean() for _, d in prepared]))
@@ -423,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     if not faces:
         print("no usable synthetic selfie: raise --n")
         return 1
-    x = xai.to_tensor(faces[0].face, mean=meta["mean"], std=meta["std"])
+    x = to_tensor(faces[0].face, mean=meta["mean"], std=meta["std"])
     selfie = faces[0].selfie
     threshold = float(meta.get("heatmap_threshold", xai.DEFAULT_THRESHOLD))
 
@@ -432,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n1. Agreement with pytorch-grad-cam "
         "(k=1; same model, weights, layer, inputs (up to 8 faces) and target)"
     )
-    inputs = [xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]) for f in faces[:8]]
+    inputs = [to_tensor(f.face, mean=meta["mean"], std=meta["std"]) for f in faces[:8]]
     rows = agreement(model, inputs, layers)
     print(table(["layer", "min pearson r", "faces", "both flat", "max |diff|", ">= 0.99"], rows))
     results["agreement"] = {r[0]: float(r[1]) for r in rows}
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt_arg = (
         args.checkpoint
         if args.checkpoint
-        else (str(ckpt.DEMO_CHECKPOINT) if ckpt.DEMO_CHECKPOINT.is_file() else None)
+        else (str(ckpt.SHIPPED["synthetic"]) if ckpt.SHIPPED["synthetic"].is_file() else None)
     )
     rows, figures = speed(
         model,

@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import smoke  # noqa: E402
-from diagnosis.ml import acne04, realeval  # noqa: E402
-from diagnosis.ml import explain as xai  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.inference import Analyzer  # noqa: E402
+from modelbuilding import acne04, realeval  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -110,7 +109,7 @@ def read_photos(analyzer: Analyzer, photos) -> Readings:
             continue
         out.seconds.append(time.perf_counter() - started)
         if i % 4 == 0:  # the baseline in the same rounds: one plain forward of the same face
-            x = xai.to_tensor(result.face, mean=analyzer.mean, std=analyzer.std)
+            x = analyzer.contract.tensor(result.face)
             t = time.perf_counter()
             with torch.inference_mode():
                 analyzer.model(x)

@@ -1,6 +1,6 @@
 """Benchmark of a three-view check (front, left, right). Prints:
 
-1. The engine: one ``Analyzer.analyze_views`` call (one batched forward for the grades, then
+1. The engine: one ``Analyzer.analyze_photos`` call (one batched forward for the grades, then
    Grad-CAM photo by photo) against three ``analyze`` calls one after the other, on the same
    photos, in the same process, taking turns; medians and their ratio (target: not slower).
 2. The shop on its embedded defaults (SQLite, the filesystem broker, a worker subprocess, as
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import smoke  # noqa: E402
+from diagnosis.ml.slots import SLOTS  # noqa: E402
 
-SLOTS = ("front", "left", "right")
 TARGET_CHECK_S = 3.0
 
 
@@ -45,7 +45,7 @@ def photos(acne04: str | None) -> list[bytes]:
         return [p.read_bytes() for p in found if p is not None]
     import numpy as np
 
-    from diagnosis.ml.synth import render_selfie
+    from modelbuilding.synth import render_selfie
 
     out = []
     for seed in range(3):
@@ -61,11 +61,11 @@ def engine(data: list[bytes], rounds: int) -> dict:
 
     analyzer = Analyzer.load()
     views = list(zip(SLOTS, data, strict=True))
-    analyzer.analyze_views(views)  # warm-up
+    analyzer.analyze_photos(views)  # warm-up
     batched, one_by_one = [], []
     for _ in range(rounds):
         started = time.perf_counter()
-        outcomes = analyzer.analyze_views(views)
+        outcomes = analyzer.analyze_photos(views)
         batched.append(time.perf_counter() - started)
         started = time.perf_counter()
         for slot, photo in views:

@@ -1,7 +1,7 @@
 """Benchmark of the face zones and of the three-view rule on real photographs (ACNE04). Prints:
 
 1. Zones: for each photograph with lesion boxes, the analysis as the shop runs it
-   (``Analyzer.analyze``, k=10), the zone the result page names first (``combine_views``), and
+   (``Analyzer.analyze``, k=10), the zone the result page names first (``combine_photos``), and
    whether that zone holds the most lesions (box centres inside the zone outlines). Counted over
    photographs with two or more visible zones and at least one lesion inside them (a close-up
    has a single zone, or none). Target: >= 70 %. Against it: a zone picked at random among the
@@ -62,9 +62,9 @@ def lesions_per_zone(zones: list[dict], boxes: np.ndarray) -> dict[str, int]:
 
 
 def zone_study(analyzer, photos, log=print) -> dict:
-    from diagnosis.ml.acne04 import boxes_in_crop
-    from diagnosis.ml.combine import combine_views
+    from diagnosis.ml.combine import combine_photos
     from diagnosis.ml.errors import AnalysisError
+    from modelbuilding.acne04 import boxes_in_crop
 
     rows, counted = [], []
     for n, photo in enumerate(photos):
@@ -79,7 +79,7 @@ def zone_study(analyzer, photos, log=print) -> dict:
         if len(counts) < 2 or not sum(counts.values()):
             rows.append({"view": result.view, "usable": False})
             continue
-        named = combine_views([result]).zones[0]["zone"]
+        named = combine_photos([result]).zones[0]["zone"]
         most = max(counts.values())
         largest = max(result.zones, key=lambda z: _area(z["outline"]))["zone"]
         rows.append(
@@ -113,7 +113,7 @@ def _count_figures(counted: list[tuple[float, int]]) -> dict | None:
     """The model's lesion count against the boxes in its crop (None: no lesion counter)."""
     if not counted:
         return None
-    from diagnosis.ml.realeval import spearman
+    from modelbuilding.realeval import spearman
 
     model, boxed = (np.array(column) for column in zip(*counted, strict=True))
     return {
@@ -147,7 +147,7 @@ def _graded(analyzer, photos) -> list[tuple]:
 
 def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
     """Simulated checks from single photographs' grades (see the module's docstring)."""
-    from diagnosis.ml.acne04 import gea_to_hayashi
+    from modelbuilding.acne04 import gea_to_hayashi
 
     graded = _graded(analyzer, photos)
     if not graded:
@@ -207,8 +207,8 @@ def measure(args: argparse.Namespace) -> int:
     if not (Path(args.acne04) / "manifest.csv").is_file():
         print(f"SKIP: no ACNE04 folder at {args.acne04} (--acne04 PATH)")
         return 0
-    from diagnosis.ml import acne04
     from diagnosis.ml.inference import Analyzer
+    from modelbuilding import acne04
 
     photos = acne04.read_folder(args.acne04, args.split)
     if args.limit:

@@ -39,7 +39,7 @@ def write_tiny_acne04(root: Path, *, per_level: int = 1, size: int = 384) -> Pat
     """``per_level`` photos of each Hayashi level (0-3) in each split, named as ACNE04's are."""
     import numpy as np
 
-    from diagnosis.ml.synth import render_selfie
+    from modelbuilding.synth import render_selfie
     from tests.ml.factories import write_acne04_folder
 
     rng = np.random.default_rng(0)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 
+from diagnosis.ml.slots import SLOTS
 from recommendations.models import SkinType
 
 
@@ -127,14 +128,15 @@ class Diagnosis(models.Model):
         return (self.finished_at - self.created_at).total_seconds()
 
 
+SLOT_LABELS = {"front": "Front", "left": "Left side", "right": "Right side"}
+
+
 class DiagnosisPhoto(models.Model):
     """One photo of a check (a view of the face) and the engine's result for it alone."""
 
-    class Slot(models.TextChoices):
-        # Alphabetical is also the order the shop asks for them in: ordering by slot works.
-        FRONT = "front", "Front"
-        LEFT = "left", "Left side"
-        RIGHT = "right", "Right side"
+    # The shopper's sides, as the engine names them (zones.SLOTS: the one list). Alphabetical is
+    # also the order the shop asks for them in: ordering by slot works.
+    Slot = models.TextChoices("Slot", [(slot.upper(), (slot, SLOT_LABELS[slot])) for slot in SLOTS])
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"

@@ -7,12 +7,13 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from diagnosis.forms import SelfieUploadForm
+from diagnosis.ml.slots import SLOTS
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
 from recommendations.models import SkinType
 
 # The web form's wording, so both ways of uploading ask for consent alike.
-PHOTO_FIELDS = ("front", "left", "right", "image")
+PHOTO_FIELDS = (*SLOTS, "image")
 CONSENT_REQUIRED = SelfieUploadForm.base_fields["consent"].error_messages["required"]
 
 
@@ -126,7 +127,7 @@ class DiagnosisUploadSerializer(serializers.Serializer):
     def uploads(self) -> dict:
         """Slot -> uploaded file, for valid data (``image`` is the front)."""
         data = self.validated_data
-        uploads = {slot: data[slot] for slot in ("front", "left", "right") if data.get(slot)}
+        uploads = {slot: data[slot] for slot in SLOTS if data.get(slot)}
         if data.get("image"):
             uploads["front"] = data["image"]
         return uploads

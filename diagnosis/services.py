@@ -369,7 +369,7 @@ def _analyse(diagnosis: Diagnosis, analyzer) -> Diagnosis:
         for photo in photos:
             with photo.selfie.open("rb") as handle:
                 views.append((photo.slot, handle.read()))
-        outcomes = analyzer.analyze_views(views, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
+        outcomes = analyzer.analyze_photos(views, k=settings.DIAGNOSIS_EXPLAIN_K, seed=0)
     except AnalysisError as error:
         # The engine refused the check as a whole (not one photo of it): the check fails.
         with transaction.atomic():
@@ -389,7 +389,7 @@ class _Refusal:
 
 
 def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) -> Diagnosis:
-    from diagnosis.ml.combine import combine_views
+    from diagnosis.ml.combine import combine_photos
 
     by_slot = {outcome.slot: outcome for outcome in outcomes}
     graded = []  # (photo, result)
@@ -411,7 +411,7 @@ def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) 
             # count, for the photo and for the check.
             outcome.result.zones = readings.visible_zones(outcome.result.zones, photo.slot)
             graded.append((photo, outcome.result))
-    combined = combine_views([result for _, result in graded]) if graded else None
+    combined = combine_photos([result for _, result in graded]) if graded else None
 
     heatmaps = {photo.slot: _store_heatmap(photo, result) for photo, result in graded}
     now = timezone.now()

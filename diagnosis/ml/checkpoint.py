@@ -9,28 +9,28 @@ from typing import Any
 import torch
 from torch import nn
 
+from .contract import FACE_MARGIN, IMAGENET_MEAN, IMAGENET_STD, INPUT_SIZE
 from .errors import CheckpointError
-from .model import ARCHS, DECISION_RULES, SkinNet
+from .model import ARCHS, DECISION_RULES, DEFAULT_DECISION_RULE, SkinNet
 from .scale import Scale
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # The models that ship: "real" (ACNE04 + synthetic; academic use only) is the default,
 # "synthetic" (the generator alone; no restriction on use) the clean alternative.
-SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "demo.pt"}
+SHIPPED = {"real": WEIGHTS_DIR / "real.pt", "synthetic": WEIGHTS_DIR / "synthetic.pt"}
 DEFAULT_MODEL = "real"
-DEMO_CHECKPOINT = SHIPPED["synthetic"]
 FORMAT = "skinnet/1"
 
 # Keys every checkpoint carries; defaults fill the ones a caller leaves out.
 DEFAULT_META: dict[str, Any] = {
     "arch": "resnet18",
-    "input_size": 128,
-    "mean": [0.485, 0.456, 0.406],
-    "std": [0.229, 0.224, 0.225],
+    "input_size": INPUT_SIZE,
+    "mean": list(IMAGENET_MEAN),
+    "std": list(IMAGENET_STD),
     "aux_heads": {},
-    "decision_rule": "expectation",
+    "decision_rule": DEFAULT_DECISION_RULE,
     "target_layer": "encoder.layer3",
-    "face_margin": 0.4,
+    "face_margin": FACE_MARGIN,
     "data_hash": "",
     "metrics": {},
     "name": "skinnet",
@@ -90,7 +90,7 @@ def shipped_checkpoint(name: str = DEFAULT_MODEL) -> Path:
 
 def commercial_use(meta: dict[str, Any]) -> bool:
     """Whether every data set the model learned from may be used commercially. Checkpoints
-    that do not say are trusted as before (the synthetic demo model predates the field)."""
+    that do not say are trusted as before (the synthetic model predates the field)."""
     sources = meta.get("training_data") or []
     return bool(meta.get("commercial_use", True)) and all(
         s.get("commercial_use", False) for s in sources

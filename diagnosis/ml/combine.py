@@ -1,11 +1,12 @@
-"""One grade for a check of up to three views (front, left, right), and its zones in words.
+"""One grade for a check of up to three photos (slots.SLOTS: front, left, right), and its zones
+in words.
 
-The rule: the worst view decides (its grade, score, confidence and probabilities). Acne is
+The rule: the worst photo decides (its grade, score, confidence and probabilities). Acne is
 graded on the most affected side: the Hayashi scale counts lesions on half the face, and GEA
 grades the face by its worst area, so a clear front photo must not average away a cheek full of
-papules. Only views the analysis stands behind (``reliable``) take part. On the ACNE04
+papules. Only photos the analysis stands behind (``reliable``) take part. On the ACNE04
 validation photographs, checks built from real photos (docs/design.md, "Three views") scored
-this rule against the mean of the views' scores and against the view the model is surest of.
+this rule against the mean of the photos' scores and against the photo the model is surest of.
 """
 
 from __future__ import annotations
@@ -30,16 +31,16 @@ class CombinedResult:
     score: float
     confidence: float
     probabilities: list[float]
-    slot: str  # the view whose grade decided
+    slot: str  # the slot of the photo whose grade decided
     rule: str = RULE
-    # Per zone over all views, most affected first: {"zone", "label", "severity", "slot"}
+    # Per zone over all photos, most affected first: {"zone", "label", "severity", "slot"}
     zones: list[dict[str, Any]] = field(default_factory=list)
 
 
-def combine_views(results: Sequence[Any]) -> CombinedResult:
-    """The check's result from its reliable views' AnalysisResults (each with ``slot``)."""
+def combine_photos(results: Sequence[Any]) -> CombinedResult:
+    """The check's result from its reliable photos' AnalysisResults (each with ``slot``)."""
     if not results:
-        raise ValueError("a check needs at least one analysed view")
+        raise ValueError("a check needs at least one analysed photo")
     worst = max(results, key=lambda r: (r.grade, r.score))
     return CombinedResult(
         grade=int(worst.grade),
@@ -53,7 +54,7 @@ def combine_views(results: Sequence[Any]) -> CombinedResult:
 
 
 def combine_zones(results: Sequence[Any]) -> list[dict[str, Any]]:
-    """Each zone's worst severity over the views that see it, most affected first."""
+    """Each zone's worst severity over the photos that see it, most affected first."""
     best: dict[str, dict[str, Any]] = {}
     for result in results:
         for zone in result.zones:

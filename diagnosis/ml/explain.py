@@ -29,6 +29,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
+from .contract import IMAGENET_MEAN, IMAGENET_STD, to_tensor
+
 K_MIN, K_MAX = 2, 20
 DEFAULT_K = 10
 DEFAULT_THRESHOLD = 0.3
@@ -36,8 +38,6 @@ DEFAULT_THRESHOLD = 0.3
 # their own "target_layer", this is only the fallback.
 DEFAULT_TARGET_LAYER = "encoder.layer3"
 SCORES = ("regression", "logit")
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -254,34 +254,6 @@ def minmax(maps: Tensor) -> Tensor:
 
 
 # --- the patent's explanation ------------------------------------------------------------------
-
-
-def to_tensor(
-    image: Image.Image | np.ndarray | Tensor,
-    *,
-    mean: tuple[float, ...] | list[float] = IMAGENET_MEAN,
-    std: tuple[float, ...] | list[float] = IMAGENET_STD,
-) -> Tensor:
-    """A normalized face (PIL, HxWx3 uint8 RGB, or a tensor) -> a (1, 3, H, W) model input.
-
-    Tensors are taken as already normalized.
-    """
-    if isinstance(image, Tensor):
-        x = image.float()
-        if x.dim() == 3:
-            x = x.unsqueeze(0)
-        if x.dim() != 4 or x.shape[0] != 1:
-            raise ValueError(
-                f"expected one image (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}"
-            )
-        return x
-    arr = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"expected an RGB image (H, W, 3), got shape {arr.shape}")
-    x = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float().div_(255.0)
-    m = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
-    return ((x - m) / s).unsqueeze(0)
 
 
 def explain_maps(

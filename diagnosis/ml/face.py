@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from .contract import FACE_MARGIN, INPUT_SIZE
 from .errors import FaceTooSmall, InvalidImage, NoFaceFound, TooBlurry, TooDark
 
 MIN_FACE_PX = 80
@@ -256,8 +257,8 @@ def _check_dark(values: np.ndarray, limit: float) -> None:
 def normalize_face(
     image: Image.Image | np.ndarray,
     *,
-    size: int = 224,
-    margin: float = 0.4,
+    size: int = INPUT_SIZE,
+    margin: float = FACE_MARGIN,
     side: bool = False,
     front: bool = False,
 ) -> NormalizedFace:
@@ -391,7 +392,7 @@ def _crop_face(
     if view == "profile" and len(largest) > 4:
         facing = "right" if largest[4] > 0 else "left"
     return NormalizedFace(
-        image=_warp(rgb, matrix, size),
+        image=warp(rgb, matrix, size),
         box=box,
         matrix=matrix.astype(np.float64),
         notes=notes,
@@ -472,7 +473,7 @@ def _close_up(rgb: np.ndarray, size: int, step: int) -> NormalizedFace:
     scale = size / side
     matrix = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
     return NormalizedFace(
-        image=_warp(rgb, matrix, size),
+        image=warp(rgb, matrix, size),
         box=(x0, y0, side, side),
         matrix=matrix,
         notes=["No whole face was found; the photo was analysed as a close-up of the skin."],
@@ -493,7 +494,7 @@ def _check_sharp(region: np.ndarray) -> None:
         raise TooBlurry()
 
 
-def _warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+def warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """cv2.warpAffine of ``rgb`` by ``matrix``; strong downscales go through an area resize first
     (plain bilinear sampling of a 4000 px photo into 224 px would alias skin texture)."""
     scale = math.hypot(matrix[0, 0], matrix[0, 1])

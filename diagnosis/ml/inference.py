@@ -1,20 +1,18 @@
 """Analyse selfies: normalize the face, grade it, explain the grade (claims 1, 23-31).
 
 ``Analyzer.load(checkpoint)`` loads a checkpoint once per process (the Celery worker keeps it);
-``Analyzer.analyze(image)`` returns an ``AnalysisResult``; ``Analyzer.analyze_views`` analyses
-the views of one check (front, left, right) in one batched forward (their Grad-CAM view by
-view), and gives each view its result or its own error. The CLI commands ``predict`` and
-``explain`` are registered here.
+``Analyzer.analyze(image)`` returns an ``AnalysisResult``; ``Analyzer.analyze_photos`` analyses
+the photos of one check (one per slot: front, left, right) in one batched forward (their
+Grad-CAM photo by photo), and gives each photo its result or its own error. The command line
+(``predict``, ``explain``) is on the model-building side: modelbuilding.predict.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import math
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,13 +26,19 @@ from PIL import Image
 from . import checkpoint as ckpt
 from . import explain as xai
 from . import zones as face_zones
+from .contract import InputContract
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, load_image, normalize_face
 from .lesions import LesionCounter, tap, upsample
-from .model import class_probabilities, confidence_within_one, decide_grade, grade_score
+from .model import (
+    DEFAULT_DECISION_RULE,
+    class_probabilities,
+    confidence_within_one,
+    decide_grade,
+    grade_score,
+)
 from .scale import Scale
 
-DEFAULT_FACE_MARGIN = 0.4
 DEFAULT_ALPHA = 0.5
 # Why a grade is withheld, in words a shopper can act on.
 ABSTAIN_MESSAGES = {
@@ -155,7 +159,7 @@ class Analyzer:
         self.confidence_threshold = float(meta.get("confidence_threshold", 0.0))
         extra = extra or {}
         self.ood = (
-            {k[4:]: v.double() for k, v in extra.items() if k.startswith("ood.")}
+            {k[4:]: v for k, v in extra.items() if k.startswith("ood.")}
             if "ood.mean" in extra and "ood_threshold" in meta
             else None
         )
@@ -163,12 +167,11 @@ class Analyzer:
         # The lesion counter trained on the frozen encoder (lesions.py), when the model has one.
         self.counter = LesionCounter.from_checkpoint(meta, extra)
         self.scale = Scale.from_dict(meta["scale"])
-        self.input_size = int(meta["input_size"])
-        self.mean = tuple(float(v) for v in meta.get("mean", xai.IMAGENET_MEAN))
-        self.std = tuple(float(v) for v in meta.get("std", xai.IMAGENET_STD))
-        self.decision_rule = str(meta.get("decision_rule", "round"))
+        # How a photo becomes this model's input, as it was trained (contract.py).
+        self.contract = InputContract.of(meta)
+        self.input_size = self.contract.size
+        self.decision_rule = str(meta.get("decision_rule", DEFAULT_DECISION_RULE))
         self.target_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
-        self.face_margin = float(meta.get("face_margin", DEFAULT_FACE_MARGIN))
         # Chosen for this model on calibration selfies (faithfulness.calibrate_threshold).
         self.heatmap_threshold = xai.check_threshold(
             meta.get("heatmap_threshold", xai.DEFAULT_THRESHOLD)
@@ -212,7 +215,7 @@ class Analyzer:
         slot: str | None = None,
     ) -> AnalysisResult:
         """One photo; a photo the engine cannot use raises its AnalysisError."""
-        (outcome,) = self.analyze_views(
+        (outcome,) = self.analyze_photos(
             [(slot, image)],
             explain=explain,
             k=k,
@@ -225,7 +228,7 @@ class Analyzer:
             raise outcome.error
         return outcome.result
 
-    def analyze_views(
+    def analyze_photos(
         self,
         photos: list[tuple[str | None, ImageSource]],
         *,
@@ -235,22 +238,22 @@ class Analyzer:
         seed: int = 0,
         target_layer: str | None = None,
         alpha: float = DEFAULT_ALPHA,
-    ) -> list[ViewOutcome]:
-        """The views of one check, ``[(slot, image), ...]``, in one batched forward. Each view
+    ) -> list[PhotoOutcome]:
+        """The photos of one check, ``[(slot, image), ...]``, in one batched forward. Each photo
         gets its result, or its own error when its photo cannot be used (the others are still
         analysed). Timings are the whole batch's."""
         self._check_arguments(photos, explain, target_layer, k, alpha)
         threshold = self.heatmap_threshold if threshold is None else xai.check_threshold(threshold)
         clock = _Clock()
-        outcomes = [ViewOutcome(slot=slot) for slot, _ in photos]
+        outcomes = [PhotoOutcome(slot=slot) for slot, _ in photos]
         pictures = _each(outcomes, lambda i: _as_picture(photos[i][1]), range(len(photos)))
         clock.lap("decode")
         faces = _each(
             outcomes,
             lambda i: normalize_face(
                 pictures[i],
-                size=self.input_size,
-                margin=self.face_margin,
+                size=self.contract.size,
+                margin=self.contract.margin,
                 side=photos[i][0] in ("left", "right"),
                 front=photos[i][0] == "front",
             ),
@@ -260,7 +263,7 @@ class Analyzer:
         if not faces:
             return outcomes
         order = list(faces)
-        x = torch.cat([xai.to_tensor(faces[i].image, mean=self.mean, std=self.std) for i in order])
+        x = self.contract.tensor([faces[i].image for i in order])
         with self._lock:
             with torch.inference_mode():
                 # The counter reads feature maps of this same forward: it costs one small head.
@@ -335,12 +338,7 @@ class Analyzer:
                 raise ValueError(f"unknown slot {slot!r}")
 
     def _ood_distance(self, features: torch.Tensor) -> float | None:
-        """Mahalanobis distance in the leading principal components of the training
-        photographs' features (realeval.fit_ood), per component."""
-        if self.ood is None:
-            return None
-        z = (features.double() - self.ood["mean"]) @ self.ood["components"].T
-        return float(torch.sqrt((z**2 / self.ood["variances"]).sum() / len(z)))
+        return None if self.ood is None else float(ood_distance(features, self.ood))
 
     def _judge(self, confidence: float, distance: float | None) -> dict[str, Any]:
         if distance is not None and distance > self.ood_threshold:
@@ -352,9 +350,18 @@ class Analyzer:
         return {"reliable": False, "abstain": {"code": code, "message": ABSTAIN_MESSAGES[code]}}
 
 
+def ood_distance(features: torch.Tensor, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+    """How far encoder features (D,) or (N, D) lie from the training photographs': the
+    Mahalanobis distance in the leading principal components of theirs (``stats``: "mean",
+    "components", "variances", as model building fits them), per component. The threshold a
+    checkpoint carries was chosen with this same function."""
+    z = (features.double() - stats["mean"].double()) @ stats["components"].double().T
+    return torch.sqrt((z**2 / stats["variances"].double()).sum(dim=-1) / z.shape[-1])
+
+
 @dataclass
-class ViewOutcome:
-    """One view of a check: its result, or the reason its photo could not be used."""
+class PhotoOutcome:
+    """One photo of a check: its result, or the reason it could not be used."""
 
     slot: str | None
     result: AnalysisResult | None = None
@@ -377,8 +384,8 @@ class _Clock:
         self.timings["total"] = time.perf_counter() - self.start
 
 
-def _each(outcomes: list[ViewOutcome], step, indices) -> dict[int, Any]:
-    """``step(i)`` for each view ``i``; a view whose photo cannot be used keeps its error."""
+def _each(outcomes: list[PhotoOutcome], step, indices) -> dict[int, Any]:
+    """``step(i)`` for each photo ``i``; a photo that cannot be used keeps its error."""
     done = {}
     for i in indices:
         try:
@@ -423,113 +430,3 @@ def _load_cached(resolved_path: str, _mtime_ns: int) -> Analyzer:
     with torch.inference_mode():
         model(torch.zeros(1, 3, analyzer.input_size, analyzer.input_size))
     return analyzer
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-def _print_result(result: AnalysisResult, payload: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(payload, indent=2))
-        return
-    probs = ", ".join(f"{p:.2f}" for p in result.probabilities)
-    print(
-        f"grade {result.grade} ({result.label}), score {result.score:.2f}; probabilities [{probs}]"
-    )
-    print(f"view {result.view}, confidence {result.confidence:.2f}")
-    if not result.reliable:
-        print(f"not reliable: {result.abstain['message']}")
-    for note in result.notes:
-        print(f"note: {note}")
-    if "heatmap" in payload and "path" in payload["heatmap"]:
-        print(f"heatmap written to {payload['heatmap']['path']}")
-
-
-def _predict(args: argparse.Namespace) -> int:
-    analyzer = Analyzer.load(args.checkpoint)
-    result = analyzer.analyze(args.image, explain=False)
-    payload = result.to_dict()
-    _print_result(result, payload, args.json)
-    return 0
-
-
-def _explain(args: argparse.Namespace) -> int:
-    analyzer = Analyzer.load(args.checkpoint)
-    try:
-        result = analyzer.analyze(
-            args.image,
-            explain=True,
-            k=args.k,
-            threshold=args.threshold,
-            seed=args.seed,
-            target_layer=args.target_layer,
-            alpha=args.alpha,
-        )
-    except ValueError as exc:  # an option that does not fit this model, e.g. --target-layer
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    out = xai.save_png(result.overlay, args.out)
-    payload = result.to_dict()
-    payload["heatmap"] = {"path": str(out), **payload["heatmap"]}
-    payload["heatmap"]["k"] = args.k
-    payload["heatmap"]["threshold"] = (
-        analyzer.heatmap_threshold if args.threshold is None else args.threshold
-    )
-    payload["heatmap"]["target_layer"] = args.target_layer or analyzer.target_layer
-    _print_result(result, payload, args.json)
-    return 0
-
-
-def _k_arg(text: str) -> int:
-    try:
-        return xai.check_k(int(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _threshold_arg(text: str) -> float:
-    try:
-        return xai.check_threshold(float(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def add_cli(subparsers: argparse._SubParsersAction) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("image", help="a selfie (JPEG, PNG, ...)")
-    common.add_argument("--checkpoint", help="a checkpoint file (default: the shipped demo model)")
-    common.add_argument("--json", action="store_true", help="print the result as JSON")
-
-    p = subparsers.add_parser("predict", parents=[common], help="grade the acne on a selfie")
-    p.set_defaults(func=_predict)
-
-    e = subparsers.add_parser(
-        "explain",
-        parents=[common],
-        help="grade a selfie and write a k-augmentation Grad-CAM heatmap",
-    )
-    e.add_argument(
-        "--k",
-        type=_k_arg,
-        default=xai.DEFAULT_K,
-        help=f"augmented copies, {xai.K_MIN}-{xai.K_MAX} (1: plain Grad-CAM); "
-        f"default {xai.DEFAULT_K}",
-    )
-    e.add_argument(
-        "--out", required=True, help="the PNG to write (heatmap over the normalized face)"
-    )
-    e.add_argument(
-        "--threshold",
-        type=_threshold_arg,
-        default=None,
-        help="drop heatmap values below this, in [0, 1); default: the checkpoint's "
-        f"(heatmap_threshold; {xai.DEFAULT_THRESHOLD} if it has none)",
-    )
-    e.add_argument("--seed", type=int, default=0, help="seed of the random augmentations")
-    e.add_argument(
-        "--target-layer",
-        default=None,
-        help="Grad-CAM layer, e.g. encoder.layer3 (default: the checkpoint's)",
-    )
-    e.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="heatmap opacity, 0-1")
-    e.set_defaults(func=_explain)

@@ -11,6 +11,8 @@ from .encoders import ARCHS, build_encoder
 from .encoders import load_imagenet_weights as _load_imagenet
 
 DECISION_RULES = ("round", "argmax", "expectation")
+# The rule a checkpoint that names none is read with (training picks one on validation).
+DEFAULT_DECISION_RULE = "expectation"
 
 
 class SkinNet(nn.Module):
@@ -77,23 +79,24 @@ def class_probabilities(outputs: dict[str, Tensor]) -> Tensor:
 
 def decide_grade(outputs: dict[str, Tensor], rule: str, num_grades: int) -> Tensor:
     """The integer grade read from the outputs by one of the three rules."""
+    return grades_by_rule(outputs["regression"], class_probabilities(outputs), rule, num_grades)
+
+
+def grades_by_rule(regression: Tensor, probs: Tensor, rule: str, num_grades: int) -> Tensor:
+    """The rules themselves, on the regressor's output and the classifier's probabilities (the
+    worker reads a grade with them, evaluation too)."""
     if rule == "round":
-        value = outputs["regression"].float()
+        value = regression.float()
     elif rule == "argmax":
-        return outputs["logits"].argmax(dim=1).long()
+        return probs.argmax(dim=1).long()
     elif rule == "expectation":
-        value = expected_grade(outputs)
+        grades = torch.arange(probs.shape[1], dtype=probs.dtype, device=probs.device)
+        value = (probs * grades).sum(dim=1)
     else:
         raise ValueError(
             f"unknown decision rule {rule!r}; choose one of {', '.join(DECISION_RULES)}"
         )
     return value.round().clamp(0, num_grades - 1).long()
-
-
-def expected_grade(outputs: dict[str, Tensor]) -> Tensor:
-    probs = class_probabilities(outputs)
-    grades = torch.arange(probs.shape[1], dtype=probs.dtype, device=probs.device)
-    return (probs * grades).sum(dim=1)
 
 
 def confidence_within_one(probs: Tensor, grades: Tensor) -> Tensor:

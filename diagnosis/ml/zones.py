@@ -44,6 +44,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .slots import SLOTS
+
 ZONES = ("forehead", "nose", "left_cheek", "right_cheek", "chin")
 LABELS = {
     "forehead": "forehead",
@@ -52,7 +54,6 @@ LABELS = {
     "right_cheek": "right cheek",
     "chin": "chin and jaw",
 }
-SLOTS = ("front", "left", "right")
 
 # Eyes of a frontal face's crop when the cascade found none (see the module's docstring).
 MEAN_EYE_MIDPOINT = (0.51, 0.42)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import smoke
-from diagnosis.ml import acne04
+from modelbuilding import acne04
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHES = sorted((ROOT / "bench").glob("bench_*.py"))

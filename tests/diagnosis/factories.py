@@ -14,9 +14,9 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 from rest_framework.test import APIClient
 
-from diagnosis.ml.synth import render_selfie
 from diagnosis.ml.zones import LABELS
 from diagnosis.models import Diagnosis, DiagnosisPhoto
+from modelbuilding.synth import render_selfie
 from tests.accounts.factories import UserFactory
 
 DIAGNOSES = "/api/v1/diagnoses/"

@@ -181,9 +181,9 @@ def test_every_photo_is_graded_in_one_engine_call_and_the_worst_decides(selfie_u
     calls = []
 
     class Counting:
-        def analyze_views(self, views, **options):
+        def analyze_photos(self, views, **options):
             calls.append([slot for slot, _ in views])
-            return analyzer.analyze_views(views, **options)
+            return analyzer.analyze_photos(views, **options)
 
     check = make_check(
         {"front": selfie_upload(grade=1, seed=1), "left": selfie_upload(grade=4, seed=2)},
@@ -248,8 +248,8 @@ def test_a_check_deleted_during_its_analysis_keeps_no_heatmap(selfie_upload, ana
     )
 
     class DeletingMeanwhile:
-        def analyze_views(self, views, **options):
-            outcomes = analyzer.analyze_views(views, **options)
+        def analyze_photos(self, views, **options):
+            outcomes = analyzer.analyze_photos(views, **options)
             Diagnosis.objects.filter(pk=check.pk).update(status=Diagnosis.Status.FAILED)
             return outcomes
 

@@ -123,7 +123,7 @@ def test_the_worker_renews_its_lease_while_the_analysis_runs(settings):
         raise RuntimeError("the analysis broke after a while")
 
     engine = mock.Mock()
-    engine.analyze_views.side_effect = slow_analysis
+    engine.analyze_photos.side_effect = slow_analysis
     with (
         mock.patch("django.db.models.fields.files.FieldFile.open", mock.mock_open(read_data=b"x")),
         pytest.raises(RuntimeError),

@@ -111,8 +111,8 @@ class _Withholding:
     def __init__(self, real):
         self.real = real
 
-    def analyze_views(self, views, **kwargs):
-        outcomes = self.real.analyze_views(views, **kwargs)
+    def analyze_photos(self, views, **kwargs):
+        outcomes = self.real.analyze_photos(views, **kwargs)
         for outcome in outcomes:
             outcome.result.reliable = False
             outcome.result.abstain = {

@@ -68,7 +68,7 @@ def test_a_crash_puts_the_diagnosis_back_in_the_queue_then_gives_up(selfie_uploa
     settings.DIAGNOSIS_MAX_ATTEMPTS = 2
     diagnosis = _create(selfie_upload())
     broken = mock.Mock()
-    broken.analyze_views.side_effect = MemoryError("boom")
+    broken.analyze_photos.side_effect = MemoryError("boom")
 
     with pytest.raises(MemoryError):
         services.run_analysis(diagnosis.pk, analyzer=broken)
@@ -98,7 +98,7 @@ def test_a_finished_diagnosis_is_not_analysed_again(selfie_upload):
     engine = mock.Mock()
 
     assert services.run_analysis(diagnosis.pk, analyzer=engine) is None
-    engine.analyze_views.assert_not_called()
+    engine.analyze_photos.assert_not_called()
 
 
 def test_sweep_resends_stale_queued_and_times_out_stuck_processing(selfie_upload, settings):

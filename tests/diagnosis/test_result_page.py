@@ -181,8 +181,8 @@ class _ReadFromTheFront:
     def __init__(self, analyzer) -> None:
         self.analyzer = analyzer
 
-    def analyze_views(self, views, **options):
-        outcomes = self.analyzer.analyze_views([(None, data) for _, data in views], **options)
+    def analyze_photos(self, views, **options):
+        outcomes = self.analyzer.analyze_photos([(None, data) for _, data in views], **options)
         for (slot, _), outcome in zip(views, outcomes, strict=True):
             outcome.slot = outcome.result.slot = slot
         return outcomes

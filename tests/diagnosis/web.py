@@ -20,13 +20,13 @@ class _Replaying:
     def __init__(self, analyzer) -> None:
         self.analyzer = analyzer
 
-    def analyze_views(self, views, **options):
+    def analyze_photos(self, views, **options):
         key = (
             tuple((slot, hashlib.sha256(data).hexdigest()) for slot, data in views),
             tuple(sorted(options.items())),
         )
         if key not in _analyses:
-            _analyses[key] = self.analyzer.analyze_views(views, **options)
+            _analyses[key] = self.analyzer.analyze_photos(views, **options)
         return _analyses[key]
 
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from diagnosis.ml import synth
 from diagnosis.ml.errors import NoFaceFound
 from diagnosis.ml.face import normalize_face
+from modelbuilding import synth
 from tests.ml.factories import SIZE
 
 torch.set_num_threads(2)

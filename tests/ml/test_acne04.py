@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from diagnosis.ml import acne04
+from modelbuilding import acne04
 from tests.ml.factories import skin_close_up, write_acne04_folder
 
 

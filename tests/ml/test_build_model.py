@@ -4,9 +4,6 @@ calibrated and written with its card (the real build is `make model`, a benchmar
 import pytest
 import torch
 
-from diagnosis.ml import realcard, realeval
-from diagnosis.ml.acne04 import TERMS
-from diagnosis.ml.build import LITE_MEAN, LITE_STD, SYNTHETIC_TERMS
 from diagnosis.ml.checkpoint import (
     commercial_use,
     load_checkpoint_with_extra,
@@ -14,9 +11,13 @@ from diagnosis.ml.checkpoint import (
     read_meta,
     save_checkpoint,
 )
+from diagnosis.ml.contract import LITE_MEAN, LITE_STD
 from diagnosis.ml.lesions import LesionCounter, LesionHead
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
+from modelbuilding import finishing, realcard
+from modelbuilding.acne04 import TERMS
+from modelbuilding.build import SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
 
 
@@ -43,7 +44,7 @@ def built(tmp_path_factory):
         "training": {"encoder_init": "random", "sources": {}},
     }
     candidate = save_checkpoint(tmp_path / "candidate.pt", model, meta)
-    realeval.finish(
+    finishing.finish(
         candidates={"efficientnet_lite0": candidate},
         acne04_root=root,
         work=tmp_path / "work",
@@ -89,9 +90,9 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
         half=True,
         extra={k: v for k, v in extra.items() if k.startswith("ood.")},
     )
-    assert "A lesion counter" not in realcard.model_card(meta, checkpoint_mb=1, overlays="")
+    assert "A lesion counter" not in realcard.real_card(meta, checkpoint_mb=1, overlays="")
 
-    realeval.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
+    finishing.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
 
     again, meta, extra = load_checkpoint_with_extra(older / "real.pt")
     for key, value in again.state_dict().items():

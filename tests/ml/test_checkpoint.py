@@ -3,7 +3,7 @@ import argparse
 import pytest
 import torch
 
-from diagnosis.ml.checkpoint import DEMO_CHECKPOINT, load_checkpoint, read_meta, save_checkpoint
+from diagnosis.ml.checkpoint import SHIPPED, load_checkpoint, read_meta, save_checkpoint
 from diagnosis.ml.errors import CheckpointError
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
@@ -82,11 +82,18 @@ def test_metadata_that_does_not_fit_the_weights_is_refused(tmp_path, model):
         load_checkpoint(path)
 
 
-def test_demo_checkpoint_path_is_inside_the_package():
-    assert DEMO_CHECKPOINT.name == "demo.pt"
-    assert DEMO_CHECKPOINT.parent.name == "weights"
+def test_synthetic_checkpoint_path_is_inside_the_package():
+    assert SHIPPED["synthetic"].name == "synthetic.pt"
+    assert SHIPPED["synthetic"].parent.name == "weights"
 
 
 def test_read_meta_does_not_need_to_build_the_model(tmp_path, model):
     path = save_checkpoint(tmp_path / "m.pt", model, {**META, "name": "x", "version": "7"})
     assert read_meta(path)["version"] == "7"
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_the_shipped_models_are_stored_in_float16(name):
+    payload = torch.load(SHIPPED[name], map_location="cpu", weights_only=True)
+    floating = [t.dtype for t in payload["state_dict"].values() if t.is_floating_point()]
+    assert floating and set(floating) == {torch.float16}

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from diagnosis.ml.combine import combine_views, describe_zones, named_zones
+from diagnosis.ml.combine import combine_photos, describe_zones, named_zones
 from diagnosis.ml.zones import LABELS
 
 
@@ -21,7 +21,7 @@ def view(slot, grade, score, *, zones=(), confidence=0.9):
 
 
 def test_the_worst_view_decides_the_checks_grade():
-    combined = combine_views(
+    combined = combine_photos(
         [view("front", 2, 2.1), view("left", 4, 3.8, confidence=0.8), view("right", 3, 3.0)]
     )
 
@@ -30,18 +30,18 @@ def test_the_worst_view_decides_the_checks_grade():
 
 
 def test_between_views_of_the_same_grade_the_higher_score_decides():
-    combined = combine_views([view("front", 3, 2.6), view("right", 3, 3.3)])
+    combined = combine_photos([view("front", 3, 2.6), view("right", 3, 3.3)])
 
     assert combined.slot == "right"
 
 
 def test_a_check_needs_a_view():
     with pytest.raises(ValueError):
-        combine_views([])
+        combine_photos([])
 
 
 def test_each_zone_takes_its_worst_severity_over_the_views_that_see_it():
-    combined = combine_views(
+    combined = combine_photos(
         [
             view("front", 3, 3.0, zones=[("chin", 3.0), ("left_cheek", 1.0), ("nose", 0.5)]),
             view("left", 3, 2.8, zones=[("left_cheek", 2.8), ("chin", 1.2)]),

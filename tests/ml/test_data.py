@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from diagnosis.ml.data import (
+from modelbuilding.data import (
     Acne04Dataset,
     ManifestDataset,
     read_acne04_split,

@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from diagnosis.ml import explain as xai
+from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.model import SkinNet
 
 SIZE = 64
@@ -178,7 +179,7 @@ def test_explain_leaves_grad_mode_and_train_mode_as_they_were(face):
 def test_explain_works_inside_inference_mode(model, face):
     expected = xai.explain(model, face, k=2, seed=0)
     with torch.inference_mode():
-        x = xai.to_tensor(face)
+        x = to_tensor(face)
         np.testing.assert_array_equal(xai.explain(model, x, k=2, seed=0), expected)
         assert torch.is_inference_mode_enabled()
 
@@ -194,7 +195,7 @@ def test_same_seed_same_mask_other_seed_other_mask(model, face):
 def test_k1_matches_gradcam_computed_with_a_full_backward(face):
     torch.manual_seed(4)
     net = SkinNet(arch="resnet18", num_grades=6).eval()
-    x = xai.to_tensor(face)
+    x = to_tensor(face)
     ours = xai.explain(net, x, k=1, threshold=0.0, target="encoder.layer4")
     # The textbook way: keep the activations, backpropagate the whole graph, read their .grad.
     kept = {}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from diagnosis.ml import synth
 from diagnosis.ml.errors import FaceTooSmall, InvalidImage, NoFaceFound, TooBlurry, TooDark
 from diagnosis.ml.face import load_image, normalize_face
+from modelbuilding import synth
 
 
 def selfie(seed: int = 0, *, size: int = 384, **overrides) -> synth.SynthSample:

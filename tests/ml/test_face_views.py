@@ -5,9 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from diagnosis.ml import face, synth
+from diagnosis.ml import face
 from diagnosis.ml.errors import NoFaceFound, TooBlurry
 from diagnosis.ml.face import normalize_face, sharpness, skin_fraction
+from modelbuilding import synth
 from tests.ml.factories import skin_close_up
 
 SKIN_TONES = {"light": (222, 178, 150), "medium": (190, 135, 100), "dark": (105, 68, 50)}

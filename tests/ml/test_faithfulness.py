@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from diagnosis.ml import faithfulness as faith
 from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.inference import Analyzer
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
+from modelbuilding import faithfulness as faith
 
 
 def _square(size: int, x0: int, x1: int) -> np.ndarray:

@@ -5,7 +5,7 @@ without a slot are read as before."""
 import numpy as np
 
 from diagnosis.ml.face import normalize_face
-from diagnosis.ml.synth import render_selfie
+from modelbuilding.synth import render_selfie
 
 
 def face_filling_the_frame():

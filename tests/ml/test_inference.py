@@ -13,13 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
-from diagnosis.ml import cli
 from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
 from diagnosis.ml.errors import CheckpointError, InvalidImage, NoFaceFound
 from diagnosis.ml.face import normalize_face
 from diagnosis.ml.inference import AnalysisResult, Analyzer
 from diagnosis.ml.model import SkinNet, decide_grade
 from diagnosis.ml.scale import GEA
+from modelbuilding import cli
 from tests.ml.factories import SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,7 +242,7 @@ def test_module_entry_point_reports_a_bad_image_on_stderr(checkpoint, not_an_ima
         [
             sys.executable,
             "-m",
-            "diagnosis.ml",
+            "modelbuilding",
             "predict",
             str(not_an_image),
             "--checkpoint",
@@ -276,7 +276,7 @@ def test_the_views_of_a_check_are_analysed_together_as_each_would_be_alone(check
     # Each photo alone, in its slot (a side slot looks for a side face first).
     alone = {slot: analyzer.analyze(selfie, k=3, slot=slot) for slot in ("front", "left")}
 
-    front, left = analyzer.analyze_views([("front", selfie), ("left", selfie)], k=3)
+    front, left = analyzer.analyze_photos([("front", selfie), ("left", selfie)], k=3)
 
     for outcome, slot in ((front, "front"), (left, "left")):
         assert outcome.error is None and outcome.slot == slot == outcome.result.slot
@@ -299,7 +299,7 @@ def test_a_bad_view_gets_its_own_error_and_the_good_ones_are_still_analysed(
 ):
     analyzer = Analyzer.load(checkpoint)
 
-    front, left, right = analyzer.analyze_views(
+    front, left, right = analyzer.analyze_photos(
         [("front", selfie), ("left", not_an_image), ("right", faceless)], k=2
     )
 
@@ -309,7 +309,7 @@ def test_a_bad_view_gets_its_own_error_and_the_good_ones_are_still_analysed(
 
 
 def test_a_check_with_only_bad_views_gives_only_errors(checkpoint, not_an_image):
-    (only,) = Analyzer.load(checkpoint).analyze_views([("front", not_an_image)])
+    (only,) = Analyzer.load(checkpoint).analyze_photos([("front", not_an_image)])
 
     assert isinstance(only.error, InvalidImage) and only.result is None
 
@@ -321,4 +321,4 @@ def test_a_single_photo_still_raises_its_error(checkpoint, faceless):
 
 def test_an_unknown_slot_is_refused_before_any_work(checkpoint, selfie):
     with pytest.raises(ValueError, match="slot"):
-        Analyzer.load(checkpoint).analyze_views([("top", selfie)])
+        Analyzer.load(checkpoint).analyze_photos([("top", selfie)])

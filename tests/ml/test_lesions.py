@@ -12,6 +12,7 @@ from diagnosis.ml.inference import Analyzer
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 from diagnosis.ml.zones import findings, zone_map
+from modelbuilding import lesion_training
 
 SIZE = 224
 EYES = ((82.0, 90.0), (142.0, 90.0))
@@ -21,7 +22,7 @@ RESNET_LAYERS = ("encoder.layer2", "encoder.layer3")  # strides 8 and 16
 def test_the_target_holds_one_lesion_per_box_on_the_grid():
     boxes = np.array([[40, 40, 48, 48], [100, 150, 110, 160], [180, 20, 186, 26]])
 
-    target = lesions.density_target(boxes, SIZE)
+    target = lesion_training.density_target(boxes, SIZE)
 
     assert target.shape == (SIZE // lesions.STRIDE,) * 2
     assert target.sum() == pytest.approx(3.0, abs=1e-4)
@@ -31,7 +32,7 @@ def test_the_target_holds_one_lesion_per_box_on_the_grid():
 
 
 def test_a_lesion_at_the_edge_still_counts_once():
-    target = lesions.density_target(np.array([[0, 0, 3, 3]]), SIZE)
+    target = lesion_training.density_target(np.array([[0, 0, 3, 3]]), SIZE)
 
     assert target.sum() == pytest.approx(1.0, abs=1e-4)
 
@@ -39,13 +40,14 @@ def test_a_lesion_at_the_edge_still_counts_once():
 def test_mirrored_boxes_give_the_mirrored_target():
     boxes = np.array([[30, 60, 40, 70], [150, 100, 160, 112]])
 
-    mirrored = lesions.density_target(lesions.mirrored(boxes, SIZE), SIZE)
+    mirrored = lesion_training.density_target(lesion_training.mirrored(boxes, SIZE), SIZE)
 
-    np.testing.assert_allclose(mirrored, lesions.density_target(boxes, SIZE)[:, ::-1], atol=1e-6)
+    expected = lesion_training.density_target(boxes, SIZE)[:, ::-1]
+    np.testing.assert_allclose(mirrored, expected, atol=1e-6)
 
 
 def test_upsampling_spreads_the_density_over_pixels_and_keeps_the_count():
-    density = lesions.density_target(np.array([[100, 100, 108, 108]]), SIZE)
+    density = lesion_training.density_target(np.array([[100, 100, 108, 108]]), SIZE)
 
     spread = lesions.upsample(density, SIZE)
 
@@ -63,14 +65,14 @@ def test_the_head_learns_to_count_from_features_that_show_the_lesions():
         n = int(rng.integers(0, 8))
         centres = rng.uniform(16, SIZE - 16, (n, 2))
         boxes = np.c_[centres - 3, centres + 3]
-        target = lesions.density_target(boxes, SIZE)
+        target = lesion_training.density_target(boxes, SIZE)
         features = rng.normal(0, 0.1, (4, grid, grid)).astype(np.float32)
         features[0] += target * 10
         maps.append(features)
         targets.append(target)
     x, y = torch.from_numpy(np.stack(maps)), torch.from_numpy(np.stack(targets))
 
-    head = lesions.fit(x[:80], y[:80], epochs=60, lr=5e-3, log=lambda *_: None)
+    head = lesion_training.fit(x[:80], y[:80], epochs=60, lr=5e-3, log=lambda *_: None)
 
     with torch.no_grad():
         counted = head(x[80:]).sum(dim=(1, 2)).numpy()

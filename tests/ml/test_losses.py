@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from diagnosis.ml.losses import LossWeights, combined_loss, masked_cross_entropy
+from modelbuilding.losses import LossWeights, combined_loss, masked_cross_entropy
 
 
 def _batch(b=4, grades=6):

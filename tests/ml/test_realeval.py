@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from diagnosis.ml import realeval
+from modelbuilding import realeval
 
 
 def test_spearman_follows_order_not_values():
@@ -44,8 +44,8 @@ def test_the_distance_grows_away_from_the_training_features():
     rng = np.random.default_rng(1)
     train = rng.normal(0, 1, (500, 20)) * np.linspace(3, 0.1, 20)
     fit = realeval.fit_ood(train, components=8)
-    near = realeval.ood_distance(train[:50], fit)
-    far = realeval.ood_distance(train[:50] + 6.0 * np.linspace(3, 0.1, 20), fit)
+    near = realeval.ood_distances(train[:50], fit)
+    far = realeval.ood_distances(train[:50] + 6.0 * np.linspace(3, 0.1, 20), fit)
     assert far.min() > near.max()
 
 

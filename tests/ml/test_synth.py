@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from diagnosis.ml import synth
-from diagnosis.ml.cli import main as cli_main
 from diagnosis.ml.face import load_image, normalize_face
+from modelbuilding import synth
+from modelbuilding.cli import main as cli_main
 
 ACTIVE = ("open_comedones", "closed_comedones", "papules", "pustules", "nodules")
 

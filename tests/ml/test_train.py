@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
-from diagnosis.ml.data import ManifestDataset
-from diagnosis.ml.train import TrainConfig, save_curves_png, stratified_split, train_model
+from modelbuilding.data import ManifestDataset
+from modelbuilding.train import TrainConfig, save_curves_png, stratified_split, train_model
 
 
 def test_stratified_split_keeps_every_grade_in_both_parts():
@@ -58,7 +58,7 @@ def test_grades_outside_the_scale_are_refused(tmp_path, make_manifest, resize_no
 
 
 def test_train_cli_with_a_missing_manifest_exits_2_with_one_line(tmp_path, capsys):
-    from diagnosis.ml.cli import main
+    from modelbuilding.cli import main
 
     code = main(["train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m.pt")])
     err = capsys.readouterr().err
@@ -68,7 +68,7 @@ def test_train_cli_with_a_missing_manifest_exits_2_with_one_line(tmp_path, capsy
 
 
 def test_train_cli_with_a_malformed_manifest_exits_2_with_one_line(tmp_path, capsys):
-    from diagnosis.ml.cli import main
+    from modelbuilding.cli import main
 
     (tmp_path / "m.csv").write_text("path,grade\na.jpg,high\n")
     code = main(["train", "--data", str(tmp_path / "m.csv"), "--out", str(tmp_path / "m.pt")])
@@ -78,7 +78,7 @@ def test_train_cli_with_a_malformed_manifest_exits_2_with_one_line(tmp_path, cap
 
 
 def test_batch_augmentation_keeps_shape_and_range_and_is_seeded():
-    from diagnosis.ml.train import BatchAugment
+    from modelbuilding.train import BatchAugment
 
     x = torch.rand(6, 3, 32, 32)
     a = BatchAugment(seed=1)(x.clone())
@@ -91,7 +91,7 @@ def test_batch_augmentation_keeps_shape_and_range_and_is_seeded():
 
 
 def test_efficientnet_learns_from_arrays_with_its_stem_frozen():
-    from diagnosis.ml.data import ArrayDataset
+    from modelbuilding.data import ArrayDataset
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (24, 48, 48, 3), dtype=np.uint8)

@@ -20,7 +20,17 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from .errors import AnalysisError
+from diagnosis.ml import face
+from diagnosis.ml.contract import (
+    FACE_MARGIN,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    INPUT_SIZE,
+    InputContract,
+    normalize,
+)
+from diagnosis.ml.errors import AnalysisError
+from diagnosis.ml.face import load_image, normalize_face
 
 DEFAULT_AUX = ("gender", "ethnicity")
 UNKNOWN = -1
@@ -109,8 +119,6 @@ def data_hash(records: Sequence[Record]) -> str:
 
 
 def _normalize_one(path: Path, size: int, margin: float) -> tuple[np.ndarray | None, str]:
-    from .face import load_image, normalize_face  # imported late for the tiny tests
-
     try:
         face = normalize_face(load_image(path), size=size, margin=margin)
     except AnalysisError as exc:
@@ -128,8 +136,6 @@ def _call_normalizer(job):
 def _normalizer_hash(normalizer) -> str:
     """Identifies the normalization code: the face module's source for the default one."""
     if normalizer is _normalize_one:
-        from . import face
-
         return hashlib.sha256(Path(face.__file__).read_bytes()).hexdigest()[:8]
     return getattr(normalizer, "__name__", "custom")
 
@@ -146,10 +152,10 @@ class FaceDataset(Dataset):
         self,
         records: Sequence[Record],
         *,
-        size: int = 128,
-        margin: float = 0.4,
-        mean: Sequence[float] = (0.485, 0.456, 0.406),
-        std: Sequence[float] = (0.229, 0.224, 0.225),
+        size: int = INPUT_SIZE,
+        margin: float = FACE_MARGIN,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
         aux_vocab: dict[str, list[str]] | None = None,
         cache_dir: str | Path | None = None,
         normalizer: Callable[[Path, int, float], tuple[np.ndarray | None, str]] | None = None,
@@ -158,8 +164,7 @@ class FaceDataset(Dataset):
         workers: int = 2,
     ) -> None:
         self.size, self.margin = size, margin
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+        self.mean, self.std = tuple(mean), tuple(std)
         self.transform = transform
         self.hash = data_hash(records)
         normalizer = normalizer or _normalize_one
@@ -253,7 +258,7 @@ class FaceDataset(Dataset):
         image = self.raw(index)
         if self.transform is not None:
             image = self.transform(image)
-        x = (image.float() / 255.0 - self.mean) / self.std
+        x = normalize(image, mean=self.mean, std=self.std)
         targets = {"grade": self.grades[index]}
         for name, labels in self.aux_labels.items():
             targets[f"aux:{name}"] = labels[index]
@@ -284,8 +289,17 @@ class Acne04Dataset(FaceDataset):
         super().__init__(records, **kwargs)
 
 
-def open_dataset(data: str | Path, *, images: str | Path | None = None, **kwargs) -> FaceDataset:
-    """A manifest CSV, or an ACNE04 split file when ``images`` (the image folder) is given."""
+def open_dataset(
+    data: str | Path,
+    *,
+    contract: InputContract | None = None,
+    images: str | Path | None = None,
+    **kwargs,
+) -> FaceDataset:
+    """A manifest CSV, or an ACNE04 split file when ``images`` (the image folder) is given, its
+    faces cut and normalized by ``contract`` (the model's; default: the engine's defaults)."""
+    contract = contract or InputContract()
+    kwargs.update(size=contract.size, margin=contract.margin, mean=contract.mean, std=contract.std)
     if images is not None:
         return Acne04Dataset(data, images, **kwargs)
     return ManifestDataset(data, **kwargs)
@@ -304,8 +318,8 @@ class ArrayDataset(Dataset):
         images: np.ndarray,
         grades: Sequence[int],
         *,
-        mean: Sequence[float] = (0.485, 0.456, 0.406),
-        std: Sequence[float] = (0.229, 0.224, 0.225),
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
         groups: Sequence[str] | None = None,
         aux: dict[str, Sequence[str]] | None = None,
         aux_vocab: dict[str, list[str]] | None = None,
@@ -315,8 +329,7 @@ class ArrayDataset(Dataset):
             raise ValueError("one grade per image")
         self.images = np.ascontiguousarray(images, dtype=np.uint8)
         self.size = int(self.images.shape[1]) if len(self.images) else 0
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+        self.mean, self.std = tuple(mean), tuple(std)
         self.grades = torch.tensor(list(grades), dtype=torch.long)
         self.groups = list(groups) if groups is not None else [""] * len(self.images)
         aux = dict(aux or {})

@@ -15,8 +15,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from . import explain as xai
-from .errors import AnalysisError
+from diagnosis.ml import explain as xai
+from diagnosis.ml import face as face_mod
+from diagnosis.ml.contract import to_tensor
+from diagnosis.ml.errors import AnalysisError
+
+from . import synth
 
 # Lesions are a few pixels wide at 128 px: a map that lands next to one still points at it.
 TOLERANCE = 0.03  # of the side, about 4 px at 128 px
@@ -37,8 +41,6 @@ def lesion_faces(
     """``n`` synthetic selfies of grades 1-5 (grade 0 has no lesion to find), normalized as the
     model sees them, with their lesion masks warped into the same frame. Returns the faces and
     how many were skipped (no usable face, or no lesion left inside the crop)."""
-    from . import face as face_mod
-    from . import synth
 
     rng = np.random.default_rng(seed)
     faces, skipped = [], 0
@@ -102,7 +104,7 @@ def calibrate_threshold(
     maps = [
         xai.explain_maps(
             model,
-            xai.to_tensor(f.face, mean=meta["mean"], std=meta["std"]),
+            to_tensor(f.face, mean=meta["mean"], std=meta["std"]),
             k=k,
             seed=i,
             target=str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER),

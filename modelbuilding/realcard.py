@@ -76,11 +76,11 @@ def _levels(h: dict[str, Any]) -> str:
     )
 
 
-# The card's text, with ${name} placeholders that model_card fills.
+# The card's text, with ${name} placeholders that real_card fills.
 CARD_TEMPLATE = Path(__file__).parent / "cards" / "real.md"
 
 
-def model_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> str:
+def real_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> str:
     """MODEL_CARD.md of the real-photograph model, from its checkpoint's metadata."""
     template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
     return template.substitute(

@@ -15,7 +15,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from .model import DECISION_RULES, SkinNet
+from diagnosis.ml.checkpoint import load_checkpoint, scale_of, shipped_checkpoint
+from diagnosis.ml.contract import InputContract
+from diagnosis.ml.model import DECISION_RULES, SkinNet
+from diagnosis.ml.model import grades_by_rule as model_rules
+
+from .data import open_dataset
 
 # ---------------------------------------------------------------- metrics on arrays
 
@@ -78,18 +83,12 @@ def expected_calibration_error(probs: np.ndarray, true: np.ndarray, n_bins: int 
 
 
 def grades_by_rule(regression: np.ndarray, probs: np.ndarray, rule: str) -> np.ndarray:
-    """The numpy twin of model.decide_grade, for predictions already collected."""
-    num_grades = probs.shape[1]
-    if rule == "argmax":
-        return probs.argmax(axis=1)
-    if rule == "round":
-        value = np.asarray(regression, float)
-    elif rule == "expectation":
-        value = probs @ np.arange(num_grades)
-    else:
-        raise ValueError(f"unknown decision rule {rule!r}")
-    # np.floor(x + 0.5) rounds halves up, as torch.round does not; both are fine on a scale.
-    return np.clip(np.floor(value + 0.5), 0, num_grades - 1).astype(int)
+    """The worker's rule (model.grades_by_rule) on predictions already collected."""
+    probs = np.asarray(probs)
+    grades = model_rules(
+        torch.from_numpy(np.asarray(regression)), torch.from_numpy(probs), rule, probs.shape[1]
+    )
+    return grades.numpy().astype(int)
 
 
 def choose_rule(
@@ -223,17 +222,12 @@ def evaluate_checkpoint(
 
     Returns (report, meta). Images without a usable face count as failures.
     """
-    from .checkpoint import load_checkpoint, scale_of, shipped_checkpoint
-    from .data import open_dataset
 
     model, meta = load_checkpoint(checkpoint or shipped_checkpoint())
     dataset = open_dataset(
         data,
         images=images,
-        size=meta["input_size"],
-        margin=meta.get("face_margin", 0.4),
-        mean=meta["mean"],
-        std=meta["std"],
+        contract=InputContract.of(meta),
         aux_vocab=meta["aux_heads"],
         progress=progress,
     )

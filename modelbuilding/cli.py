@@ -1,4 +1,4 @@
-"""Command line: ``python -m diagnosis.ml <command>``.
+"""Command line of the model-building side: ``python -m modelbuilding <command>``.
 
 Each command lives beside the code it drives: a module registers its sub-commands through an
 ``add_cli(subparsers)`` function that sets ``func`` on its parser. ``func(args)`` returns the
@@ -10,19 +10,19 @@ import argparse
 import os
 import sys
 
-from .errors import AnalysisError
+from diagnosis.ml.errors import AnalysisError
+
+from . import build, evaluate, predict, synth, synthetic, train
 
 # Modules that register commands, in the order `--help` lists them.
-COMMAND_MODULES = ("synth", "train", "evaluate", "inference", "demo", "build")
+COMMAND_MODULES = (synth, train, evaluate, predict, synthetic, build)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
-    parser = argparse.ArgumentParser(prog="python -m diagnosis.ml", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m modelbuilding", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"{__package__}.{name}").add_cli(subparsers)
+    for module in COMMAND_MODULES:
+        module.add_cli(subparsers)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Judging models on real photographs, and finishing the shipped model.
+"""Judging models on real photographs (finishing.py then finishes the shipped model).
 
 Figures on the ACNE04 valid split (the split the shipped model is selected on: they are
 VALIDATION figures): the four Hayashi levels beside Wu et al. (accuracy, MAE, Spearman between
@@ -10,23 +10,25 @@ accuracy of what is answered, and the k-augmentation heatmap against the lesion 
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
-from . import acne04, lesions
-from . import checkpoint as ckpt
-from . import explain as xai
-from .evaluate import full_report, grades_by_rule
-from .faithfulness import choose_threshold
-from .model import confidence_within_one
-from .zones import findings
+from diagnosis.ml import checkpoint as ckpt
+from diagnosis.ml import explain as xai
+from diagnosis.ml import lesions
+from diagnosis.ml.contract import to_tensor
+from diagnosis.ml.inference import ood_distance
+from diagnosis.ml.zones import findings
+
+from . import acne04, lesion_training
+from .evaluate import evaluate_checkpoint, full_report, grades_by_rule
+from .generated import HELDOUT_SEED, SHIFTED_SEED, generate_set
 
 # ITA° bands (Chardon et al. 1991), lightest first.
 ITA_BANDS = (
@@ -56,12 +58,9 @@ LITERATURE = {
 def predict_images(model, images: np.ndarray, mean, std, *, batch_size: int = 64) -> dict:
     """Outputs of ``model`` on normalized faces (N, S, S, 3) uint8."""
     model.eval()
-    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
     parts: dict[str, list[np.ndarray]] = {"regression": [], "logits": [], "features": []}
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(images[i : i + batch_size]).permute(0, 3, 1, 2).float() / 255.0
-        out = model((x - m) / s)
+        out = model(to_tensor(images[i : i + batch_size], mean=mean, std=std))
         parts["regression"].append(out["regression"].float().numpy())
         parts["logits"].append(out["logits"].float().numpy())
         parts["features"].append(out["features"].float().numpy())
@@ -172,9 +171,10 @@ def fit_ood(features: np.ndarray, components: int = OOD_COMPONENTS) -> dict[str,
     }
 
 
-def ood_distance(features: np.ndarray, fit: dict[str, np.ndarray]) -> np.ndarray:
-    z = (np.asarray(features, np.float64) - fit["mean"]) @ fit["components"].T.astype(np.float64)
-    return np.sqrt((z**2 / fit["variances"]).sum(axis=1) / len(fit["variances"]))
+def ood_distances(features: np.ndarray, fit: dict[str, np.ndarray]) -> np.ndarray:
+    """The worker's out-of-distribution distance (inference.ood_distance) of each row."""
+    stats = {k: torch.from_numpy(np.asarray(v)) for k, v in fit.items()}
+    return ood_distance(torch.from_numpy(np.asarray(features)), stats).numpy()
 
 
 def answered_table(
@@ -226,7 +226,7 @@ def heatmap_study(
             hits, energy, chance = [], [], []
             maps = []
             for i in chosen:
-                x = xai.to_tensor(images[i], mean=meta["mean"], std=meta["std"])
+                x = to_tensor(images[i], mean=meta["mean"], std=meta["std"])
                 averaged = xai.explain_maps(model, x, k=k, seed=i, target=layer)[0].numpy()
                 mask = box_mask(boxes[i], size)
                 peak = np.unravel_index(int(np.argmax(averaged)), averaged.shape)
@@ -256,8 +256,6 @@ def overlays_png(images, boxes, maps, chosen, threshold, path: Path, n: int = 4)
         for x0, y0, x1, y1 in boxes[i]:
             cv2.rectangle(shown, (int(x0), int(y0)), (int(x1), int(y1)), (0, 255, 0), 1)
         tiles.append(np.hstack([images[i], shown]))
-    from PIL import Image
-
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.vstack(tiles)).save(path)
     return path
@@ -312,214 +310,16 @@ def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
 
 def synthetic_held_out(checkpoint: Path, work: Path, log=print, n: int = 600) -> dict[str, Any]:
     """The synthetic-only model's held-out sets (same seeds and sizes), for this model."""
-    from .demo import HELDOUT_SEED, SHIFTED_SEED, _generate
-    from .evaluate import evaluate_checkpoint
-
     reports = {}
     for key, seed, style in (
         ("heldout", HELDOUT_SEED, "default"),
         ("shifted", SHIFTED_SEED, "shifted"),
     ):
-        manifest = _generate(work / f"synth-{key}-{n}", n, seed, style, 384, log)
+        manifest = generate_set(work / f"synth-{key}-{n}", n, seed, style, 384, log)
         report, _ = evaluate_checkpoint(manifest, checkpoint=checkpoint)
         reports[f"synthetic_{key}"] = {k: v for k, v in report.items() if k != "confusion"}
         log(f"synthetic {key}: accuracy {report['accuracy']:.3f}, MAE {report['mae']:.3f}")
     return reports
-
-
-def _synthetic_faces(work: Path, seed: int, size: int, margin: float) -> list[np.ndarray]:
-    """The synthetic faces build-model generated with ``seed`` (none if it did not)."""
-    from .data import ManifestDataset
-
-    manifest = work / f"synth-{seed}" / "manifest.csv"
-    if not manifest.is_file():
-        return []
-    return [ManifestDataset(manifest, size=size, margin=margin).images]
-
-
-def finish(
-    *,
-    candidates: dict[str, Path],
-    acne04_root: Path,
-    work: Path,
-    out: Path,
-    log=print,
-    threads: int = 2,
-    synthetic_n: int = 600,
-    heatmap_limit: int = 60,
-) -> dict[str, Any]:
-    """Judge the candidates on the valid split, keep the best, calibrate its confidence, fit
-    its out-of-distribution statistics, choose its heatmap layer and threshold, and write
-    OUT/real.pt and OUT/MODEL_CARD.md."""
-    torch.set_num_threads(threads)
-    started = time.monotonic()
-    first_meta = ckpt.read_meta(next(iter(candidates.values())))
-    size, margin = int(first_meta["input_size"]), float(first_meta["face_margin"])
-    valid = acne04.prepare(
-        acne04.read_folder(acne04_root, "valid"), size=size, margin=margin, cache_dir=work, log=log
-    )
-    train = acne04.prepare(
-        acne04.read_folder(acne04_root, "train"), size=size, margin=margin, cache_dir=work, log=log
-    )
-    judged = _judge_candidates(candidates, valid, log)
-    best = max(
-        judged,
-        key=lambda a: (
-            judged[a]["report"]["hayashi"]["accuracy"],
-            -judged[a]["report"]["hayashi"]["mae"],
-        ),
-    )
-    chosen = judged[best]
-    model, meta = chosen["model"], chosen["meta"]
-    abstention, fit = _abstention(chosen, valid, train, work, size, margin, log)
-    heatmaps = _heatmaps(model, meta, valid, work, size, heatmap_limit, log)
-    counter, counting = lesion_counter(model, meta, train, valid, log)
-    synthetic = synthetic_held_out(candidates[best], work, log, n=synthetic_n)
-
-    meta = dict(meta)
-    meta.update(
-        target_layer=heatmaps["layer"],
-        heatmap_threshold=heatmaps["threshold"],
-        temperature=abstention["temperature"],
-        confidence_threshold=abstention["confidence_threshold"],
-        ood_threshold=abstention["ood_threshold"],
-        lesion_head=counter.to_meta(),
-    )
-    meta["metrics"] = {
-        **meta.get("metrics", {}),
-        "acne04_valid": chosen["report"],
-        "candidates": {a: j["report"] for a, j in judged.items()},
-        "answered": abstention["rows"],
-        "heatmaps": heatmaps["table"],
-        "heatmap_thresholds": heatmaps["thresholds"],
-        "literature": LITERATURE,
-        "lesions": counting,
-        **synthetic,
-    }
-    extra = {f"ood.{k}": torch.from_numpy(v) for k, v in fit.items()} | counter.to_extra()
-    final, card = _write_model(out, work, model, meta, extra)
-    log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
-    log(summary(meta))
-    return meta
-
-
-def _judge_candidates(
-    candidates: dict[str, Path], valid: acne04.Crops, log
-) -> dict[str, dict[str, Any]]:
-    """Each candidate judged on the valid split, with the share of it the normalization took."""
-    judged = {arch: judge(Path(p), valid) for arch, p in candidates.items()}
-    n_valid = int(valid.select("photo").sum()) + len(valid.failures)
-    for j in judged.values():
-        j["report"]["refused"] = acne04.refusal_counts(valid.failures)
-        j["report"]["analysed_share"] = int(valid.select("photo").sum()) / max(n_valid, 1)
-    for arch, j in judged.items():
-        h = j["report"]["hayashi"]
-        log(
-            f"{arch}: valid 4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
-            f"Spearman {h['spearman_level_score']:.3f}; lesion-free clear/almost "
-            f"{j['report']['lesion_free']['clear_or_almost']:.3f}"
-        )
-    return judged
-
-
-def _abstention(
-    chosen: dict[str, Any],
-    valid: acne04.Crops,
-    train: acne04.Crops,
-    work: Path,
-    size: int,
-    margin: float,
-    log,
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """When the chosen model should not answer: its temperature, out-of-distribution fit and
-    thresholds, and the share answered against accuracy (rows). Returns those and the fit."""
-    from .build import SYNTH_TRAIN_SEED, SYNTH_VAL_SEED
-
-    model, meta, valid_out = chosen["model"], chosen["meta"], chosen["outputs"]
-    photo = valid.select("photo")
-
-    def features(images: np.ndarray) -> np.ndarray:
-        return predict_images(model, images, meta["mean"], meta["std"])["features"]
-
-    # Confidence: temperature-scaled probability of the decided grade or a neighbour.
-    temperature = fit_temperature(valid_out["logits"], valid.grades)
-    probs = softmax(valid_out["logits"], temperature)
-    grades = chosen["grades"]
-    confidence = confidence_within_one(
-        torch.from_numpy(probs), torch.from_numpy(np.asarray(grades))
-    ).numpy()
-    # Out of distribution: distance to the features of everything it learned from (real and
-    # synthetic); the threshold lets through all but 1 % of the selection images.
-    seen = [train.images, *_synthetic_faces(work, SYNTH_TRAIN_SEED, size, margin)]
-    fit = fit_ood(np.concatenate([features(x) for x in seen]))
-    distances = ood_distance(valid_out["features"], fit)
-    selection = [distances] + [
-        ood_distance(features(x), fit) for x in _synthetic_faces(work, SYNTH_VAL_SEED, size, margin)
-    ]
-    ood_threshold = float(np.quantile(np.concatenate(selection), OOD_QUANTILE))
-    familiar = distances <= ood_threshold
-    correct = acne04.gea_to_hayashi(grades) == valid.levels
-    rows = answered_table(confidence[photo], correct[photo], familiar[photo])
-    confidence_threshold = choose_confidence(rows)
-    log(
-        f"temperature {temperature:.2f}; OOD threshold {ood_threshold:.2f}; "
-        f"confidence >= {confidence_threshold}"
-    )
-    figures = {
-        "temperature": temperature,
-        "ood_threshold": ood_threshold,
-        "confidence_threshold": confidence_threshold,
-        "rows": rows,
-    }
-    return figures, fit
-
-
-def _heatmaps(
-    model, meta: dict[str, Any], valid: acne04.Crops, work: Path, size: int, limit: int, log
-) -> dict[str, Any]:
-    """The heatmaps against the lesion boxes: the layer that points best, its threshold, the
-    study's table, and overlays of a few photographs in WORK."""
-    layers = (
-        ["encoder.blocks.4", "encoder.blocks.7", "encoder.blocks.10", "encoder.blocks.15"]
-        if meta["arch"].startswith("efficientnet")
-        else ["encoder.layer2", "encoder.layer3", "encoder.layer4"]
-    )
-    photo_idx = np.flatnonzero(valid.select("photo"))
-    images, boxes = valid.images[photo_idx], [valid.boxes[i] for i in photo_idx]
-    study = heatmap_study(model, meta, images, boxes, layers=layers, limit=limit, log=log)
-    best_layer = max(layers, key=lambda layer: study["table"][f"{layer}|k=10"]["pointing"])
-    maps = study["maps"][(best_layer, 10)]
-    masks = [box_mask(boxes[i], size) for i in study["chosen"]]
-    threshold, threshold_table = choose_threshold(maps, masks)
-    overlays_png(
-        images, boxes, maps, study["chosen"], threshold, work / "overlays.acne04-valid.png"
-    )
-    return {
-        "layer": best_layer,
-        "threshold": threshold,
-        "table": study["table"],
-        "thresholds": {str(k): v for k, v in threshold_table.items()},
-    }
-
-
-def lesion_counter(
-    model, meta: dict[str, Any], train: acne04.Crops, valid: acne04.Crops, log
-) -> tuple[lesions.LesionCounter, dict[str, Any]]:
-    """The chosen model's lesion counter (lesions.py), trained on the training crops, and its
-    figures on the valid split (validation figures: the counter's design was chosen on the
-    training photographs, but the model it reads was selected on these)."""
-    started = time.monotonic()
-    counter = lesions.train_counter(model, meta, train, log=log)
-    report = count_report(counter, model, meta, valid)
-    report["train_crops"] = len(train.kinds)
-    report["train_seconds"] = round(time.monotonic() - started, 1)  # with this report
-    log(
-        f"lesion counter: valid count MAE {report['count_mae']:.2f}, Spearman "
-        f"{report['count_spearman']:.3f}; the zone with the most counted lesions holds the most "
-        f"boxed ones in {report['zone_named_first_holds_most']} of {report['zone_photos']} "
-        "photographs"
-    )
-    return counter, report
 
 
 def count_report(counter: lesions.LesionCounter, model, meta: dict, crops: acne04.Crops) -> dict:
@@ -528,7 +328,7 @@ def count_report(counter: lesions.LesionCounter, model, meta: dict, crops: acne0
     lesions holds the most boxed ones (photos with lesions in two or more visible zones)."""
     photos = np.flatnonzero(crops.select("photo"))
     size = crops.images.shape[1]
-    maps = lesions.crop_features(
+    maps = lesion_training.crop_features(
         model, crops.images[photos], counter.layers, mean=meta["mean"], std=meta["std"]
     )
     with torch.inference_mode():
@@ -561,74 +361,3 @@ def boxes_per_zone(zones, boxes: np.ndarray) -> dict[str, int]:
         if zone is not None:
             counts[zone] += 1
     return counts
-
-
-def add_lesion_counter(
-    checkpoint: Path, acne04_root: Path, work: Path, out: Path, log=print, threads: int = 2
-) -> dict[str, Any]:
-    """Train a lesion counter for an already built model and write the model again with it
-    (its weights unchanged), and its card: the lesion step of ``finish`` on its own."""
-    torch.set_num_threads(threads)
-    model, meta, extra = ckpt.load_checkpoint_with_extra(checkpoint)
-    size, margin = int(meta["input_size"]), float(meta["face_margin"])
-    train, valid = (
-        acne04.prepare(
-            acne04.read_folder(acne04_root, split),
-            size=size,
-            margin=margin,
-            cache_dir=work,
-            log=log,
-        )
-        for split in ("train", "valid")
-    )
-    counter, counting = lesion_counter(model, meta, train, valid, log)
-    meta = dict(meta, lesion_head=counter.to_meta())
-    meta["metrics"] = {**meta.get("metrics", {}), "lesions": counting}
-    kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
-    final, card = _write_model(out, work, model, meta, kept | counter.to_extra())
-    log(f"wrote {final} and {card}")
-    return meta
-
-
-def _write_model(
-    out: Path, work: Path, model, meta: dict[str, Any], extra: dict[str, torch.Tensor]
-) -> tuple[Path, Path]:
-    """OUT/real.pt (float16, with its extra tensors: the OOD statistics and the lesion head),
-    WORK/real-metrics.json and OUT/MODEL_CARD.md; returns the checkpoint and the card."""
-    from .realcard import model_card
-
-    final = out / "real.pt"
-    ckpt.save_checkpoint(final, model, meta, half=True, extra=extra)
-    (work / "real-metrics.json").write_text(json.dumps(meta["metrics"], indent=1, default=str))
-    card = out / "MODEL_CARD.md"
-    card.write_text(
-        model_card(
-            meta,
-            checkpoint_mb=final.stat().st_size / 1e6,
-            overlays=str(work / "overlays.acne04-valid.png"),
-        ),
-        encoding="utf-8",
-    )
-    return final, card
-
-
-def summary(meta: dict[str, Any]) -> str:
-    """The card's headline figures, printed at the end of a build."""
-    m = meta["metrics"]
-    r = m["acne04_valid"]
-    h = r["hayashi"]
-    lines = [
-        f"ACNE04 valid (validation figures): analysed {r.get('analysed_share', math.nan):.3f}, "
-        f"4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
-        f"Spearman(level, score) {h['spearman_level_score']:.3f}",
-        "lesion-free versions read clear or almost clear "
-        f"{r['lesion_free']['clear_or_almost']:.3f}",
-        *(
-            f"{key}: accuracy {v['accuracy']:.3f}, MAE {v['mae']:.3f}"
-            for key, v in m.items()
-            if key.startswith("synthetic_")
-        ),
-        f"confidence >= {meta['confidence_threshold']}, distance <= {meta['ood_threshold']:.2f}; "
-        f"heatmap layer {meta['target_layer']}, threshold {meta['heatmap_threshold']}",
-    ]
-    return "\n".join(lines)

@@ -18,16 +18,29 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from diagnosis.ml.checkpoint import save_checkpoint
+from diagnosis.ml.contract import (
+    FACE_MARGIN,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    INPUT_SIZE,
+    InputContract,
+    normalize,
+    standardize,
+    to_unit,
+)
+from diagnosis.ml.model import ARCHS, SkinNet
+from diagnosis.ml.scale import GEA, Scale
+
+from .data import open_dataset
 from .evaluate import choose_rule, full_report, predict_dataset
 from .losses import LossWeights, combined_loss
-from .model import ARCHS, SkinNet
-from .scale import GEA, Scale
 
 
 @dataclass
 class TrainConfig:
     arch: str = "resnet18"
-    input_size: int = 128
+    input_size: int = INPUT_SIZE
     epochs: int = 12
     batch_size: int = 32
     lr: float = 2e-3
@@ -39,7 +52,7 @@ class TrainConfig:
     lambda_ce: float = 1.0
     lambda_aux: float = 0.1
     dropout: float = 0.2
-    face_margin: float = 0.4
+    face_margin: float = FACE_MARGIN
     augment: bool = True
     # A local ImageNet state dict, or "bundled" for EfficientNet-Lite0's packaged weights.
     imagenet_weights: str | None = None
@@ -48,9 +61,14 @@ class TrainConfig:
     freeze_blocks: int = 0
     max_minutes: float | None = None  # stop after the epoch that crosses this budget
     threads: int = 2
-    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
-    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
     target_layer: str = "encoder.layer3"
+
+    @property
+    def contract(self) -> InputContract:
+        """How the photos are fed to the model: its checkpoint records it for the worker."""
+        return InputContract(self.input_size, self.face_margin, self.mean, self.std)
 
 
 @dataclass
@@ -161,7 +179,7 @@ class _View(Dataset):
     def __getitem__(self, i: int):
         j = int(self.indices[i])
         image = self.base.raw(j)
-        x = image if self.raw else (image.float() / 255.0 - self.base.mean) / self.base.std
+        x = image if self.raw else normalize(image, mean=self.base.mean, std=self.base.std)
         targets = {"grade": self.base.grades[j]}
         for name, labels in self.base.aux_labels.items():
             targets[f"aux:{name}"] = labels[j]
@@ -278,8 +296,8 @@ def train_one_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     weights: LossWeights,
     *,
-    mean: Tensor,
-    std: Tensor,
+    mean: Sequence[float],
+    std: Sequence[float],
     augment: BatchAugment | None = None,
     frozen: Sequence[torch.nn.Module] = (),
     desc: str = "",
@@ -293,10 +311,10 @@ def train_one_epoch(
     total, count = 0.0, 0
     bar = _progress(loader, quiet=quiet, desc=desc, unit="batch")
     for raw, targets in bar:
-        x = raw.float() / 255.0
+        x = to_unit(raw)
         if augment is not None:
-            x = augment(x)
-        x = (x - mean) / std
+            x = augment(x)  # on [0, 1] pixels, before the standardization
+        x = standardize(x, mean=mean, std=std)
         outputs = model(x.contiguous(memory_format=torch.channels_last))
         loss, parts = combined_loss(outputs, targets, weights)
         optimizer.zero_grad(set_to_none=True)
@@ -410,13 +428,10 @@ def _metadata(
     return {
         "arch": config.arch,
         "scale": scale.to_dict(),
-        "input_size": config.input_size,
-        "mean": list(config.mean),
-        "std": list(config.std),
+        **config.contract.to_meta(),
         "aux_heads": {name: list(vocab) for name, vocab in dataset.aux_vocab.items()},
         "decision_rule": rule,
         "target_layer": config.target_layer,
-        "face_margin": config.face_margin,
         "data_hash": dataset.hash,
         "metrics": {
             "validation": {k: v for k, v in report.items() if k != "confusion"},
@@ -487,8 +502,6 @@ def _config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from .checkpoint import save_checkpoint
-    from .data import open_dataset
 
     config = _config_from_args(args)
     torch.set_num_threads(config.threads)
@@ -496,10 +509,7 @@ def _handle(args: argparse.Namespace) -> int:
         dataset = open_dataset(
             args.data,
             images=args.images,
-            size=config.input_size,
-            margin=config.face_margin,
-            mean=config.mean,
-            std=config.std,
+            contract=config.contract,
             progress=not args.quiet,
         )
         if dataset.failures:
@@ -511,10 +521,7 @@ def _handle(args: argparse.Namespace) -> int:
         if args.val_data:
             val = open_dataset(
                 args.val_data,
-                size=config.input_size,
-                margin=config.face_margin,
-                mean=config.mean,
-                std=config.std,
+                contract=config.contract,
                 aux_vocab=dataset.aux_vocab,
             )
         result = train_model(dataset, config, val_dataset=val, quiet=args.quiet)

@@ -1,10 +1,10 @@
-"""The demo model's card: every figure the build measured ends up in it."""
+"""The synthetic model's card: every figure the build measured ends up in it."""
 
 import numpy as np
 
-from diagnosis.ml.demo import model_card
-from diagnosis.ml.evaluate import full_report
 from diagnosis.ml.scale import GEA
+from modelbuilding.evaluate import full_report
+from modelbuilding.synthetic import synthetic_card
 
 
 def _report(accuracy_by_group: dict[str, int]) -> dict:
@@ -76,7 +76,7 @@ def _meta() -> dict:
 
 def test_the_card_lists_each_skin_tone_group_against_the_others():
     reports = {"heldout": _report({"I": 4, "II": 3, "VI": 2}), "shifted": _report({"I": 4})}
-    card = model_card(_meta(), reports)
+    card = synthetic_card(_meta(), reports)
 
     assert "**Not a medical device.**" in card
     # VI: 2/4 right against 7/8 for the others, 0.375 below them.

@@ -47,7 +47,9 @@ HAIR_COLOURS = {
 IRIS_COLOURS = [(70, 45, 30), (40, 28, 20), (70, 110, 150), (80, 110, 70), (110, 85, 50)]
 LESION_TYPES = ("open_comedones", "closed_comedones", "papules", "pustules", "nodules")
 MARK_TYPES = ("pih", "pie")
-ZONES = ("forehead", "left_cheek", "right_cheek", "nose", "chin")
+# Sides are the shopper's, as in the engine (slots.py): "left_cheek" is on the picture's right
+# (a selfie is not mirrored). The order keeps each seed's drawing as it was.
+ZONES = ("forehead", "right_cheek", "left_cheek", "nose", "chin")
 ZONE_AREA = {"forehead": 0.25, "left_cheek": 0.26, "right_cheek": 0.26, "nose": 0.08, "chin": 0.15}
 
 
@@ -338,7 +340,7 @@ def render_selfie(
             int(2 * geo.half_width),
             int(2 * geo.half_height),
         ],
-        "eyes": eyes.round(2).tolist(),  # [[x, y] left, [x, y] right] in the image
+        "eyes": eyes.round(2).tolist(),  # [[x, y], [x, y]]: the picture's left eye first
     }
     return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs, skin=skin_area)
 
@@ -747,9 +749,9 @@ def _zone_box(
     eye_y, mouth_y = geo.eye_line, geo.mouth_line
     if zone == "forehead":
         return cx - 0.62 * a, forehead_top + 0.04 * b, cx + 0.62 * a, geo.brow_line - 0.1 * a
-    if zone == "left_cheek":
+    if zone == "right_cheek":  # the shopper's right: the picture's left
         return cx - 0.85 * a, eye_y + 0.2 * a, cx - 0.22 * a, mouth_y + 0.05 * b
-    if zone == "right_cheek":
+    if zone == "left_cheek":
         return cx + 0.22 * a, eye_y + 0.2 * a, cx + 0.85 * a, mouth_y + 0.05 * b
     if zone == "nose":
         return cx - 0.16 * a, eye_y + 0.25 * a, cx + 0.16 * a, geo.nose_line - 0.05 * a

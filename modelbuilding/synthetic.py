@@ -1,6 +1,6 @@
-"""``build-demo --out DIR``: the shipped demo model, rebuilt from the synthetic generator with
+"""``build-synthetic --out DIR``: the shipped synthetic model, rebuilt from the generator with
 fixed seeds — generate, train, evaluate on held-out seeds and on a generator style never seen in
-training, then write DIR/demo.pt and DIR/SYNTHETIC_MODEL_CARD.md and print the figures."""
+training, then write DIR/synthetic.pt and DIR/SYNTHETIC_MODEL_CARD.md and print the figures."""
 
 import argparse
 import json
@@ -11,33 +11,25 @@ from typing import Any
 
 import torch
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from diagnosis.ml.checkpoint import load_checkpoint, save_checkpoint
+from diagnosis.ml.scale import GEA
+
 from .data import ManifestDataset
 from .evaluate import evaluate_checkpoint, format_report, save_confusion_png
 from .faithfulness import calibrate_threshold, lesion_faces
-from .scale import GEA
+from .generated import (
+    CALIBRATION_N,
+    CALIBRATION_SEED,
+    HELDOUT_SEED,
+    SHIFTED_SEED,
+    TRAIN_SEED,
+    generate_set,
+)
 from .train import TrainConfig, save_curves_png, train_model
 
-DEMO_NAME = "skinshop-demo"
-DEMO_VERSION = "1"
-# Seeds of the three generated sets: training and the two held-out sets never share a seed.
-TRAIN_SEED, HELDOUT_SEED, SHIFTED_SEED = 1001, 2002, 3003
-# The heatmap threshold is chosen on selfies of its own seed, never on a test set.
-CALIBRATION_SEED, CALIBRATION_N = 1501, 120
-
-
-def _generate(out: Path, n: int, seed: int, style: str, size: int, log) -> Path:
-    from . import synth
-
-    manifest = out / "manifest.csv"
-    if manifest.is_file():
-        log(f"reusing {manifest}")
-        return manifest
-    started = time.monotonic()
-    result = synth.generate(out, n, seed, style=style, size=size)
-    manifest = Path(result) if Path(result).suffix == ".csv" else out / "manifest.csv"
-    log(f"generated {n} {style!r} images (seed {seed}) in {time.monotonic() - started:.0f}s")
-    return manifest
+# The released model's name, which every diagnosis it graded records: kept as it was.
+SYNTHETIC_NAME = "skinshop-demo"
+SYNTHETIC_VERSION = "1"
 
 
 def _held_out_sets(args: argparse.Namespace, log) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -48,16 +40,16 @@ def _held_out_sets(args: argparse.Namespace, log) -> dict[str, tuple[Path, dict[
     }
     work = Path(args.work)
     return {
-        key: (_generate(work / key, g["n"], g["seed"], g["style"], args.synth_size, log), g)
+        key: (generate_set(work / key, g["n"], g["seed"], g["style"], args.synth_size, log), g)
         for key, g in sets.items()
     }
 
 
-def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
+def build_synthetic(args: argparse.Namespace, log=print) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     if args.evaluate_only:
-        return evaluate_demo(out / "demo.pt", _held_out_sets(args, log), log=log)
+        return evaluate_synthetic(out / "synthetic.pt", _held_out_sets(args, log), log=log)
     config = TrainConfig(
         arch=args.arch,
         input_size=args.input_size,
@@ -70,7 +62,7 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
         threads=args.threads,
     )
     t0 = time.monotonic()
-    train_manifest = _generate(
+    train_manifest = generate_set(
         Path(args.work) / "train", args.n_train, TRAIN_SEED, "default", args.synth_size, log
     )
     held_out = _held_out_sets(args, log)
@@ -87,7 +79,7 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
     t2 = time.monotonic()
     result = train_model(dataset, config, scale=GEA, quiet=args.quiet, log=log)
     t_train = time.monotonic() - t2
-    result.meta.update(name=DEMO_NAME, version=DEMO_VERSION)
+    result.meta.update(name=SYNTHETIC_NAME, version=SYNTHETIC_VERSION)
     result.meta["training"]["generator"] = {
         "train": {"n": args.n_train, "seed": TRAIN_SEED, "style": "default"}
     }
@@ -96,15 +88,15 @@ def build_demo(args: argparse.Namespace, log=print) -> dict[str, Any]:
         "normalize_faces": round(t2 - t1, 1),
         "train": round(t_train, 1),
     }
-    checkpoint = out / "demo.pt"
+    checkpoint = out / "synthetic.pt"
     save_checkpoint(checkpoint, result.model, result.meta, half=True)
-    save_curves_png(result.history, out / "demo.curves.png")
-    meta = evaluate_demo(checkpoint, held_out, log=log)
+    save_curves_png(result.history, out / "synthetic.curves.png")
+    meta = evaluate_synthetic(checkpoint, held_out, log=log)
     log(f"total {time.monotonic() - t0:.0f}s (generation {t_gen:.0f}s, training {t_train:.0f}s)")
     return meta
 
 
-def evaluate_demo(
+def evaluate_synthetic(
     checkpoint: Path, held_out: dict[str, tuple[Path, dict[str, Any]]], log=print
 ) -> dict[str, Any]:
     """Evaluates what ships (the float16 weights read back, through the same path as
@@ -116,7 +108,7 @@ def evaluate_demo(
         report, _ = evaluate_checkpoint(manifest, checkpoint=checkpoint)
         reports[key] = report
         save_confusion_png(
-            report["confusion"], GEA.labels, out / f"demo.confusion.{key}.png", title=key
+            report["confusion"], GEA.labels, out / f"synthetic.confusion.{key}.png", title=key
         )
         log(f"--- held-out {key} ({manifest.parent.name}) ---\n{format_report(report)}")
     model, meta = load_checkpoint(checkpoint)
@@ -140,9 +132,8 @@ def evaluate_demo(
     meta["training"].setdefault("generator", {}).update({k: g for k, (_, g) in held_out.items()})
     save_checkpoint(checkpoint, model, meta, half=True)
     card = out / "SYNTHETIC_MODEL_CARD.md"
-    card.write_text(
-        model_card(meta, reports, checkpoint_mb=checkpoint.stat().st_size / 1e6), encoding="utf-8"
-    )
+    size_mb = checkpoint.stat().st_size / 1e6
+    card.write_text(synthetic_card(meta, reports, checkpoint_mb=size_mb), encoding="utf-8")
     summary = {
         k: {m: reports[k][m] for m in ("n", "mae", "accuracy", "within1", "ece")}
         | {m: reports[k].get(m) for m in ("group_accuracy_gap", "group_largest_shortfall")}
@@ -263,7 +254,7 @@ _CARD_TRAINING_KEYS = (
 ).split()
 
 
-def model_card(
+def synthetic_card(
     meta: dict[str, Any], reports: dict[str, dict[str, Any]], *, checkpoint_mb: float = 0.0
 ) -> str:
     """SYNTHETIC_MODEL_CARD.md: the checkpoint's metadata and the held-out ``reports``."""
@@ -321,16 +312,18 @@ def _rule_rows(meta: dict[str, Any], reports: dict[str, dict[str, Any]]) -> str:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    build_demo(args)
+    build_synthetic(args)
     return 0
 
 
 def add_cli(subparsers) -> None:
     p = subparsers.add_parser(
-        "build-demo", help="rebuild the shipped demo model from synthetic data"
+        "build-synthetic",
+        aliases=["build-demo"],  # its former name
+        help="rebuild the shipped synthetic model from synthetic data",
     )
-    p.add_argument("--out", required=True, help="folder for demo.pt and SYNTHETIC_MODEL_CARD.md")
-    p.add_argument("--work", default="var/demo-data", help="folder for the generated images")
+    p.add_argument("--out", required=True, help="folder for synthetic.pt and its card")
+    p.add_argument("--work", default="var/synthetic-data", help="folder for the generated images")
     p.add_argument("--n-train", type=int, default=4000)
     p.add_argument("--n-test", type=int, default=600, help="images in each held-out set")
     p.add_argument("--synth-size", type=int, default=384, help="side of the generated selfies")
@@ -350,6 +343,6 @@ def add_cli(subparsers) -> None:
     p.add_argument(
         "--evaluate-only",
         action="store_true",
-        help="no training: evaluate OUT/demo.pt again and rewrite its card",
+        help="no training: evaluate OUT/synthetic.pt again and rewrite its card",
     )
     p.set_defaults(func=_handle)

@@ -31,7 +31,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import AnalysisError
+from diagnosis.ml import face
+from diagnosis.ml.errors import AnalysisError
+from diagnosis.ml.face import load_image, normalize_face, warp
+from diagnosis.ml.zones import zone_map
 
 HAYASHI_LEVELS = ("mild", "moderate", "severe", "very severe")
 HAYASHI_TO_GEA = (2, 3, 4, 5)
@@ -155,8 +158,6 @@ class Crops:
 
     def zone_map(self, index: int):
         """The face zones of crop ``index``, as the shop draws them."""
-        from .zones import zone_map
-
         eyes = self.eyes[index]
         return zone_map(
             size=self.images.shape[1],
@@ -170,8 +171,6 @@ class Crops:
 
 
 def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
-    from .face import _warp, load_image, normalize_face
-
     path, boxes, level, size, margin = job
     try:
         rgb = np.asarray(load_image(path))
@@ -181,14 +180,12 @@ def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
     crop_boxes = boxes_in_crop(boxes, face.matrix, size)
     clear = None
     if level == 0:
-        clear = _warp(erase_lesions(rgb, boxes), face.matrix, size)
+        clear = warp(erase_lesions(rgb, boxes), face.matrix, size)
     eyes = np.ravel(face.eyes) if face.eyes is not None else np.full(4, np.nan)
     return (face.image, clear, face.view, crop_boxes, eyes, face.facing or ""), ""
 
 
 def _face_code_hash() -> str:
-    from . import face
-
     return hashlib.sha256(
         Path(face.__file__).read_bytes() + Path(__file__).read_bytes()
     ).hexdigest()[:8]

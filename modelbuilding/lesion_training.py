@@ -1,0 +1,130 @@
+"""Training the lesion counter (diagnosis.ml.lesions) on ACNE04 crops (acne04.Crops).
+
+The head learns a density over the crop's grid: a Gaussian of mass one per dermatologist's box
+carried into the crop, on the frozen encoder's feature maps, mirror images included.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from diagnosis.ml.contract import to_tensor
+from diagnosis.ml.lesions import STRIDE, LesionCounter, LesionHead, layers_for, stack_maps, tap
+
+SIGMA_CELLS = 1.0  # a lesion's spread on the grid
+
+
+def density_target(boxes: np.ndarray, size: int, stride: int = STRIDE) -> np.ndarray:
+    """The density a crop of ``size`` pixels with these lesion boxes (crop pixels) should get:
+    a Gaussian per box centre, scaled to a mass of one on the grid (a lesion at the crop's edge
+    still counts once)."""
+    cells = size // stride
+    centres = (np.arange(cells) + 0.5) * stride
+    out = np.zeros((cells, cells), np.float32)
+    spread = SIGMA_CELLS * stride
+    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).reshape(-1, 4):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        gx = np.exp(-0.5 * ((centres - cx) / spread) ** 2)
+        gy = np.exp(-0.5 * ((centres - cy) / spread) ** 2)
+        bump = np.outer(gy, gx)
+        out += bump / max(bump.sum(), 1e-12)
+    return out
+
+
+def fit(
+    maps: Tensor,
+    targets: Tensor,
+    *,
+    epochs: int = 30,
+    lr: float = 2e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    log=print,
+) -> LesionHead:
+    """Train a head on frozen feature maps (N, C, H, W) (already at the grid's size) against
+    target densities (N, H, W): squared error per cell, scaled so a lesion weighs as much in a
+    crowded crop as in a clear one."""
+    torch.manual_seed(seed)
+    head = LesionHead(maps.shape[1])
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * math.ceil(len(maps) / batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        head.train()
+        total = 0.0
+        for ix in torch.randperm(len(maps), generator=generator).split(batch_size):
+            predicted = head(maps[ix].float())
+            loss = F.mse_loss(predicted * 100, targets[ix] * 100)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(ix)
+        if epoch % 10 == 9 or epoch == epochs - 1:
+            log(f"  lesion head epoch {epoch + 1}/{epochs}: loss {total / len(maps):.4f}")
+    return head.eval()
+
+
+def crop_features(
+    model: nn.Module,
+    images: np.ndarray,
+    layers: tuple[str, ...],
+    *,
+    mean,
+    std,
+    flip: bool = False,
+    batch_size: int = 32,
+) -> Tensor:
+    """The joined feature maps (N, C, H/8, W/8), float16, of normalized crops (N, S, S, 3);
+    ``flip`` mirrors each crop first."""
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            x = to_tensor(images[start : start + batch_size], mean=mean, std=std)
+            with tap(model, layers) as maps:
+                model(x.flip(-1) if flip else x)
+            out.append(stack_maps([maps[name] for name in layers]).half())
+    return torch.cat(out)
+
+
+def mirrored(boxes: np.ndarray, size: int) -> np.ndarray:
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4).copy()
+    boxes[:, [0, 2]] = size - boxes[:, [2, 0]]
+    return boxes
+
+
+def train_counter(
+    model: nn.Module,
+    meta: dict,
+    crops,
+    *,
+    layers: tuple[str, ...] | None = None,
+    epochs: int = 30,
+    seed: int = 0,
+    log=print,
+) -> LesionCounter:
+    """A counter for ``model`` trained on every crop (lesion-free versions too: they teach zero)
+    and its mirror image."""
+    size = crops.images.shape[1]
+    mean, std = meta["mean"], meta["std"]
+    layers = layers or layers_for(meta["arch"])
+    x = torch.cat(
+        [
+            crop_features(model, crops.images, layers, mean=mean, std=std),
+            crop_features(model, crops.images, layers, mean=mean, std=std, flip=True),
+        ]
+    )
+    y = torch.from_numpy(
+        np.stack(
+            [density_target(b, size) for b in crops.boxes]
+            + [density_target(mirrored(b, size), size) for b in crops.boxes]
+        )
+    )
+    log(f"lesion head: {len(x)} crops (with mirror images), {int(y.sum())} lesions")
+    return LesionCounter(fit(x, y, epochs=epochs, seed=seed, log=log), tuple(layers))
