@@ -90,13 +90,22 @@ def grades_by_rule(regression: Tensor, probs: Tensor, rule: str, num_grades: int
     elif rule == "argmax":
         return probs.argmax(dim=1).long()
     elif rule == "expectation":
-        grades = torch.arange(probs.shape[1], dtype=probs.dtype, device=probs.device)
-        value = (probs * grades).sum(dim=1)
+        value = probability_mean(probs)
     else:
         raise ValueError(
             f"unknown decision rule {rule!r}; choose one of {', '.join(DECISION_RULES)}"
         )
     return value.round().clamp(0, num_grades - 1).long()
+
+
+def probability_mean(probs: Tensor) -> Tensor:
+    """The grade the probabilities expect (their mean on the scale)."""
+    grades = torch.arange(probs.shape[1], dtype=probs.dtype, device=probs.device)
+    return (probs * grades).sum(dim=1)
+
+
+def expected_grade(outputs: dict[str, Tensor]) -> Tensor:
+    return probability_mean(class_probabilities(outputs))
 
 
 def confidence_within_one(probs: Tensor, grades: Tensor) -> Tensor:
