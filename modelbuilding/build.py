@@ -138,7 +138,9 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
             log=log,
         )
         synth_train = _synthetic(work, args.n_synth, REAL_TRAIN_SEED, size, margin, log)
-        synth_val = _synthetic(work, args.n_synth_val, REAL_SELECTION_SEED, size, margin, log)
+        # Without synthetic training faces, none select the model either.
+        n_val = args.n_synth_val if args.n_synth > 0 else 0
+        synth_val = _synthetic(work, n_val, REAL_SELECTION_SEED, size, margin, log)
     t_data = time.monotonic() - started
     # Identifies the training data (the model's version shows its first 8 characters).
     data_hash = hashlib.sha256(
