@@ -15,7 +15,12 @@ from modelbuilding import realcard, shopdata
 from modelbuilding.acne04 import TERMS as ACNE04_TERMS
 from modelbuilding.cli import main
 from modelbuilding.sources import SYNTHETIC_TERMS, Source, training_terms
-from tests.ml.factories import SHOP_TERMS, synthetic_shop_export, write_shop_export
+from tests.ml.factories import (
+    SHOP_TERMS,
+    synthetic_shop_export,
+    write_acne04_folder,
+    write_shop_export,
+)
 
 TINY_BUILD = [
     "build-model",
@@ -192,3 +197,29 @@ def test_a_card_whose_model_learned_from_acne04_says_academic_use_first():
     notice = realcard.use_notice(meta)
     assert notice.startswith("> **Academic use only") and "ACNE04" in notice
     assert SHOP_TERMS["name"] not in notice  # only the data that forbid it are named
+
+
+def test_shop_data_with_acne04_and_synthetic_faces_makes_an_academic_model(export, tmp_path):
+    photos = [
+        (split, f"levle{level}_{split}", level, [(60, 100, 76, 116)] * (1 + 2 * level))
+        for split in ("train", "valid")
+        for level in range(4)
+    ]
+    acne04 = write_acne04_folder(tmp_path / "acne04", photos)
+    mixed = ["--acne04", str(acne04), "--n-synth", "6", "--n-synth-val", "6"]
+    assert build(export, tmp_path, *mixed, "--n-synth-heldout", "0") == 0
+
+    meta = read_meta(tmp_path / "out" / "shop.pt")
+    assert not commercial_use(meta) and meta["commercial_use"] is False
+    names = [s["name"] for s in meta["training_data"]]
+    assert names == [SHOP_TERMS["name"], "ACNE04", SYNTHETIC_TERMS["name"]]
+    sources = meta["training"]["sources"]
+    assert sources["acne04_train_photos"] == 4 and sources["synthetic"]["n"] == 6
+    # Selected on the shop's own valid split, on its own grades.
+    assert (
+        meta["metrics"]["shop_valid"]["gea"]["n"]
+        == meta["metrics"]["candidates"]["efficientnet_lite0"]["gea"]["n"]
+    )
+    card = (tmp_path / "out" / "SHOP_MODEL_CARD.md").read_text()
+    assert card.splitlines()[2].startswith("> **Academic use only")
+    assert "| ACNE04 train photographs | 4 |" in card
