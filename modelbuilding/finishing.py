@@ -1,6 +1,7 @@
 """Finishing the shipped real-photograph model: judge the candidates on the valid split, keep
 the best, calibrate its confidence, fit its out-of-distribution statistics, choose its heatmap
-layer and threshold, train its lesion counter, and write real.pt with its card."""
+layer and threshold, train its lesion counter, and write real.pt (shop.pt, from the shop's
+photos) with its card."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from .realeval import (
     ood_distances,
     overlays_png,
     predict_images,
+    selected_on,
     softmax,
     synthetic_held_out,
 )
@@ -357,7 +359,7 @@ def _write_model(
 def summary(meta: dict[str, Any]) -> str:
     """The card's headline figures, printed at the end of a build."""
     m = meta["metrics"]
-    kind = "shop" if "shop_valid" in m else "acne04"
+    kind = selected_on(m)
     r = m[f"{kind}_valid"]
     lines = [
         f"{kind} valid (validation figures): analysed {r.get('analysed_share', math.nan):.3f}, "

@@ -12,7 +12,7 @@ from typing import Any
 from diagnosis.ml.checkpoint import commercial_use
 
 from . import acne04
-from .realeval import ITA_BANDS, headline
+from .realeval import ITA_BANDS, headline, selected_on
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -65,8 +65,27 @@ def _seeds_section(metrics: dict[str, Any]) -> str:
     )
     return (
         f"The shipped encoder (`{seeds['arch']}`) trained with {len(seeds['runs'])} seeds on the "
-        "same data (the model shipped is the first seed's):\n\n" + _table(["run", *names], rows)
+        "same data (the model shipped is the first seed's):\n\n"
+        + _table(["run", *names], rows)
+        + _against_candidates(metrics, seeds, names[0])
     )
+
+
+def _against_candidates(metrics: dict[str, Any], seeds: dict[str, Any], name: str) -> str:
+    """Whether the other encoders' lead or lag on the first figure exceeds the seeds' spread."""
+    first = next(iter(seeds["runs"].values()))[name]
+    sd = seeds["spread"][name]["std"]
+    lines = []
+    for arch, report in metrics.get("candidates", {}).items():
+        if arch == seeds["arch"]:
+            continue
+        gap = abs(first - headline(report, selected_on(metrics))[name])
+        verdict = "more" if gap > 2 * sd else "no more"
+        lines.append(
+            f"- `{arch}`: {name} {gap:.3f} apart, {verdict} than twice the seeds' spread "
+            f"({2 * sd:.3f})" + ("" if verdict == "more" else ": one run does not tell them apart")
+        )
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _levels(h: dict[str, Any]) -> str:

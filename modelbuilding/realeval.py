@@ -341,6 +341,11 @@ def per_ita_group(images: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dic
     }
 
 
+def selected_on(metrics: dict[str, Any]) -> str:
+    """The source a model's metrics were selected on: "shop" or "acne04"."""
+    return "shop" if "shop_valid" in metrics else "acne04"
+
+
 def headline(report: dict[str, Any], kind: str) -> dict[str, float]:
     """The valid figures candidates and seeds are compared on."""
     if kind == "acne04":

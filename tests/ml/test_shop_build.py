@@ -223,3 +223,25 @@ def test_shop_data_with_acne04_and_synthetic_faces_makes_an_academic_model(expor
     card = (tmp_path / "out" / "SHOP_MODEL_CARD.md").read_text()
     assert card.splitlines()[2].startswith("> **Academic use only")
     assert "| ACNE04 train photographs | 4 |" in card
+
+
+def test_the_card_says_when_one_run_cannot_tell_the_encoders_apart():
+    def report(accuracy):
+        gea = {"accuracy": accuracy, "mae": 0.5, "within1": 0.9}
+        return {"gea": gea, "spearman_grade_score": 0.8}
+
+    runs = {"0": {"accuracy": 0.70}, "1": {"accuracy": 0.66}, "2": {"accuracy": 0.74}}
+    metrics = {
+        "shop_valid": report(0.70),
+        "candidates": {"efficientnet_lite0": report(0.70), "resnet18": report(0.68)},
+        "seeds": {
+            "arch": "efficientnet_lite0",
+            "runs": runs,
+            "spread": {"accuracy": {"mean": 0.70, "std": float(np.std([0.70, 0.66, 0.74]))}},
+        },
+    }
+    assert "`resnet18`: accuracy 0.020 apart, no more than twice" in realcard._seeds_section(
+        metrics
+    )
+    metrics["candidates"]["resnet18"] = report(0.50)
+    assert "`resnet18`: accuracy 0.200 apart, more than twice" in realcard._seeds_section(metrics)
