@@ -9,8 +9,19 @@ RUN_STAMP := $(VENV)/.installed-run
 BUILD_STAMP := $(VENV)/.installed-build
 DEV_STAMP := $(VENV)/.installed-dev
 
-# The real photographs `make model` trains on (see README: the ACNE04 folder).
+# The real photographs `make model` trains on (see README: the ACNE04 folder, the shop's export).
+# With SHOP_DATA (manage.py export_training_set OUT) ACNE04 is left out unless named;
+# N_SYNTH=0 leaves the synthetic faces out; SEEDS=3 shows the spread over three seeds.
+SHOP_DATA ?=
+ifeq ($(SHOP_DATA),)
 ACNE04 ?= ../shared/data/acne04
+MODEL_OUT ?= diagnosis/ml/weights
+else
+ACNE04 ?=
+MODEL_OUT ?= var/shop-model
+endif
+N_SYNTH ?= 1200
+SEEDS ?= 1
 
 .PHONY: run test bench model model-synthetic lint clean help
 
@@ -18,7 +29,8 @@ help:
 	@echo "make run    - install, migrate, seed the demo catalog, start web + worker on http://127.0.0.1:8000"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
-	@echo "make model  - rebuild the shipped model from ACNE04 + synthetic data (ACNE04=path)"
+	@echo "make model  - rebuild the shipped model from ACNE04 + synthetic data (ACNE04=path),"
+	@echo "              or build the shop's own (SHOP_DATA=export [ACNE04=path] [N_SYNTH=0] [SEEDS=3])"
 	@echo "make model-synthetic - rebuild the synthetic-only model (no real photographs)"
 	@echo "make lint   - ruff over the project"
 	@echo "make clean  - remove var/ (local database, broker, media), artifacts/ and test caches"
@@ -51,8 +63,10 @@ bench: $(DEV_STAMP)
 	@bash scripts/bench.sh
 
 model: $(BUILD_STAMP)
-	@test -f "$(ACNE04)/manifest.csv" || { echo "no ACNE04 folder at $(ACNE04): make model ACNE04=/path/to/acne04"; exit 2; }
-	$(PY) -m modelbuilding build-model --acne04 "$(ACNE04)" --out diagnosis/ml/weights
+	@test -z "$(SHOP_DATA)" -o -f "$(SHOP_DATA)/manifest.csv" || { echo "no export at $(SHOP_DATA): manage.py export_training_set $(SHOP_DATA)"; exit 2; }
+	@test -z "$(ACNE04)" -o -f "$(ACNE04)/manifest.csv" || { echo "no ACNE04 folder at $(ACNE04): make model ACNE04=/path/to/acne04"; exit 2; }
+	$(PY) -m modelbuilding build-model $(if $(SHOP_DATA),--shop-data "$(SHOP_DATA)") \
+		$(if $(ACNE04),--acne04 "$(ACNE04)") --n-synth $(N_SYNTH) --seeds $(SEEDS) --out "$(MODEL_OUT)"
 
 model-synthetic: $(BUILD_STAMP)
 	$(PY) -m modelbuilding build-synthetic --out diagnosis/ml/weights

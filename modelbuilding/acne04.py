@@ -36,6 +36,8 @@ from diagnosis.ml.errors import AnalysisError
 from diagnosis.ml.face import load_image, normalize_face, warp
 from diagnosis.ml.zones import zone_map
 
+from .progress import Progress
+
 HAYASHI_LEVELS = ("mild", "moderate", "severe", "very severe")
 HAYASHI_TO_GEA = (2, 3, 4, 5)
 ALMOST_CLEAR_MAX_LESIONS = 1
@@ -63,6 +65,10 @@ class Photo:
     @property
     def lesions(self) -> int:
         return len(self.boxes)
+
+    @property
+    def grade(self) -> int:
+        return gea_grade(self.level, self.lesions)
 
 
 def gea_grade(level: int, lesions: int) -> int:
@@ -169,6 +175,24 @@ class Crops:
     def select(self, kind: str) -> np.ndarray:
         return np.array([k == kind for k in self.kinds])
 
+    @classmethod
+    def concat(cls, parts: list[Crops]) -> Crops:
+        """The crops of several sources (e.g. the shop's and ACNE04's) as one."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            images=np.concatenate([c.images for c in parts]),
+            grades=np.concatenate([c.grades for c in parts]),
+            levels=np.concatenate([c.levels for c in parts]),
+            kinds=[k for c in parts for k in c.kinds],
+            views=[v for c in parts for v in c.views],
+            paths=[p for c in parts for p in c.paths],
+            boxes=[b for c in parts for b in c.boxes],
+            failures={k: v for c in parts for k, v in c.failures.items()},
+            eyes=np.concatenate([c.eyes for c in parts]),
+            facings=[f for c in parts for f in c.facings],
+        )
+
 
 def _normalize_photo(job: tuple[str, np.ndarray, int, int, float]):
     path, boxes, level, size, margin = job
@@ -199,16 +223,23 @@ def prepare(
     cache_dir: str | Path | None = None,
     workers: int = 2,
     log=print,
+    source: str = "ACNE04",
 ) -> Crops:
     """Normalize every photograph as the shop does (face.normalize_face), add a lesion-free
-    version of each mild one, and keep the refusals. Cached by content and code."""
+    version of each mild one, and keep the refusals. Cached by content and code.
+
+    ``photos``: anything with ``path``, ``split``, ``level`` (Hayashi; -1 for none),
+    ``boxes``, ``lesions`` and ``grade`` (GEA), e.g. the shop's own (shopdata.ShopPhoto)."""
     key = hashlib.sha256(
-        "|".join(f"{p.path.name}:{p.level}:{p.lesions}" for p in photos).encode()
+        "|".join(f"{p.path.name}:{p.level}:{p.lesions}:{p.grade}" for p in photos).encode()
     ).hexdigest()[:10]
     cache = None
+    what = f"{source} {photos[0].split}"
     if cache_dir is not None:
-        cache = Path(cache_dir) / f"acne04-{key}-{size}-{margin:g}-{_face_code_hash()}.npz"
+        name = f"{source.lower()}-{key}-{size}-{margin:g}-{_face_code_hash()}.npz"
+        cache = Path(cache_dir) / name
         if cache.is_file():
+            log(f"{what}: {len(photos)} photographs' crops read from {cache}")
             with np.load(cache, allow_pickle=False) as npz:
                 n_boxes = npz["n_boxes"]
                 flat = npz["boxes"]
@@ -226,12 +257,13 @@ def prepare(
                     facings=npz["facings"].tolist(),
                 )
     jobs = [(str(p.path), p.boxes, p.level, size, margin) for p in photos]
-    if workers > 1:
+    progress = Progress(f"normalizing {what}", len(jobs), log, unit="photographs")
+    if workers > 1 and len(jobs) >= 16:
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers) as pool:
-            results = list(pool.imap(_normalize_photo, jobs, chunksize=8))
+            results = list(progress.wrap(pool.imap(_normalize_photo, jobs, chunksize=8)))
     else:
-        results = [_normalize_photo(job) for job in jobs]
+        results = list(progress.wrap(_normalize_photo(job) for job in jobs))
     images, grades, levels, kinds, views, paths, boxes = [], [], [], [], [], [], []
     eyes, facings = [], []
     failures = {}
@@ -244,7 +276,7 @@ def prepare(
             if picture is None:
                 continue
             images.append(picture)
-            grades.append(gea_grade(photo.level, photo.lesions) if kind == "photo" else 0)
+            grades.append(photo.grade if kind == "photo" else 0)
             levels.append(photo.level if kind == "photo" else -1)
             kinds.append(kind)
             views.append(view)
@@ -265,7 +297,7 @@ def prepare(
         facings=facings,
     )
     log(
-        f"ACNE04 {photos[0].split}: {len(photos) - len(failures)} of {len(photos)} photographs "
+        f"{what}: {len(photos) - len(failures)} of {len(photos)} photographs "
         f"normalized ({_summary(failures)} refused), "
         f"{int(crops.select('lesion-free').sum())} lesion-free versions"
     )

@@ -32,6 +32,8 @@ from diagnosis.ml.contract import (
 from diagnosis.ml.errors import AnalysisError
 from diagnosis.ml.face import load_image, normalize_face
 
+from .progress import Progress
+
 DEFAULT_AUX = ("gender", "ethnicity")
 UNKNOWN = -1
 CACHE_VERSION = 1
@@ -128,6 +130,10 @@ def _normalize_one(path: Path, size: int, margin: float) -> tuple[np.ndarray | N
     return face.image, ""
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _call_normalizer(job):
     normalizer, *args = job
     return normalizer(*args)
@@ -217,16 +223,13 @@ class FaceDataset(Dataset):
         else:
             pool = None
             results = (normalizer(*job) for job in jobs)
-        if progress:
+        if progress and sys.stderr.isatty():
             from tqdm import tqdm
 
-            results = tqdm(
-                results,
-                total=len(jobs),
-                desc="normalizing faces",
-                unit="img",
-                disable=not sys.stderr.isatty(),
-            )
+            results = tqdm(results, total=len(jobs), desc="normalizing faces", unit="img")
+        elif progress:
+            # No bar in a log or a pipe: a line every few seconds instead.
+            results = Progress("normalizing faces", len(jobs), _stderr, unit="images").wrap(results)
         images, kept, codes = [], [], []
         try:
             for i, (image, code) in enumerate(results):

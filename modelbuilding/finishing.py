@@ -1,12 +1,14 @@
 """Finishing the shipped real-photograph model: judge the candidates on the valid split, keep
 the best, calibrate its confidence, fit its out-of-distribution statistics, choose its heatmap
-layer and threshold, train its lesion counter, and write real.pt with its card."""
+layer and threshold, train its lesion counter, and write real.pt (shop.pt, from the shop's
+photos) with its card."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,8 @@ from . import acne04, lesion_training
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
-from .realcard import real_card
+from .progress import stage
+from .realcard import real_card, shop_card
 from .realeval import (
     LITERATURE,
     OOD_QUANTILE,
@@ -31,14 +34,18 @@ from .realeval import (
     count_report,
     fit_ood,
     fit_temperature,
+    headline,
     heatmap_study,
     judge,
+    judge_gea,
     ood_distances,
     overlays_png,
     predict_images,
+    selected_on,
     softmax,
     synthetic_held_out,
 )
+from .sources import real_sources, splits
 
 
 def _synthetic_faces(work: Path, seed: int, size: int, margin: float) -> list[np.ndarray]:
@@ -52,99 +59,160 @@ def _synthetic_faces(work: Path, seed: int, size: int, margin: float) -> list[np
 def finish(
     *,
     candidates: dict[str, Path],
-    acne04_root: Path,
     work: Path,
     out: Path,
+    acne04_root: Path | None = None,
+    shop_root: Path | None = None,
     log=print,
     threads: int = 2,
     synthetic_n: int = 600,
     heatmap_limit: int = 60,
+    retrain: Callable[[str, int], Path] | None = None,
+    seeds: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """Judge the candidates on the valid split, keep the best, calibrate its confidence, fit
-    its out-of-distribution statistics, choose its heatmap layer and threshold, and write
-    OUT/real.pt and OUT/MODEL_CARD.md."""
+    """Judge the candidates on the selection split (the shop's valid split, else ACNE04's),
+    keep the best, show the spread of its figures over ``seeds`` (``retrain(arch, seed)``
+    trains it again), calibrate its confidence, fit its out-of-distribution statistics,
+    choose its heatmap layer and threshold, and write the model and its card (OUT/real.pt and
+    MODEL_CARD.md; from shop data OUT/shop.pt and SHOP_MODEL_CARD.md)."""
     torch.set_num_threads(threads)
     started = time.monotonic()
     first_meta = ckpt.read_meta(next(iter(candidates.values())))
     size, margin = int(first_meta["input_size"]), float(first_meta["face_margin"])
-    valid = acne04.prepare(
-        acne04.read_folder(acne04_root, "valid"), size=size, margin=margin, cache_dir=work, log=log
+    sources = real_sources(
+        shop_root=shop_root, acne04_root=acne04_root, size=size, margin=margin, work=work, log=log
     )
-    train = acne04.prepare(
-        acne04.read_folder(acne04_root, "train"), size=size, margin=margin, cache_dir=work, log=log
-    )
-    judged = _judge_candidates(candidates, valid, log)
-    best = max(
-        judged,
-        key=lambda a: (
-            judged[a]["report"]["hayashi"]["accuracy"],
-            -judged[a]["report"]["hayashi"]["mae"],
-        ),
-    )
+    kind, valid = sources[0].name, sources[0].valid
+    train = acne04.Crops.concat([s.train for s in sources])
+    with stage(f"judging {len(candidates)} candidate(s) on the {kind} valid split", log):
+        judged = _judge_candidates(candidates, valid, kind, log)
+    best = max(judged, key=lambda a: _rank(judged[a]["report"], kind))
     chosen = judged[best]
     model, meta = chosen["model"], chosen["meta"]
-    abstention, fit = _abstention(chosen, valid, train, work, size, margin, log)
-    heatmaps = _heatmaps(model, meta, valid, work, size, heatmap_limit, log)
-    counter, counting = lesion_counter(model, meta, train, valid, log)
-    synthetic = synthetic_held_out(candidates[best], work, log, n=synthetic_n)
-
+    first_seed = int(meta.get("training", {}).get("seed", 0))
+    spread = seed_spread(chosen["report"], best, first_seed, kind, valid, retrain, seeds, log)
+    with stage("confidence and out-of-distribution thresholds", log):
+        abstention, fit = _abstention(chosen, valid, train, kind, work, size, margin, log)
     meta = dict(meta)
     meta.update(
-        target_layer=heatmaps["layer"],
-        heatmap_threshold=heatmaps["threshold"],
         temperature=abstention["temperature"],
         confidence_threshold=abstention["confidence_threshold"],
         ood_threshold=abstention["ood_threshold"],
-        lesion_head=counter.to_meta(),
     )
-    meta["metrics"] = {
-        **meta.get("metrics", {}),
-        "acne04_valid": chosen["report"],
+    metrics = {
+        f"{kind}_valid": chosen["report"],
         "candidates": {a: j["report"] for a, j in judged.items()},
         "answered": abstention["rows"],
-        "heatmaps": heatmaps["table"],
-        "heatmap_thresholds": heatmaps["thresholds"],
-        "literature": LITERATURE,
-        "lesions": counting,
-        **synthetic,
+        "seeds": spread,
     }
-    extra = {f"ood.{k}": torch.from_numpy(v) for k, v in fit.items()} | counter.to_extra()
-    final, card = _write_model(out, work, model, meta, extra)
+    extra = {f"ood.{k}": torch.from_numpy(v) for k, v in fit.items()}
+    if any(len(b) for b in valid.boxes):
+        with stage("heatmaps against the lesion boxes", log):
+            heatmaps = _heatmaps(model, meta, valid, work, kind, heatmap_limit, log)
+        meta.update(target_layer=heatmaps["layer"], heatmap_threshold=heatmaps["threshold"])
+        metrics.update(heatmaps=heatmaps["table"], heatmap_thresholds=heatmaps["thresholds"])
+    if any(len(b) for b in train.boxes):
+        with stage("lesion counter", log):
+            counter, metrics["lesions"] = lesion_counter(model, meta, train, valid, log)
+        meta["lesion_head"] = counter.to_meta()
+        extra |= counter.to_extra()
+    if synthetic_n:
+        with stage("synthetic held-out sets", log):
+            metrics.update(synthetic_held_out(candidates[best], work, log, n=synthetic_n))
+    if kind == "acne04":
+        metrics["literature"] = LITERATURE
+    meta["metrics"] = {**meta.get("metrics", {}), **metrics}
+    with stage("writing the model and its card", log):
+        final, card = _write_model(out, work, model, meta, extra, kind=kind)
     log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
     log(summary(meta))
     return meta
 
 
 def _judge_candidates(
-    candidates: dict[str, Path], valid: acne04.Crops, log
+    candidates: dict[str, Path], valid: acne04.Crops, kind: str, log
 ) -> dict[str, dict[str, Any]]:
     """Each candidate judged on the valid split, with the share of it the normalization took."""
-    judged = {arch: judge(Path(p), valid) for arch, p in candidates.items()}
-    n_valid = int(valid.select("photo").sum()) + len(valid.failures)
-    for j in judged.values():
-        j["report"]["refused"] = acne04.refusal_counts(valid.failures)
-        j["report"]["analysed_share"] = int(valid.select("photo").sum()) / max(n_valid, 1)
+    judged = {arch: _judge(Path(p), valid, kind) for arch, p in candidates.items()}
     for arch, j in judged.items():
-        h = j["report"]["hayashi"]
-        log(
-            f"{arch}: valid 4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
-            f"Spearman {h['spearman_level_score']:.3f}; lesion-free clear/almost "
-            f"{j['report']['lesion_free']['clear_or_almost']:.3f}"
-        )
+        log(f"{arch}: {_figures_line(headline(j['report'], kind))}")
     return judged
+
+
+def _judge(path: Path, valid: acne04.Crops, kind: str) -> dict[str, Any]:
+    judged = judge(path, valid) if kind == "acne04" else judge_gea(path, valid)
+    n_valid = int(valid.select("photo").sum()) + len(valid.failures)
+    judged["report"]["refused"] = acne04.refusal_counts(valid.failures)
+    judged["report"]["analysed_share"] = int(valid.select("photo").sum()) / max(n_valid, 1)
+    return judged
+
+
+def _rank(report: dict[str, Any], kind: str) -> tuple[float, float]:
+    """Best accuracy first, then the smaller MAE."""
+    figures = list(headline(report, kind).values())
+    return (_or_low(figures[0]), -_or_high(figures[1]))
+
+
+def _or_low(x: float) -> float:
+    return -math.inf if math.isnan(x) else x
+
+
+def _or_high(x: float) -> float:
+    return math.inf if math.isnan(x) else x
+
+
+def _figures_line(figures: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+
+
+def seed_spread(
+    report: dict[str, Any],
+    arch: str,
+    first: int,
+    kind: str,
+    valid: acne04.Crops,
+    retrain: Callable[[str, int], Path] | None,
+    seeds: Sequence[int],
+    log,
+) -> dict[str, Any]:
+    """The chosen encoder's valid figures with its own seed and ``seeds`` more: each run's,
+    their mean and standard deviation (one run is not enough to tell close candidates apart)."""
+    runs = {first: headline(report, kind)}
+    if retrain is not None:
+        for seed in seeds:
+            with stage(f"seed {seed} of {arch}", log):
+                runs[seed] = headline(_judge(retrain(arch, seed), valid, kind)["report"], kind)
+            log(f"{arch} seed {seed}: {_figures_line(runs[seed])}")
+    spread = {name: _mean_sd([r[name] for r in runs.values()]) for name in runs[first]}
+    if len(runs) > 1:
+        log(
+            f"{arch} over {len(runs)} seeds: "
+            + ", ".join(f"{k} {v['mean']:.3f} ± {v['std']:.3f}" for k, v in spread.items())
+        )
+    return {"arch": arch, "runs": {str(s): r for s, r in runs.items()}, "spread": spread}
+
+
+def _mean_sd(values: list[float]) -> dict[str, float]:
+    """Mean and (population) standard deviation of the figures that exist (NaN: none do)."""
+    known = np.array([v for v in values if v is not None and not math.isnan(v)], np.float64)
+    if not len(known):
+        return {"mean": math.nan, "std": math.nan}
+    return {"mean": float(known.mean()), "std": float(known.std())}
 
 
 def _abstention(
     chosen: dict[str, Any],
     valid: acne04.Crops,
     train: acne04.Crops,
+    kind: str,
     work: Path,
     size: int,
     margin: float,
     log,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """When the chosen model should not answer: its temperature, out-of-distribution fit and
-    thresholds, and the share answered against accuracy (rows). Returns those and the fit."""
+    thresholds, and the share answered against accuracy (rows). Returns those and the fit.
+    Accuracy: on the four Hayashi levels for ACNE04, the exact GEA grade for the shop's photos."""
     model, meta, valid_out = chosen["model"], chosen["meta"], chosen["outputs"]
     photo = valid.select("photo")
 
@@ -167,7 +235,10 @@ def _abstention(
     selection = [distances] + [ood_distances(features(x), fit) for x in selection_faces]
     ood_threshold = float(np.quantile(np.concatenate(selection), OOD_QUANTILE))
     familiar = distances <= ood_threshold
-    correct = acne04.gea_to_hayashi(grades) == valid.levels
+    if kind == "acne04":
+        correct = acne04.gea_to_hayashi(grades) == valid.levels
+    else:
+        correct = np.asarray(grades) == valid.grades
     rows = answered_table(confidence[photo], correct[photo], familiar[photo])
     confidence_threshold = choose_confidence(rows)
     log(
@@ -184,7 +255,7 @@ def _abstention(
 
 
 def _heatmaps(
-    model, meta: dict[str, Any], valid: acne04.Crops, work: Path, size: int, limit: int, log
+    model, meta: dict[str, Any], valid: acne04.Crops, work: Path, kind: str, limit: int, log
 ) -> dict[str, Any]:
     """The heatmaps against the lesion boxes: the layer that points best, its threshold, the
     study's table, and overlays of a few photographs in WORK."""
@@ -198,10 +269,10 @@ def _heatmaps(
     study = heatmap_study(model, meta, images, boxes, layers=layers, limit=limit, log=log)
     best_layer = max(layers, key=lambda layer: study["table"][f"{layer}|k=10"]["pointing"])
     maps = study["maps"][(best_layer, 10)]
-    masks = [box_mask(boxes[i], size) for i in study["chosen"]]
+    masks = [box_mask(boxes[i], valid.images.shape[1]) for i in study["chosen"]]
     threshold, threshold_table = choose_threshold(maps, masks)
     overlays_png(
-        images, boxes, maps, study["chosen"], threshold, work / "overlays.acne04-valid.png"
+        images, boxes, maps, study["chosen"], threshold, work / f"overlays.{kind}-valid.png"
     )
     return {
         "layer": best_layer,
@@ -239,16 +310,7 @@ def add_lesion_counter(
     torch.set_num_threads(threads)
     model, meta, extra = ckpt.load_checkpoint_with_extra(checkpoint)
     size, margin = int(meta["input_size"]), float(meta["face_margin"])
-    train, valid = (
-        acne04.prepare(
-            acne04.read_folder(acne04_root, split),
-            size=size,
-            margin=margin,
-            cache_dir=work,
-            log=log,
-        )
-        for split in ("train", "valid")
-    )
+    train, valid = splits(acne04, acne04_root, size=size, margin=margin, work=work, log=log)
     counter, counting = lesion_counter(model, meta, train, valid, log)
     meta = dict(meta, lesion_head=counter.to_meta())
     meta["metrics"] = {**meta.get("metrics", {}), "lesions": counting}
@@ -258,20 +320,36 @@ def add_lesion_counter(
     return meta
 
 
+# What a build writes, by the source it was selected on: the checkpoint, the card, its writer.
+OUTPUTS = {
+    "acne04": ("real.pt", "MODEL_CARD.md", real_card),
+    "shop": ("shop.pt", "SHOP_MODEL_CARD.md", shop_card),
+}
+
+
 def _write_model(
-    out: Path, work: Path, model, meta: dict[str, Any], extra: dict[str, torch.Tensor]
+    out: Path,
+    work: Path,
+    model,
+    meta: dict[str, Any],
+    extra: dict[str, torch.Tensor],
+    *,
+    kind: str = "acne04",
 ) -> tuple[Path, Path]:
-    """OUT/real.pt (float16, with its extra tensors: the OOD statistics and the lesion head),
-    WORK/real-metrics.json and OUT/MODEL_CARD.md; returns the checkpoint and the card."""
-    final = out / "real.pt"
+    """The checkpoint (float16, with its extra tensors: the OOD statistics and the lesion
+    head), WORK/<name>-metrics.json and the card; returns the checkpoint and the card."""
+    name, card_name, write_card = OUTPUTS[kind]
+    final = out / name
     ckpt.save_checkpoint(final, model, meta, half=True, extra=extra)
-    (work / "real-metrics.json").write_text(json.dumps(meta["metrics"], indent=1, default=str))
-    card = out / "MODEL_CARD.md"
+    (work / f"{final.stem}-metrics.json").write_text(
+        json.dumps(meta["metrics"], indent=1, default=str)
+    )
+    card = out / card_name
     card.write_text(
-        real_card(
+        write_card(
             meta,
             checkpoint_mb=final.stat().st_size / 1e6,
-            overlays=str(work / "overlays.acne04-valid.png"),
+            overlays=str(work / f"overlays.{kind}-valid.png"),
         ),
         encoding="utf-8",
     )
@@ -281,20 +359,18 @@ def _write_model(
 def summary(meta: dict[str, Any]) -> str:
     """The card's headline figures, printed at the end of a build."""
     m = meta["metrics"]
-    r = m["acne04_valid"]
-    h = r["hayashi"]
+    kind = selected_on(m)
+    r = m[f"{kind}_valid"]
     lines = [
-        f"ACNE04 valid (validation figures): analysed {r.get('analysed_share', math.nan):.3f}, "
-        f"4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
-        f"Spearman(level, score) {h['spearman_level_score']:.3f}",
-        "lesion-free versions read clear or almost clear "
-        f"{r['lesion_free']['clear_or_almost']:.3f}",
+        f"{kind} valid (validation figures): analysed {r.get('analysed_share', math.nan):.3f}, "
+        + _figures_line(headline(r, kind)),
         *(
             f"{key}: accuracy {v['accuracy']:.3f}, MAE {v['mae']:.3f}"
             for key, v in m.items()
             if key.startswith("synthetic_")
         ),
         f"confidence >= {meta['confidence_threshold']}, distance <= {meta['ood_threshold']:.2f}; "
-        f"heatmap layer {meta['target_layer']}, threshold {meta['heatmap_threshold']}",
+        f"heatmap layer {meta.get('target_layer')}, threshold {meta.get('heatmap_threshold')}",
+        "commercial use: " + ("allowed" if ckpt.commercial_use(meta) else "NOT allowed"),
     ]
     return "\n".join(lines)

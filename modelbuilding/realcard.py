@@ -9,8 +9,10 @@ import string
 from pathlib import Path
 from typing import Any
 
+from diagnosis.ml.checkpoint import commercial_use
+
 from . import acne04
-from .realeval import ITA_BANDS
+from .realeval import ITA_BANDS, headline, selected_on
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -33,35 +35,57 @@ def _terms(meta: dict[str, Any]) -> str:
     return _table(["data", "terms", "commercial use"], rows)
 
 
-def _candidates(metrics: dict[str, Any], chosen: str) -> str:
-    rows = []
+def _candidates(metrics: dict[str, Any], chosen: str, kind: str = "acne04") -> str:
+    rows, names = [], []
     for arch, r in metrics.get("candidates", {}).items():
-        h = r["hayashi"]
+        figures = headline(r, kind)
+        names = list(figures)
         rows.append(
-            [
-                arch + (" (shipped)" if arch == chosen else ""),
-                r.get("encoder_init", ""),
-                h["accuracy"],
-                h["mae"],
-                h["spearman_level_score"],
-                r["lesion_free"]["clear_or_almost"],
-                r.get("best_epoch"),
-                f"{(r.get('train_seconds') or 0) / 60:.0f} min",
-            ]
+            [arch + (" (shipped)" if arch == chosen else ""), r.get("encoder_init", "")]
+            + list(figures.values())
+            + [r.get("best_epoch"), f"{(r.get('train_seconds') or 0) / 60:.0f} min"]
         )
-    return _table(
+    return _table(["encoder", "initialization", *names, "best epoch", "training"], rows)
+
+
+def _seeds_section(metrics: dict[str, Any]) -> str:
+    seeds = metrics.get("seeds")
+    if not seeds or len(seeds["runs"]) < 2:
+        return (
+            "One training run (one seed): differences between encoders smaller than a seed's "
+            "spread are not told apart here (`build-model --seeds N` shows it)."
+        )
+    names = list(seeds["spread"])
+    rows = [[f"seed {s}", *figures.values()] for s, figures in seeds["runs"].items()]
+    rows.append(
         [
-            "encoder",
-            "initialization",
-            "4-level accuracy",
-            "MAE (levels)",
-            "Spearman",
-            "lesion-free read clear/almost clear",
-            "best epoch",
-            "training",
-        ],
-        rows,
+            "**mean ± sd**",
+            *(f"{seeds['spread'][n]['mean']:.3f} ± {seeds['spread'][n]['std']:.3f}" for n in names),
+        ]
     )
+    return (
+        f"The shipped encoder (`{seeds['arch']}`) trained with {len(seeds['runs'])} seeds on the "
+        "same data (the model shipped is the first seed's):\n\n"
+        + _table(["run", *names], rows)
+        + _against_candidates(metrics, seeds, names[0])
+    )
+
+
+def _against_candidates(metrics: dict[str, Any], seeds: dict[str, Any], name: str) -> str:
+    """Whether the other encoders' lead or lag on the first figure exceeds the seeds' spread."""
+    first = next(iter(seeds["runs"].values()))[name]
+    sd = seeds["spread"][name]["std"]
+    lines = []
+    for arch, report in metrics.get("candidates", {}).items():
+        if arch == seeds["arch"]:
+            continue
+        gap = abs(first - headline(report, selected_on(metrics))[name])
+        verdict = "more" if gap > 2 * sd else "no more"
+        lines.append(
+            f"- `{arch}`: {name} {gap:.3f} apart, {verdict} than twice the seeds' spread "
+            f"({2 * sd:.3f})" + ("" if verdict == "more" else ": one run does not tell them apart")
+        )
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _levels(h: dict[str, Any]) -> str:
@@ -94,7 +118,19 @@ def real_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> s
 def _model_values(meta: dict[str, Any], checkpoint_mb: float, overlays: str) -> dict[str, Any]:
     """The model, its operating points and its build."""
     training = meta.get("training", {})
-    timings = training.get("timings_s", {})
+    return {
+        **_common_values(meta, checkpoint_mb),
+        "target_layer": meta["target_layer"],
+        "heatmap_threshold": meta["heatmap_threshold"],
+        "acne04_refused": training.get("sources", {}).get("acne04_refused"),
+        "almost_clear_max_lesions": acne04.ALMOST_CLEAR_MAX_LESIONS,
+        "overlays": overlays,
+    }
+
+
+def _common_values(meta: dict[str, Any], checkpoint_mb: float) -> dict[str, Any]:
+    """What every card says of the model: its name, network, operating points and build."""
+    timings = meta.get("training", {}).get("timings_s", {})
     return {
         "name": meta.get("name"),
         "version": meta.get("version"),
@@ -105,11 +141,6 @@ def _model_values(meta: dict[str, Any], checkpoint_mb: float, overlays: str) -> 
         "temperature": f"{meta.get('temperature', 1):.2f}",
         "confidence_threshold": meta.get("confidence_threshold"),
         "ood_threshold": _f(meta.get("ood_threshold"), 2),
-        "target_layer": meta["target_layer"],
-        "heatmap_threshold": meta["heatmap_threshold"],
-        "acne04_refused": training.get("sources", {}).get("acne04_refused"),
-        "almost_clear_max_lesions": acne04.ALMOST_CLEAR_MAX_LESIONS,
-        "overlays": overlays,
         "data_seconds": _f(timings.get("data"), 0),
         "train_seconds": _f(timings.get("train"), 0),
     }
@@ -151,6 +182,7 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
         "terms": _terms(meta),
         "data_table": _data_table(meta.get("training", {}).get("sources", {})),
         "candidates": _candidates(m, meta["arch"]),
+        "seeds_section": _seeds_section(m),
         "literature": "\n".join(f"| {k} | {v:.3f} |" for k, v in m.get("literature", {}).items()),
         "synthetic_table": _table(
             ["set", "n", "exact accuracy", "MAE", "within one"],
@@ -185,7 +217,7 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _lesions_section(meta: dict[str, Any]) -> str:
+def _lesions_section(meta: dict[str, Any], source: str = "ACNE04") -> str:
     spec, r = meta.get("lesion_head"), meta["metrics"].get("lesions")
     if not spec or not r:
         return "This model has no lesion counter: the face zones weigh the Grad-CAM heatmap."
@@ -193,12 +225,12 @@ def _lesions_section(meta: dict[str, Any]) -> str:
     return f"""A lesion counter (`lesions.py`) reads the frozen encoder's {layers} and predicts a
 density of lesions on a grid of one cell per {spec["stride"]} pixels of the crop (a Gaussian per
 box centre, the dermatologists' boxes carried into the crop, so a side view is taught the lesions
-it shows). It learned from the {r["train_crops"]} ACNE04 training crops (lesion-free versions
+it shows). It learned from the {r["train_crops"]} training crops ({source}; lesion-free versions
 included) and their mirror images (training and the figures below: {r["train_seconds"]:.0f} s);
 the grading weights are unchanged. The face zones count the lesions in each zone, and the zone
 with the most comes first.
 
-On the {r["photos"]} ACNE04 valid photographs (validation figures: the encoder was selected on
+On the {r["photos"]} {source} valid photographs (validation figures: the encoder was selected on
 them; the counter's design was chosen on the training photographs):
 
 - lesions in the crop: mean absolute error **{_f(r["count_mae"], 2)}**, Spearman with the
@@ -228,4 +260,120 @@ def _data_table(sources: dict[str, Any]) -> str:
             ],
             [f"synthetic selfies (seed {synthetic.get('seed')})", synthetic.get("n"), "0-5"],
         ],
+    )
+
+
+SHOP_CARD_TEMPLATE = Path(__file__).parent / "cards" / "shop.md"
+
+
+def use_notice(meta: dict[str, Any]) -> str:
+    """The card's first word: may the model be used commercially (the strictest terms of its
+    data decide), and which data say no."""
+    if commercial_use(meta):
+        names = ", ".join(s.get("name") for s in meta.get("training_data") or [])
+        return f"> **Commercial use: allowed.** Every data set it learned from allows it: {names}."
+    barred = [s.get("name") for s in meta.get("training_data") or [] if not s.get("commercial_use")]
+    return (
+        f"> **Academic use only: not cleared for commercial use.** It learned from "
+        f"{', '.join(barred) or 'data whose terms are not known'}, whose terms do not allow it; "
+        "`manage.py check --deploy` warns while it is loaded. Build without it for a shop open "
+        "to the public."
+    )
+
+
+def shop_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> str:
+    """SHOP_MODEL_CARD.md of a model built from the shop's own photos, from its metadata."""
+    m, training = meta["metrics"], meta.get("training", {})
+    r = m["shop_valid"]
+    g = r["gea"]
+    sources = training.get("sources", {})
+    values = {
+        **_common_values(meta, checkpoint_mb),
+        "use_notice": use_notice(meta),
+        "terms": _terms(meta),
+        "data_table": _shop_data_table(sources),
+        "refused_train": sources.get("shop_refused"),
+        "candidates": _candidates(m, meta["arch"], "shop"),
+        "seeds_section": _seeds_section(m),
+        "valid_analysed": g["n"],
+        "valid_total": g["n"] + sum(r.get("refused", {}).values()),
+        "refused": r.get("refused") or "none",
+        "accuracy": _f(g["accuracy"]),
+        "mae": _f(g["mae"]),
+        "within1": _f(g["within1"]),
+        "spearman": _f(r.get("spearman_grade_score")),
+        "grades_table": _grades_table(g),
+        "groups_table": _table(
+            ["ITA group", "n", "accuracy"],
+            [[k, v["n"], v["accuracy"]] for k, v in r.get("per_ita_group", {}).items()],
+        ),
+        "answered_table": _table(
+            ["confidence threshold", "answered", "accuracy of the answered"],
+            [[x["threshold"], x["answered"], x["accuracy_answered"]] for x in m["answered"]],
+        ),
+        "heatmaps_section": _shop_heatmaps(meta, overlays),
+        "lesions_section": _lesions_section(meta, source="the shop's")
+        if "lesions" in m
+        else (
+            "No lesion counter: the training photos have no lesion marks; the face zones weigh "
+            "the Grad-CAM heatmap."
+        ),
+        "synthetic_section": _synthetic_section(m),
+    }
+    return string.Template(SHOP_CARD_TEMPLATE.read_text(encoding="utf-8")).substitute(values)
+
+
+def _shop_data_table(sources: dict[str, Any]) -> str:
+    rows = [["the shop's photos (train split)", sources.get("shop_train_photos"), "0-5"]]
+    if "acne04_train_photos" in sources:
+        rows += [
+            ["ACNE04 train photographs", sources["acne04_train_photos"], "1-5"],
+            ["ACNE04 mild ones, lesions painted out", sources.get("acne04_lesion_free"), "0"],
+        ]
+    synthetic = sources.get("synthetic")
+    if synthetic:
+        rows.append([f"synthetic selfies (seed {synthetic['seed']})", synthetic["n"], "0-5"])
+    return _table(["source", "images", "GEA grades"], rows)
+
+
+def _grades_table(g: dict[str, Any]) -> str:
+    confusion = g.get("confusion") or []
+    rows = [
+        [grade, sum(confusion[grade]) if confusion else None, recall]
+        + (list(confusion[grade]) if confusion else [])
+        for grade, recall in enumerate(g.get("per_grade_recall") or [])
+    ]
+    reads = [f"read {i}" for i in range(len(confusion))]
+    return _table(["GEA grade", "n", "recall", *reads], rows)
+
+
+def _shop_heatmaps(meta: dict[str, Any], overlays: str) -> str:
+    m = meta["metrics"]
+    if "heatmaps" not in m:
+        return "No valid photo has lesion marks: the heatmap keeps the engine's defaults."
+    table = _table(
+        ["layer", "k", "photos", "pointing", "energy in boxes", "boxes' share"],
+        [
+            [v["layer"], v["k"], v["n"], v["pointing"], v["energy_in_boxes"], v["boxes_share"]]
+            for v in sorted(m["heatmaps"].values(), key=_layer_order)
+        ],
+    )
+    return (
+        "k-augmentation Grad-CAM against the dermatologists' lesion marks on valid photos "
+        f"(pointing game and energy in the boxes):\n\n{table}\n\nTarget layer "
+        f"**{meta['target_layer']}**, threshold **{meta['heatmap_threshold']}**. Overlays: "
+        f"`{overlays}` (the shop's photos stay out of the repository)."
+    )
+
+
+def _synthetic_section(m: dict[str, Any]) -> str:
+    rows = [
+        [key, s["n"], s["accuracy"], s["mae"], s["within1"]]
+        for key, s in m.items()
+        if key.startswith("synthetic_")
+    ]
+    if not rows:
+        return ""
+    return "## Synthetic held-out sets\n\n" + _table(
+        ["set", "n", "exact accuracy", "MAE", "within one"], rows
     )

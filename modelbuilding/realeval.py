@@ -290,22 +290,79 @@ def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
             "moderate_or_worse": float((grades[free] >= 3).mean()) if free.any() else math.nan,
             "mean_score": float(scores[free].mean()) if free.any() else math.nan,
         },
+        **_candidate(meta),
+        "per_ita_group": per_ita_group(
+            crops.images[photo], crops.levels[photo], acne04.gea_to_hayashi(grades[photo])
+        ),
+    }
+    return {"report": report, "outputs": out, "grades": grades, "model": model, "meta": meta}
+
+
+def judge_gea(path: Path, crops: acne04.Crops) -> dict[str, Any]:
+    """A candidate's figures on photos graded on GEA itself (the shop's valid split)."""
+    model, meta = ckpt.load_checkpoint(path)
+    out = predict_images(model, crops.images, meta["mean"], meta["std"])
+    grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
+    gea = full_report(
+        regression=out["regression"],
+        probs=out["probs"],
+        true=crops.grades,
+        rule=meta["decision_rule"],
+    )
+    report = {
+        "gea": {k: v for k, v in gea.items() if k != "per_group"},
+        "spearman_grade_score": spearman(crops.grades, np.clip(out["regression"], 0, 5)),
+        **_candidate(meta),
+        "per_ita_group": per_ita_group(crops.images, crops.grades, grades),
+    }
+    return {"report": report, "outputs": out, "grades": grades, "model": model, "meta": meta}
+
+
+def _candidate(meta: dict[str, Any]) -> dict[str, Any]:
+    """How a candidate was trained, as its report lists it."""
+    return {
         "encoder_init": meta.get("training", {}).get("encoder_init", ""),
         "arch": meta["arch"],
         "train_seconds": meta.get("training", {}).get("seconds"),
         "best_epoch": meta.get("metrics", {}).get("best_epoch"),
     }
-    groups = np.array([ita_group(im) for im in crops.images[photo]])
-    levels, pred = crops.levels[photo], acne04.gea_to_hayashi(grades[photo])
-    report["per_ita_group"] = {
+
+
+def per_ita_group(images: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Accuracy per skin-tone group (ITA measured on each face)."""
+    groups = np.array([ita_group(im) for im in images])
+    return {
         g: {
             "n": int((groups == g).sum()),
-            "accuracy": float((pred[groups == g] == levels[groups == g]).mean()),
+            "accuracy": float((pred[groups == g] == true[groups == g]).mean()),
         }
         for g, _ in ITA_BANDS
         if (groups == g).any()
     }
-    return {"report": report, "outputs": out, "grades": grades, "model": model, "meta": meta}
+
+
+def selected_on(metrics: dict[str, Any]) -> str:
+    """The source a model's metrics were selected on: "shop" or "acne04"."""
+    return "shop" if "shop_valid" in metrics else "acne04"
+
+
+def headline(report: dict[str, Any], kind: str) -> dict[str, float]:
+    """The valid figures candidates and seeds are compared on."""
+    if kind == "acne04":
+        h = report["hayashi"]
+        return {
+            "4-level accuracy": h["accuracy"],
+            "MAE (levels)": h["mae"],
+            "Spearman": h["spearman_level_score"],
+            "lesion-free read clear/almost clear": report["lesion_free"]["clear_or_almost"],
+        }
+    g = report["gea"]
+    return {
+        "accuracy": g["accuracy"],
+        "MAE": g["mae"],
+        "within one": g["within1"],
+        "Spearman": report["spearman_grade_score"],
+    }
 
 
 def synthetic_held_out(checkpoint: Path, work: Path, log=print, n: int = 600) -> dict[str, Any]:

@@ -5,9 +5,11 @@ a PNG of the training curves."""
 import argparse
 import copy
 import math
+import random
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from diagnosis.ml.scale import GEA, Scale
 from .data import open_dataset
 from .evaluate import choose_rule, full_report, predict_dataset
 from .losses import LossWeights, combined_loss
+from .progress import Progress
 
 
 @dataclass
@@ -193,6 +196,22 @@ def _progress(iterable, *, quiet: bool, **kwargs):
     return tqdm(iterable, disable=quiet or not sys.stderr.isatty(), leave=False, **kwargs)
 
 
+@contextmanager
+def deterministic(seed: int):
+    """Every random generator seeded and torch's deterministic kernels where it has them (a
+    warning, not an error, for an op without one), so the same data and seed give the same
+    weights on the same kind of machine and thread count; the previous setting comes back."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+
+
 def train_model(
     dataset,
     config: TrainConfig,
@@ -209,7 +228,11 @@ def train_model(
     if config.arch not in ARCHS:
         raise ValueError(f"unknown architecture {config.arch!r}")
     torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
+    with deterministic(config.seed):
+        return _train(dataset, config, scale, val_dataset, quiet, log)
+
+
+def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool, log):
     train_view, val_view = _split(dataset, config, scale, val_dataset)
     augment = BatchAugment(seed=config.seed) if config.augment else None
     model, encoder_init, frozen = _build_model(dataset, config, scale)
@@ -243,6 +266,7 @@ def train_model(
             frozen=frozen,
             desc=f"epoch {epoch}/{config.epochs}",
             quiet=quiet,
+            log=log,
         )
         val = evaluate(model, val_view, weights)
         row = {
@@ -302,6 +326,7 @@ def train_one_epoch(
     frozen: Sequence[torch.nn.Module] = (),
     desc: str = "",
     quiet: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> float:
     """One pass over the training batches (uint8 images, augmented, then normalized with
     ``mean`` and ``std``), stepping the scheduler per batch; returns the mean training loss."""
@@ -310,6 +335,8 @@ def train_one_epoch(
         module.eval()  # frozen layers keep their ImageNet batch statistics too
     total, count = 0.0, 0
     bar = _progress(loader, quiet=quiet, desc=desc, unit="batch")
+    # Without a bar (a log, a pipe), a line every few seconds through ``log``.
+    lines = Progress(desc, len(loader), log, unit="batches") if log and bar.disable else None
     for raw, targets in bar:
         x = to_unit(raw)
         if augment is not None:
@@ -324,6 +351,8 @@ def train_one_epoch(
         total += parts["total"] * len(x)
         count += len(x)
         bar.set_postfix(loss=f"{total / count:.3f}")
+        if lines is not None:
+            lines.update()
     return total / max(count, 1)
 
 

@@ -59,3 +59,67 @@ def write_acne04_folder(root, photos):
         writer.writeheader()
         writer.writerows(rows)
     return root
+
+
+SHOP_TERMS = {
+    "name": "SkinShop's own photos",
+    "licence": "collected by this shop with consent",
+    "commercial_use": True,
+    "scale": {
+        "name": "GEA",
+        "labels": ["clear", "almost clear", "mild", "moderate", "severe", "very severe"],
+    },
+}
+
+
+def lesion_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """A box around each lesion of a synthetic selfie's mask."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8))
+    return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:n]]
+
+
+def write_shop_export(root, photos, *, terms=SHOP_TERMS):
+    """The layout ``export_training_set`` writes (manifest.csv, TERMS.json, <split>/shopN.jpg
+    with a Pascal-VOC .xml of lesion boxes). photos: (split, subject, grade, image, boxes)."""
+    import json
+
+    rows = []
+    for i, (split, subject, grade, image, boxes) in enumerate(photos, start=1):
+        (root / split).mkdir(parents=True, exist_ok=True)
+        stem = f"{split}/shop{i:07d}"
+        Image.fromarray(np.asarray(image)).save(root / f"{stem}.jpg", quality=95)
+        objects = "".join(OBJECT.format(*b) for b in boxes)
+        (root / f"{stem}.xml").write_text(VOC.format(name=f"shop{i:07d}.jpg", objects=objects))
+        rows.append(
+            {
+                "path": f"{stem}.jpg",
+                "split": split,
+                "grade": grade,
+                "lesion_boxes": len(boxes),
+                "subject": subject,
+                "view": "front",
+            }
+        )
+    with (root / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (root / "TERMS.json").write_text(json.dumps(terms))
+    return root
+
+
+def synthetic_shop_export(root, per_split, *, seed: int = 0, size: int = 256):
+    """A shop export of synthetic selfies: per split, that many photos over the grades, two
+    photos per shopper."""
+    from modelbuilding import synth
+
+    photos = []
+    for split, n in per_split.items():
+        for i in range(n):
+            grade = i % 6
+            sample = synth.render_selfie(
+                np.random.default_rng([seed, len(photos)]), grade, size=size
+            )
+            boxes = lesion_boxes(sample.mask)
+            photos.append((split, f"{split}-person{i // 2}", grade, sample.image, boxes))
+    return write_shop_export(root, photos)

@@ -17,7 +17,7 @@ from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 from modelbuilding import finishing, realcard
 from modelbuilding.acne04 import TERMS
-from modelbuilding.build import SYNTHETIC_TERMS
+from modelbuilding.sources import SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
 
 
