@@ -50,6 +50,13 @@ class Diagnosis(models.Model):
     )
     guest_token = models.CharField(max_length=64, blank=True, db_index=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
+    # Consent to learn, apart from the consent to analyse every check has: the photos may be
+    # labelled by the shop's dermatologists and exported to build its model. Withdrawing it,
+    # deleting the check or the account, or DIAGNOSIS_TRAINING_RETENTION_DAYS ends it.
+    training_consent = models.BooleanField(
+        default=False, help_text="The owner lets the shop learn from these photos."
+    )
+    training_consent_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
