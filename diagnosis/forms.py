@@ -63,6 +63,7 @@ class SelfieUploadForm(forms.Form):
     )
     training_consent = forms.BooleanField(
         label="Also let the shop learn from these photos",
+        label_suffix="",
         required=False,  # off unless the shopper ticks it
     )
 

@@ -29,9 +29,11 @@ def learnable_photo(
     grade: int = 3,
     slot: str = "front",
     diagnosis=None,
+    content: bytes | None = None,
     **photo,
 ) -> DiagnosisPhoto:
-    """A graded photo of a done check whose owner gave (``consent``) consent to learn."""
+    """A graded photo of a done check whose owner gave (``consent``) consent to learn; its file
+    is ``content`` (a JPEG of the factory's 512 px size) or a small plain JPEG."""
     if diagnosis is None:
         owner = (
             {"guest_token": guest_token, "user": None}
@@ -45,7 +47,7 @@ def learnable_photo(
             **owner,
         )
     row = PhotoFactory(diagnosis=diagnosis, slot=slot, grade=grade, selfie="", **photo)
-    row.selfie.save("selfie.jpg", ContentFile(jpeg(row.pk)), save=True)
+    row.selfie.save("selfie.jpg", ContentFile(content or jpeg(row.pk)), save=True)
     return row
 
 
