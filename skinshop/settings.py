@@ -439,6 +439,9 @@ SPECTACULAR_SETTINGS = {
         # Orders and diagnoses both have a `status`: orders keep the name they always had.
         "StatusEnum": "orders.models.OrderStatus",
         "DiagnosisStatusEnum": "diagnosis.models.Diagnosis.Status",
+        "LabelRoleEnum": "labelling.models.Label.Role",
+        # Products keep the name their role had before labels had one.
+        "RoleEnum": "catalog.models.ProductRole",
     },
 }
 
