@@ -223,7 +223,7 @@ class DiagnosisViewSet(
         "and every future export, their labels are deleted, and a check kept past its own "
         "retention only for training is deleted (then 204). Otherwise 200 with the check.",
         request=None,
-        responses={200: DiagnosisSerializer, 204: None, 404: _NOT_FOUND},
+        responses={200: DiagnosisSerializer, 204: None, 403: CSRF_REQUIRED, 404: _NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="training-consent/withdraw")
     def withdraw_training_consent(self, request: Request, pk=None) -> Response:
