@@ -35,7 +35,7 @@ RESULT_FIELDS = [
 ]
 # Never the guest token itself: it is the anonymous owner's bearer secret (whoever holds it
 # sees the diagnosis and its selfie), so staff see only whether there is one.
-OWNER_FIELDS = ["user", "guest_owner", "client_address"]
+OWNER_FIELDS = ["user", "guest_owner", "client_address", "training_consent", "training_consent_at"]
 TIME_FIELDS = ["created_at", "enqueued_at", "started_at", "finished_at"]
 PHOTO_FIELDS = [
     "slot",
@@ -157,7 +157,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
         "total_time",
         "wall_time",
     ]
-    list_filter = ["status", FailureReasonFilter, "grade", "model_version"]
+    list_filter = ["status", FailureReasonFilter, "grade", "model_version", "training_consent"]
     actions = ["requeue_failed"]
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]

@@ -196,6 +196,7 @@ class DiagnosisViewSet(
             guest_token=owner.guest_token,
             client_address=client_address(request),
             skin_type=upload.validated_data.get("skin_type", ""),
+            training_consent=upload.validated_data["training_consent"],
         )
         data = self.get_serializer(diagnosis).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
@@ -216,6 +217,25 @@ class DiagnosisViewSet(
             raise PermissionDenied("Only its owner can delete a diagnosis.")
         services.delete_diagnoses([diagnosis])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Stop the shop learning from one of your diagnoses",
+        description="Withdraws consent to learn: the photos leave the dermatologists' queue "
+        "and every future export, their labels are deleted, and a check kept past its own "
+        "retention only for training is deleted (then 204). Otherwise 200 with the check.",
+        request=None,
+        responses={200: DiagnosisSerializer, 204: None, 403: CSRF_REQUIRED, 404: _NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="training-consent/withdraw")
+    def withdraw_training_consent(self, request: Request, pk=None) -> Response:
+        diagnosis = self.get_queryset().filter(pk=self.get_object().pk).first()
+        if diagnosis is None:  # staff who may see it: only its owner withdraws
+            raise NotFound("No such diagnosis of yours.")
+        services.withdraw_training_consent([diagnosis])
+        diagnosis = self.get_queryset().filter(pk=diagnosis.pk).first()
+        if diagnosis is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(diagnosis).data)
 
     @extend_schema(
         summary="The routine for one of your diagnoses",

@@ -31,6 +31,18 @@ VIEW_GUIDES = {
 NO_PHOTO = "Add at least one photo. The front one alone is enough; the sides show more."
 
 
+def training_consent_words() -> str:
+    """What consent to learn means, in the words the upload form and the API both use."""
+    days = settings.DIAGNOSIS_TRAINING_RETENTION_DAYS
+    return (
+        "Optional, and apart from the analysis: the shop keeps these photos to improve its "
+        "analysis. Only the shop's dermatologists see them, without your name or e-mail, to "
+        "grade them, and the shop's model learns from those grades. They are kept for up to "
+        f"{days} days. You can withdraw this at any time from your results; deleting the check "
+        "or your account withdraws it too, and the photos are then never used again."
+    )
+
+
 def _photo_field(slot: str) -> forms.FileField:
     title, instruction = VIEW_GUIDES[slot]
     return forms.FileField(
@@ -59,6 +71,15 @@ class SelfieUploadForm(forms.Form):
         "I can delete them, and their results, at any time.",
         error_messages={"required": "Please agree to the processing of your photos."},
     )
+    training_consent = forms.BooleanField(
+        label="Also let the shop learn from these photos",
+        label_suffix="",
+        required=False,  # off unless the shopper ticks it
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["training_consent"].help_text = training_consent_words()
 
     @property
     def accepted(self) -> str:

@@ -55,6 +55,13 @@ class Diagnosis(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
     # What the shopper said of their skin at upload (blank: not said); rules may ask for one.
     skin_type = models.CharField(max_length=20, choices=SkinType.choices, blank=True)
+    # Consent to learn, apart from the consent to analyse every check has: the photos may be
+    # labelled by the shop's dermatologists and exported to build its model. Withdrawing it,
+    # deleting the check or the account, or DIAGNOSIS_TRAINING_RETENTION_DAYS ends it.
+    training_consent = models.BooleanField(
+        default=False, help_text="The owner lets the shop learn from these photos."
+    )
+    training_consent_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True

@@ -1,7 +1,11 @@
 """Who may see which diagnoses: one rule for pages, media and the API."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from skinshop.errors import Conflict, NotFound
@@ -131,6 +135,7 @@ def export_for_user(user) -> list[dict]:
             "confidence": d.confidence,
             "zones": d.zones,
             "failure_reason": d.failure_reason,
+            "training_consent": d.training_consent,
             "model": f"{d.model_name} {d.model_version}".strip(),
             "photos": [
                 {
@@ -145,3 +150,19 @@ def export_for_user(user) -> list[dict]:
         }
         for d in checks
     ]
+
+
+def learnable_photos(*, now: datetime | None = None) -> QuerySet[DiagnosisPhoto]:
+    """The photos the shop may learn from now: of finished checks whose owner gave consent to
+    learn less than ``DIAGNOSIS_TRAINING_RETENTION_DAYS`` ago and has not withdrawn it, graded
+    by the model or withheld with a face found (a photo refused as no face is no one's to
+    grade). The labelling queue, each label and the export all go through this one rule."""
+    since = (now or timezone.now()) - timedelta(days=settings.DIAGNOSIS_TRAINING_RETENTION_DAYS)
+    Photo = DiagnosisPhoto.Status
+    read = Q(status=Photo.DONE) | (Q(status=Photo.FAILED) & ~Q(face_box=[]))
+    return DiagnosisPhoto.objects.filter(
+        read,
+        diagnosis__training_consent=True,
+        diagnosis__training_consent_at__gte=since,
+        diagnosis__status__in=(Diagnosis.Status.DONE, Diagnosis.Status.FAILED),
+    )

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from diagnosis.forms import SelfieUploadForm
+from diagnosis.forms import SelfieUploadForm, training_consent_words
 from diagnosis.ml.slots import SLOTS
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from diagnosis.uploads import ACCEPTED_HUMAN, UploadRejected, check_size, size_limits
@@ -72,6 +72,10 @@ class DiagnosisUploadSerializer(serializers.Serializer):
     consent = ConsentField(
         help_text="Must be true: the shopper agrees that SkinShop processes the photos to "
         "analyse their skin (the checkbox of the web form).",
+    )
+    training_consent = serializers.BooleanField(
+        default=False,
+        help_text="Consent to learn, false unless sent as true. " + training_consent_words(),
     )
 
     def to_internal_value(self, data):
@@ -223,6 +227,7 @@ class PhotoSerializer(serializers.ModelSerializer):
     class Meta:
         model = DiagnosisPhoto
         fields = [
+            "id",
             "slot",
             "status",
             "failure_code",
@@ -244,6 +249,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "id": {"help_text": "The photo's id (what a dermatologist's label names)."},
             "status": {"help_text": "pending until analysed, then done (graded) or failed."},
             "failure_reason": {"help_text": "Why this photo was not graded: what to retake."},
         }
@@ -331,6 +337,7 @@ class DiagnosisSerializer(serializers.ModelSerializer):
             "skin_type",
             "zones",
             "views",
+            "training_consent",
             "model",
             "timings",
             "face_box",
@@ -346,6 +353,9 @@ class DiagnosisSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "training_consent": {
+                "help_text": "Whether the shop may learn from these photos (until withdrawn)."
+            },
             "combined_from": {
                 "help_text": "The photo whose grade is the check's (the worst graded side); "
                 "empty until done."
@@ -394,9 +404,7 @@ class DiagnosisSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, instance: Diagnosis) -> str:
-        return reverse(
-            "diagnosis:thumbnail", args=[instance.pk], request=self.context["request"]
-        )
+        return reverse("diagnosis:thumbnail", args=[instance.pk], request=self.context["request"])
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_heatmap_url(self, instance: Diagnosis) -> str | None:

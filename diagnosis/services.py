@@ -58,6 +58,7 @@ from django.utils import timezone
 
 from diagnosis import readings
 from diagnosis.models import Diagnosis, DiagnosisPhoto, private_storage
+from diagnosis.signals import training_consent_withdrawn
 from diagnosis.uploads import CheckedPhotos, CleanSelfie, DecodeBusy, clean_photos
 from skinshop import errors, ratelimit
 
@@ -199,10 +200,12 @@ def create_diagnosis(
     guest_token: str = "",
     client_address: str | None = None,
     skin_type: str = "",
+    training_consent: bool = False,
 ) -> Diagnosis:
     """Stores each photo of a check (``photos``: slot -> photo; ``selfie``: a front photo alone)
     with its thumbnail and the shopper's ``skin_type`` (blank: not said), commits the check and
-    its photos, then (on commit) sends it to the worker."""
+    its photos, then (on commit) sends it to the worker. ``training_consent``: the owner also
+    lets the shop learn from the photos."""
     if not (user and user.is_authenticated) and not guest_token:
         raise ValueError("A diagnosis needs an owner: a user or a guest token.")
     photos = dict(photos or {})
@@ -219,6 +222,8 @@ def create_diagnosis(
         guest_token="" if user and user.is_authenticated else guest_token,
         client_address=client_address,
         skin_type=skin_type,
+        training_consent=training_consent,
+        training_consent_at=timezone.now() if training_consent else None,
     )
     rows: list[DiagnosisPhoto] = []
     try:
@@ -650,32 +655,68 @@ def delete_files_with(sender, instance: DiagnosisPhoto, **kwargs) -> None:
         transaction.on_commit(lambda: _delete_files(names))
 
 
+# --- Consent to learn -----------------------------------------------------------------------
+def withdraw_training_consent(diagnoses, *, now: datetime | None = None) -> int:
+    """Ends consent to learn on the given checks: their photos leave the labelling queue and
+    every future export (``training_consent_withdrawn`` lets the labelling app delete their
+    labels), and a check kept past its own retention only for training is deleted with its
+    files. Returns how many checks had it."""
+    now = now or timezone.now()
+    ids = [d.pk for d in diagnoses]
+    with transaction.atomic():
+        consented = Diagnosis.objects.select_for_update().filter(pk__in=ids, training_consent=True)
+        withdrawn = list(consented.values_list("pk", flat=True))
+        consented.update(training_consent=False, training_consent_at=None)
+        photo_ids = list(
+            DiagnosisPhoto.objects.filter(diagnosis__in=withdrawn).values_list("pk", flat=True)
+        )
+        if photo_ids:
+            training_consent_withdrawn.send(sender=Diagnosis, photo_ids=photo_ids)
+        delete_diagnoses(_past_own_retention(Diagnosis.objects.filter(pk__in=withdrawn), now))
+    return len(withdrawn)
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     guests: int
     expired: int
+    consent_lapsed: int = 0
+
+
+def _past_own_retention(diagnoses, now: datetime):
+    """Of ``diagnoses``, those their owner's retention no longer keeps: anonymous ones past
+    ``DIAGNOSIS_GUEST_RETENTION_DAYS`` (their session is gone: no one can see or delete them),
+    and any past ``DIAGNOSIS_RETENTION_DAYS`` when that is set (0: an account's checks are
+    kept until its owner deletes them or the account)."""
+    guests_before = now - timedelta(days=settings.DIAGNOSIS_GUEST_RETENTION_DAYS)
+    old = Q(user__isnull=True, created_at__lt=guests_before)
+    if settings.DIAGNOSIS_RETENTION_DAYS:
+        old |= Q(created_at__lt=now - timedelta(days=settings.DIAGNOSIS_RETENTION_DAYS))
+    return diagnoses.filter(old)
 
 
 def purge_expired(*, now: datetime | None = None) -> PurgeReport:
-    """Deletes, with their files, what the retention settings no longer allow us to keep:
-
-    - anonymous diagnoses older than ``DIAGNOSIS_GUEST_RETENTION_DAYS``: the session that owned
-      them has expired by then, so no one can see or delete them any more;
-    - any diagnosis older than ``DIAGNOSIS_RETENTION_DAYS`` when that is set (0: an account's
-      diagnoses are kept until its owner deletes them or the account).
-    """
+    """Deletes, with their files, what the retention settings no longer allow us to keep
+    (``_past_own_retention``), except checks whose photos the owner lets the shop learn from:
+    those follow ``DIAGNOSIS_TRAINING_RETENTION_DAYS`` from the consent, when it lapses (as a
+    withdrawal: a check kept only for training then goes too)."""
     now = now or timezone.now()
-    guests_before = now - timedelta(days=settings.DIAGNOSIS_GUEST_RETENTION_DAYS)
-    guests = delete_diagnoses(
-        Diagnosis.objects.filter(user__isnull=True, created_at__lt=guests_before)
+    training_before = now - timedelta(days=settings.DIAGNOSIS_TRAINING_RETENTION_DAYS)
+    lapsed = withdraw_training_consent(
+        Diagnosis.objects.filter(training_consent=True, training_consent_at__lt=training_before),
+        now=now,
     )
-    expired = 0
-    if settings.DIAGNOSIS_RETENTION_DAYS:
-        before = now - timedelta(days=settings.DIAGNOSIS_RETENTION_DAYS)
-        expired = delete_diagnoses(Diagnosis.objects.filter(created_at__lt=before))
-    if guests or expired:
-        logger.info("Diagnosis purge: %d anonymous, %d past retention", guests, expired)
-    return PurgeReport(guests=guests, expired=expired)
+    expired = _past_own_retention(Diagnosis.objects.filter(training_consent=False), now)
+    guests = delete_diagnoses(expired.filter(user__isnull=True))
+    expired = delete_diagnoses(expired)
+    if guests or expired or lapsed:
+        logger.info(
+            "Diagnosis purge: %d anonymous, %d past retention, %d consents to learn lapsed",
+            guests,
+            expired,
+            lapsed,
+        )
+    return PurgeReport(guests=guests, expired=expired, consent_lapsed=lapsed)
 
 
 def _delete_files(names: list[str]) -> None:

@@ -36,4 +36,14 @@ urlpatterns = [
     path("<uuid:pk>/<slot:slot>/thumb.jpg", views.thumbnail, name="photo_thumbnail"),
     path("<uuid:pk>/<slot:slot>/heatmap.png", views.heatmap, name="photo_heatmap"),
     path("<uuid:pk>/delete/", views.delete, name="delete"),
+    path(
+        "<uuid:pk>/training-consent/withdraw/",
+        views.withdraw_training,
+        name="withdraw_training",
+    ),
+    path(
+        "history/training-consent/withdraw/",
+        views.withdraw_training_all,
+        name="withdraw_training_all",
+    ),
 ]

@@ -113,6 +113,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
         guest_token=owner.guest_token,
         client_address=client_address(request),
         skin_type=form.cleaned_data["skin_type"],
+        training_consent=form.cleaned_data["training_consent"],
     )
     return redirect("diagnosis:detail", pk=diagnosis.pk)
 
@@ -282,6 +283,7 @@ def history(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "page_obj": page,
+        "learning_from": owned.filter(training_consent=True).count(),
         "diagnoses": page.object_list,
         "chart": chart,
         "can_compare": len(done) >= 2,
@@ -349,6 +351,27 @@ def compare(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest, pk) -> HttpResponse:
     services.delete_diagnoses([_owned_one(request, pk)])
     messages.success(request, "The diagnosis and its photos are deleted.")
+    return redirect("diagnosis:history")
+
+
+@require_POST
+def withdraw_training(request: HttpRequest, pk) -> HttpResponse:
+    """The owner (an account, or a guest's session) stops the shop learning from a check."""
+    diagnosis = _owned_one(request, pk)
+    services.withdraw_training_consent([diagnosis])
+    messages.success(request, "The shop will not learn from these photos any more.")
+    if _owned(request).filter(pk=diagnosis.pk).exists():
+        return redirect("diagnosis:detail", pk=diagnosis.pk)
+    return redirect("diagnosis:history")  # kept only for training: it is gone now
+
+
+@require_POST
+def withdraw_training_all(request: HttpRequest) -> HttpResponse:
+    count = services.withdraw_training_consent(_owned(request))
+    if count:
+        messages.success(request, "The shop will not learn from any of your photos any more.")
+    else:
+        messages.info(request, "You had not let the shop learn from any of your photos.")
     return redirect("diagnosis:history")
 
 

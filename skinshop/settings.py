@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orders",
     "recommendations",
     "diagnosis",
+    "labelling",
     "reminders",
 ]
 
@@ -310,6 +311,11 @@ DIAGNOSIS_GUEST_RETENTION_DAYS = env.int(
     "DIAGNOSIS_GUEST_RETENTION_DAYS", default=max(1, SESSION_COOKIE_AGE // 86400)
 )
 DIAGNOSIS_RETENTION_DAYS = env.int("DIAGNOSIS_RETENTION_DAYS", default=0)  # 0: the owner decides
+# Photos given to learn from are kept this long from the consent (a guest's too, past its own
+# retention), then their consent lapses: they leave the labelling queue and every export.
+DIAGNOSIS_TRAINING_RETENTION_DAYS = env.int("DIAGNOSIS_TRAINING_RETENTION_DAYS", default=365)
+# Labelling: how many dermatologists' opinions settle a photo (2: a third settles a dispute).
+LABELLING_OPINIONS = env.int("LABELLING_OPINIONS", default=2)
 DIAGNOSIS_PURGE_EVERY = env.int("DIAGNOSIS_PURGE_EVERY", default=3600)
 # orders may not import recommendations: the lookup the cart and checkout re-validate a kit's
 # discount with (an expired rule's kit loses it).
@@ -440,6 +446,9 @@ SPECTACULAR_SETTINGS = {
         # Orders and diagnoses both have a `status`: orders keep the name they always had.
         "StatusEnum": "orders.models.OrderStatus",
         "DiagnosisStatusEnum": "diagnosis.models.Diagnosis.Status",
+        "LabelRoleEnum": "labelling.models.Label.Role",
+        # Products keep the name their role had before labels had one.
+        "RoleEnum": "catalog.models.ProductRole",
     },
 }
 

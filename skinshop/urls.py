@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("recommendations.api_urls")),
     path("", include("diagnosis.api_urls")),
+    path("", include("labelling.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its set-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("routine/", include("recommendations.urls")),
     path("diagnosis/", include("diagnosis.urls")),
+    path("labelling/", include("labelling.urls")),
     path("reminders/", include("reminders.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),

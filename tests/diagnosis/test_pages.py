@@ -162,6 +162,7 @@ def test_while_queued_the_page_shows_progress_and_polls_its_status(client, selfi
         "failure_reason": "",
         "views": [
             {
+                "id": diagnosis.photos.get().pk,
                 "slot": "front",
                 "status": "pending",
                 "failure_code": "",
