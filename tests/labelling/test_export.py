@@ -6,12 +6,12 @@ import hashlib
 import json
 
 import pytest
-from diagnosis.ml.data import read_manifest
 from django.core.management import CommandError, call_command
 
 from diagnosis import services as diagnosis_services
-from diagnosis.ml import acne04
 from labelling import export
+from modelbuilding import acne04, shopdata
+from modelbuilding.data import read_manifest
 from tests.accounts.factories import UserFactory
 from tests.labelling.factories import dermatologist, label, learnable_photo
 
@@ -117,6 +117,19 @@ def test_the_build_reads_the_manifest_and_the_lesion_boxes(tmp_path, doctors):
     assert centres == pytest.approx([(0.25, 0.5), (0.75, 0.5)], abs=0.02)
     assert manifest(tmp_path / "out")[0]["lesion_boxes"] == "2"
     assert "<name>pustule</name>" in record.path.with_suffix(".xml").read_text()
+
+
+def test_make_models_reader_takes_the_export_as_it_is_with_its_terms(tmp_path, doctors):
+    marks = [{"x": 0.5, "y": 0.5, "type": "papule"}]
+    photo = settled(learnable_photo(), doctors, 2, 2, lesions=marks)
+
+    export.export_training_set(tmp_path / "out")
+
+    terms = shopdata.read_terms(tmp_path / "out")
+    assert terms["commercial_use"] is True
+    split = export.split_of(export.owner_key(photo.diagnosis))
+    (read,) = shopdata.read_folder(tmp_path / "out", split)
+    assert read.grade == 2 and read.lesions == 1 and read.view == photo.slot
 
 
 def test_the_terms_say_the_shop_collected_the_photos_with_consent(tmp_path, doctors):
