@@ -289,6 +289,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # retired, never deleted: the checks it made name it
+
     def has_promote_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(versions.PROMOTE_PERMISSION)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from django.apps import apps
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -88,8 +88,8 @@ def overview(*, days: int = 14, now: datetime | None = None) -> Overview:
 def _grades(checks) -> list[dict[str, Any]]:
     rows = list(
         checks.filter(status=Status.DONE)
-        .values("grade", "label")
-        .annotate(count=Count("pk"))
+        .values("grade")
+        .annotate(count=Count("pk"), label=Max("label"))
         .order_by("grade")
     )
     total = sum(row["count"] for row in rows)

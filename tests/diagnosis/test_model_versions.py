@@ -370,6 +370,7 @@ def test_the_change_page_sets_a_candidate_beside_the_model_in_use(admin_client, 
     assert f"In use (#{old.pk}" in html and "Referral sensitivity" in html
     assert "Recall of grade 4" in html and "Seconds a photo" in html
     assert str(new.evaluation["mae"]) in html and str(old.evaluation["mae"]) in html
+    assert f"/modelversion/{new.pk}/delete/" not in html  # retired, never deleted
 
 
 def test_shadow_eligibility_is_one_function():

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diagnosis import operations, versions
+from diagnosis.ml.scale import GEA
 from diagnosis.models import Diagnosis, DiagnosisPhoto
 from tests.accounts.factories import UserFactory
 from tests.diagnosis.factories import DiagnosisFactory, PhotoFactory
@@ -31,7 +32,10 @@ def checks_of_two_days():
     made.append((now - timedelta(days=1, hours=2), 3, Status.FAILED, None, "uncertain_grade"))
     made.append((now - timedelta(days=40), 99, Status.DONE, 0, ""))
     for created, wait, status, grade, code in made:
-        check = DiagnosisFactory(status=status, grade=grade, failure_code=code, front=None)
+        label = GEA.labels[grade] if grade is not None else ""
+        check = DiagnosisFactory(
+            status=status, grade=grade, label=label, failure_code=code, front=None
+        )
         PhotoFactory(
             diagnosis=check,
             status=DiagnosisPhoto.Status.FAILED if code else DiagnosisPhoto.Status.DONE,
@@ -61,10 +65,10 @@ def test_the_overview_counts_days_reasons_waits_and_grades():
     }
     # Graded checks waited 2, 4, 6, 8 and 10 s.
     assert (seen.wait_p50, seen.wait_p90) == (6.0, 9.2)
-    assert [(g["grade"], g["count"], g["share"]) for g in seen.grades] == [
-        (1, 1, 20),
-        (3, 3, 60),
-        (5, 1, 20),
+    assert [(g["grade"], g["label"], g["count"], g["share"]) for g in seen.grades] == [
+        (1, GEA.labels[1], 1, 20),
+        (3, GEA.labels[3], 3, 60),
+        (5, GEA.labels[5], 1, 20),
     ]
     assert seen.labelling is None  # no labelling app on this branch
 
