@@ -4,6 +4,7 @@ model in use; who may promote."""
 
 import io
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -140,6 +141,7 @@ def test_register_evaluate_promote_the_next_check_uses_it_and_roll_back(
     assert {"accuracy", "mae", "spearman", "recall_per_grade", "referral_sensitivity",
             "per_skin_tone", "seconds_per_photo"} <= set(first.evaluation)  # fmt: skip
     assert first.checkpoint.storage.exists(first.checkpoint.name)
+    assert Path(first.checkpoint.path).is_relative_to(tmp_path / "private")  # private media
 
     before = check_now(selfie_upload)  # nothing promoted: the configured file
     assert before.status == Diagnosis.Status.DONE and before.model_release is None
