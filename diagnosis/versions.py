@@ -149,7 +149,12 @@ def model_in_use():
     from diagnosis import services
     from diagnosis.ml.inference import Analyzer
 
-    version = active_version()
+    # What loading needs, not the metadata: this runs before every check.
+    version = (
+        ModelVersion.objects.filter(status=Status.ACTIVE)
+        .only("pk", "sha256", "checkpoint", "name", "version", "status")
+        .first()
+    )
     if version is None:
         return None, Analyzer.load(services.checkpoint_path())
     return version, analyzer_for(version)
