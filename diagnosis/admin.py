@@ -6,13 +6,16 @@ media views the shop uses) only to staff holding ``diagnosis.view_selfie``, and 
 themselves are never rendered, since a storage URL would bypass that check.
 """
 
-from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from diagnosis import services
-from diagnosis.models import Diagnosis, DiagnosisPhoto
+from diagnosis import operations, services, versions
+from diagnosis.models import Diagnosis, DiagnosisPhoto, ModelVersion, ShadowResult
 from diagnosis.selectors import VIEW_SELFIE_PERMISSION
 
 RESULT_FIELDS = [
@@ -164,6 +167,7 @@ class DiagnosisAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [PhotoInline]
     ordering = ["-created_at"]
+    change_list_template = "diagnosis/admin/diagnosis_change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a diagnosis comes only from a shopper's upload
@@ -229,3 +233,148 @@ class DiagnosisAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         services.delete_diagnoses(queryset)
+
+    # --- Operations at a glance ----------------------------------------------------------------
+    def get_urls(self):
+        page = path(
+            "operations/",
+            self.admin_site.admin_view(self.operations_view),
+            name="diagnosis_operations",
+        )
+        return [page, *super().get_urls()]
+
+    def operations_view(self, request: HttpRequest) -> HttpResponse:
+        """Checks per day, why they failed, how long shoppers waited, the grades, the model in
+        use, the labels: for staff who may see the checks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Operations at a glance",
+            "overview": operations.overview(),
+        }
+        return TemplateResponse(request, "diagnosis/admin/operations.html", context)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    """Registered models: their figures beside the model in use, promotion (and rollback, the
+    same action on the previous version) and shadow runs, for staff holding
+    ``diagnosis.promote_modelversion``. Versions come from ``manage.py register_model``."""
+
+    list_display = ["id", "name", "version", "status", "accuracy", "registered_at", "promoted"]
+    list_filter = ["status"]
+    actions = ["promote", "shadow", "stop_shadow"]
+    fields = [
+        "comparison",
+        "name",
+        "version",
+        "status",
+        "terms",
+        "commercial_use",
+        "sha256",
+        "card",
+        "evaluation",
+        "evaluated_at",
+        "registered_at",
+        "promoted_at",
+        "promoted_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a version comes from register_model, which also judges it
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # retired, never deleted: the checks it made name it
+
+    def has_promote_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(versions.PROMOTE_PERMISSION)
+
+    @admin.display(description="accuracy")
+    def accuracy(self, obj: ModelVersion) -> str:
+        value = (obj.evaluation or {}).get("accuracy")
+        return "–" if value is None else f"{value:.3f}"
+
+    @admin.display(description="promoted", ordering="promoted_at")
+    def promoted(self, obj: ModelVersion) -> str:
+        if obj.promoted_at is None:
+            return "–"
+        who = obj.promoted_by.get_username() if obj.promoted_by else "command line"
+        return f"{obj.promoted_at:%Y-%m-%d %H:%M} by {who}"
+
+    @admin.display(description="beside the model in use")
+    def comparison(self, obj: ModelVersion) -> str:
+        return render_to_string(
+            "diagnosis/admin/comparison.html", {"c": operations.comparison(obj)}
+        )
+
+    @admin.action(description="Make the selected version the model in use", permissions=["promote"])
+    def promote(self, request: HttpRequest, queryset) -> None:
+        chosen = self._one(request, queryset)
+        if chosen is None:
+            return
+        try:
+            done = versions.promote(chosen, by=request.user)
+        except versions.VersionRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(
+            request, f"{done} is now the model in use; workers take it from their next check."
+        )
+
+    @admin.action(description="Run the selected version in shadow", permissions=["promote"])
+    def shadow(self, request: HttpRequest, queryset) -> None:
+        chosen = self._one(request, queryset)
+        if chosen is None:
+            return
+        try:
+            done = versions.run_in_shadow(chosen)
+        except versions.VersionRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"{done} now grades new checks in shadow.")
+
+    @admin.action(description="Stop the selected version's shadow runs", permissions=["promote"])
+    def stop_shadow(self, request: HttpRequest, queryset) -> None:
+        for version in queryset:
+            versions.stop_shadow(version)
+        self.message_user(request, "Shadow runs stopped.")
+
+    def _one(self, request: HttpRequest, queryset) -> ModelVersion | None:
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return None
+        return chosen[0]
+
+
+@admin.register(ShadowResult)
+class ShadowResultAdmin(admin.ModelAdmin):
+    """What a version in shadow made of checks, beside the grade the shopper got."""
+
+    list_display = [
+        "diagnosis",
+        "model_release",
+        "grade",
+        "shopper_grade",
+        "failure_code",
+        "created_at",
+    ]
+    list_filter = ["model_release"]
+    list_select_related = ["diagnosis", "model_release"]
+    readonly_fields = [f.name for f in ShadowResult._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="shopper's grade")
+    def shopper_grade(self, obj: ShadowResult):
+        return obj.diagnosis.grade

@@ -96,6 +96,15 @@ class Diagnosis(models.Model):
         null=True, blank=True, help_text="Calibrated probability of the grade."
     )
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
+    # The registered model version that made the result (empty: the configured model file).
+    model_release = models.ForeignKey(
+        "ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="diagnoses",
+        help_text="The registered model version that made the result.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -196,3 +205,95 @@ class DiagnosisPhoto(models.Model):
     def files(self) -> list[str]:
         """The names of every file stored for this photo."""
         return [f.name for f in (self.selfie, self.thumbnail, self.heatmap) if f]
+
+
+def _checkpoint_path(instance: "ModelVersion", filename: str) -> str:
+    return f"models/{instance.sha256}.pt"
+
+
+class ModelVersion(models.Model):
+    """A checkpoint the shop has registered: its file (private storage), what it says of itself
+    (metadata, terms), its card, its figures on the shop's held-out photos and its part now.
+    At most one version is active (the workers' model) and at most one runs in shadow."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        ACTIVE = "active", "Active"
+        SHADOW = "shadow", "Shadow"
+        RETIRED = "retired", "Retired"
+
+    checkpoint = models.FileField(upload_to=_checkpoint_path, storage=private_storage)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=50, help_text="The version the checkpoint states.")
+    meta = models.JSONField(default=dict, help_text="The checkpoint's metadata.")
+    terms = models.JSONField(
+        default=list, help_text="The data it learned from and their terms: name, licence."
+    )
+    commercial_use = models.BooleanField(
+        help_text="Whether every data set it learned from may be used commercially."
+    )
+    card = models.TextField(blank=True, help_text="The model card.")
+    evaluation = models.JSONField(
+        default=dict, blank=True, help_text="Figures on the shop's held-out labelled photos."
+    )
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.CANDIDATE, db_index=True
+    )
+    registered_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made it active last (empty: the command line).",
+    )
+
+    class Meta:
+        ordering = ["-registered_at"]
+        permissions = [("promote_modelversion", "Can make a model version the one in use")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="active"), name="one_active_model"
+            ),
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="shadow"), name="one_shadow_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name} {self.version} ({self.status})"
+
+
+class ShadowResult(models.Model):
+    """What a version running in shadow made of a check: kept for staff's comparison with the
+    grade the shopper got, never shown to the shopper."""
+
+    diagnosis = models.ForeignKey(Diagnosis, on_delete=models.CASCADE, related_name="shadows")
+    model_release = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="shadow_results"
+    )
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    probabilities = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    failure_code = models.CharField(
+        max_length=40, blank=True, help_text="Why it graded none of the photos."
+    )
+    photos = models.JSONField(default=list, help_text="Per photo: slot, grade or failure code.")
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diagnosis", "model_release"], name="one_shadow_result_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Shadow of {self.diagnosis} by {self.model_release}"

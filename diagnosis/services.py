@@ -344,13 +344,14 @@ def _renew_until(diagnosis_id: uuid.UUID, attempt: int, stop: threading.Event) -
         connections.close_all()  # this thread's own connections
 
 
-def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None:
+def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer, version=None) -> Diagnosis | None:
     """One attempt of the pipeline over every photo of a check, in one call to the engine
     (normalize -> predict -> k-augmentation heatmap -> zones, batched across the photos).
 
     ``analyzer`` is a loaded ``diagnosis.ml.inference.Analyzer`` (loaded once per worker
-    process). A photo the engine refuses or cannot grade reliably ends failed with its own
-    reason while the others are still used; the check is done when at least one photo is
+    process); ``version``, the registered ModelVersion it is (None: the configured file), is
+    kept with the result. A photo the engine refuses or cannot grade reliably ends failed with
+    its own reason while the others are still used; the check is done when at least one photo is
     graded, failed (saying what to retake) when none is. Any other error puts the check back in
     the queue (or fails it after the last attempt) and is raised.
     """
@@ -358,10 +359,10 @@ def run_analysis(diagnosis_id: uuid.UUID | str, *, analyzer) -> Diagnosis | None
     if diagnosis is None:
         return None
     with _lease_kept(diagnosis):
-        return _analyse(diagnosis, analyzer)
+        return _analyse(diagnosis, analyzer, version)
 
 
-def _analyse(diagnosis: Diagnosis, analyzer) -> Diagnosis:
+def _analyse(diagnosis: Diagnosis, analyzer, version) -> Diagnosis:
     from diagnosis.ml.errors import AnalysisError
 
     photos = list(diagnosis.photos.order_by("slot"))
@@ -383,7 +384,7 @@ def _analyse(diagnosis: Diagnosis, analyzer) -> Diagnosis:
     except Exception:
         _requeue_or_give_up(diagnosis.pk)
         raise
-    return _save_results(diagnosis, photos, outcomes)
+    return _save_results(diagnosis, photos, outcomes, version)
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,9 @@ class _Refusal:
     message: str
 
 
-def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) -> Diagnosis:
+def _save_results(
+    diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes, version=None
+) -> Diagnosis:
     from diagnosis.ml.combine import combine_photos
 
     by_slot = {outcome.slot: outcome for outcome in outcomes}
@@ -434,7 +437,7 @@ def _save_results(diagnosis: Diagnosis, photos: list[DiagnosisPhoto], outcomes) 
         else:
             deciding = next(result for _, result in graded if result.slot == combined.slot)
             taken = Diagnosis.objects.filter(pk=diagnosis.pk, status=Status.PROCESSING).update(
-                **_combined_values(combined, deciding), finished_at=now
+                **_combined_values(combined, deciding), model_release=version, finished_at=now
             )
         if taken:
             for photo, result in graded:

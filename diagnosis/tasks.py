@@ -7,17 +7,15 @@ import os
 from celery import shared_task
 from celery.signals import celeryd_after_setup, worker_process_init
 
-from diagnosis import services
+from diagnosis import services, versions
 
 logger = logging.getLogger(__name__)
 
 
 def analyzer():
-    """The worker process's model, loaded on first use and kept (Analyzer.load caches it)."""
-    # Imported here: the web process sends tasks without loading PyTorch.
-    from diagnosis.ml.inference import Analyzer
-
-    return Analyzer.load(services.checkpoint_path())
+    """The model in use now (the active version, else the configured file), loaded on first
+    use and kept: Analyzer.load caches a few per process."""
+    return versions.model_in_use()[1]
 
 
 @celeryd_after_setup.connect
@@ -52,8 +50,11 @@ def _load_model_in_pool_process(**kwargs) -> None:
     max_retries=None,  # services count attempts in the row (DIAGNOSIS_MAX_ATTEMPTS)
 )
 def analyze_diagnosis(self, diagnosis_id: str) -> None:
+    # Read once, before the check starts: a promotion meanwhile takes effect from the next task,
+    # and every photo of this check is analysed by the one model it started with.
+    version, model = versions.model_in_use()
     try:
-        services.run_analysis(diagnosis_id, analyzer=analyzer())
+        diagnosis = services.run_analysis(diagnosis_id, analyzer=model, version=version)
     except services.CheckLeased as held:
         # Another worker is on it: look again once its lease may have lapsed (it died), not
         # before; a check finished by then is left alone.
@@ -61,6 +62,8 @@ def analyze_diagnosis(self, diagnosis_id: str) -> None:
     except Exception as exc:
         # run_analysis has put the row back in the queue (or failed it after the last try).
         raise self.retry(exc=exc, countdown=5) from exc
+    if diagnosis is not None:
+        versions.run_shadow(diagnosis)
 
 
 @shared_task(name="diagnosis.tasks.sweep_diagnoses", ignore_result=True)

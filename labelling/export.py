@@ -7,7 +7,8 @@
 
 ACNE04's folder (``manifest.csv`` with ``path,split,...,lesion_boxes`` and a Pascal-VOC file
 beside each photo) is mirrored, with ``grade`` (GEA 0-5, the final grade after adjudication)
-where ACNE04 has ``hayashi_level``; ``modelbuilding.shopdata`` reads it for `make model SHOP_DATA=...`.
+where ACNE04 has ``hayashi_level``; ``modelbuilding.shopdata`` reads it (``make model
+SHOP_DATA=...``).
 A mark is a point: its box is a square of ``LESION_BOX`` of the photo's shorter side around it.
 
 The split is by shopper: a hash of the owner (account, or guest session) puts all of one

@@ -151,3 +151,15 @@ def _agreement(first: str, second: str, grades: list[tuple[int, int]]) -> Agreem
         kappa=None if math.isnan(kappa) else round(kappa, 3),
         disagreements=sum(a != b for a, b in grades),
     )
+
+
+def summary() -> dict:
+    """For the operations page (``DIAGNOSIS_LABELLING_SUMMARY``): labels collected and the
+    dermatologists' agreement."""
+    overall, pairs = agreement()
+    return {
+        "labels": Label.objects.count(),
+        "photos": Label.objects.values("photo").distinct().count(),
+        "overall": overall,
+        "pairs": pairs,
+    }

@@ -324,6 +324,9 @@ ORDERS_KIT_OFFER_LOOKUP = "recommendations.services.kits.kit_discount_offered"
 RECOMMENDATIONS_CHECK_LOOKUP = "diagnosis.selectors.owned_check_findings"
 # What a shopper's data export holds from the apps that import accounts (accounts may not
 # import them): a key each, and a function of the user that returns plain JSON data.
+# The operations page's labels and agreement come from the labelling app (which imports
+# diagnosis, not the other way round).
+DIAGNOSIS_LABELLING_SUMMARY = "labelling.selectors.summary"
 ACCOUNTS_DATA_EXPORTS = {
     "skin_checks": "diagnosis.selectors.export_for_user",
     "check_reminders": "reminders.selectors.export_for_user",

@@ -101,7 +101,7 @@ def test_a_dead_worker_is_noticed_within_a_couple_of_minutes_on_every_broker():
 def test_a_task_that_finds_the_check_leased_retries_when_the_lease_may_have_lapsed():
     with (
         mock.patch.object(services, "run_analysis", side_effect=services.CheckLeased(12.0)),
-        mock.patch("diagnosis.tasks.analyzer"),
+        mock.patch("diagnosis.versions.model_in_use", return_value=(None, mock.Mock())),
         mock.patch.object(tasks.analyze_diagnosis, "retry", side_effect=Retry) as retry,
         pytest.raises(Retry),
     ):

@@ -16,6 +16,9 @@ from diagnosis.ml.checkpoint import SHIPPED, commercial_use, save_checkpoint
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 
+# The checks read the active model version, when one is set, from the database.
+pytestmark = pytest.mark.django_db
+
 ACADEMIC = {"name": "ACNE04", "licence": "academic use only", "commercial_use": False}
 OURS = {"name": "synthetic", "licence": "ours", "commercial_use": True}
 

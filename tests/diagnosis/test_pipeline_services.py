@@ -134,7 +134,7 @@ def test_in_eager_mode_enqueue_runs_the_analysis_in_this_process(selfie_upload, 
     celery_app.conf.task_always_eager = True
     try:
         with (
-            mock.patch("diagnosis.tasks.analyzer", return_value=analyzer),
+            mock.patch("diagnosis.versions.model_in_use", return_value=(None, analyzer)),
             mock.patch.object(celery_app, "send_task") as send_task,
         ):
             assert services.enqueue(diagnosis.pk)

@@ -36,7 +36,14 @@ def make_diagnosis(upload, *, analyzer=None, user=None, guest_token: str = "") -
     return make_check({"front": upload}, analyzer=analyzer, user=user, guest_token=guest_token)
 
 
-def make_check(uploads: dict, *, analyzer=None, user=None, guest_token: str = "") -> Diagnosis:
+def make_check(
+    uploads: dict,
+    *,
+    analyzer=None,
+    user=None,
+    guest_token: str = "",
+    training_consent: bool = False,
+) -> Diagnosis:
     """A check of the given photos (slot -> upload) owned by ``user`` or ``guest_token``;
     analysed (done or failed) when given an analyzer."""
     with mock.patch.object(services, "enqueue", return_value=True):
@@ -44,6 +51,7 @@ def make_check(uploads: dict, *, analyzer=None, user=None, guest_token: str = ""
             photos={slot: clean_selfie(upload) for slot, upload in uploads.items()},
             user=user,
             guest_token=guest_token,
+            training_consent=training_consent,
         )
     if analyzer is not None:
         services.run_analysis(diagnosis.pk, analyzer=_Replaying(analyzer))

@@ -11,12 +11,12 @@ def use_private_storage(settings, monkeypatch, config: dict):
     from django.core.files.storage import storages
     from django.db.models import FileField
 
-    from diagnosis.models import Diagnosis, DiagnosisPhoto
+    from diagnosis.models import Diagnosis, DiagnosisPhoto, ModelVersion
 
     settings.STORAGES = {**settings.STORAGES, "private": config}
     storage = storages["private"]
     # Every file field, so a new one cannot write outside the test's storage.
-    for model in (Diagnosis, DiagnosisPhoto):
+    for model in (Diagnosis, DiagnosisPhoto, ModelVersion):
         for field in model._meta.get_fields():
             if isinstance(field, FileField):
                 monkeypatch.setattr(field, "storage", storage)
