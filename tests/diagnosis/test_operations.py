@@ -81,7 +81,7 @@ def test_the_page_shows_the_model_in_use_and_its_terms(admin_client, tmp_path):
     assert 'data-code="no_face"' in html and "withheld (unsure)" in html
     assert "the configured file" in html and "ACNE04" in html  # the shipped default
     assert "Not cleared for commercial use" in html
-    assert "The labelling app is not installed" in html
+    assert "0</span> labels on 0 photos" in html and "no photo graded twice yet" in html
 
     version = versions.promote(versions.register_version(checkpoint_copy(tmp_path, "synthetic")))
     html = admin_client.get(PAGE).content.decode()
