@@ -53,7 +53,9 @@ def learnable_photo(
 
 def dermatologist(**kwargs):
     user = UserFactory(**kwargs)
-    user.groups.add(Group.objects.get(name=DERMATOLOGISTS))
+    # The migration makes the group; a browser test's flush (transactional_db) drops it again.
+    group, _ = Group.objects.get_or_create(name=DERMATOLOGISTS)
+    user.groups.add(group)
     return user
 
 
