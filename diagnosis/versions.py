@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import shutil
 import time
 from pathlib import Path
@@ -51,6 +52,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` as JSON can hold it: a build writes NaN where a figure is undefined (no photo
+    answered at a confidence threshold), which JSON, and PostgreSQL's jsonb, refuse; None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def register_version(path: str | Path, *, card: str = "") -> ModelVersion:
     """Stores a checkpoint as a candidate version, with what its metadata says of it.
     CheckpointError when the file is not a readable model; VersionRefused when that very file
@@ -68,7 +81,7 @@ def register_version(path: str | Path, *, card: str = "") -> ModelVersion:
         sha256=sha256,
         name=str(meta.get("name", "unnamed")),
         version=str(meta.get("version", "0")),
-        meta=meta,
+        meta=json_safe(meta),
         terms=[
             {k: source.get(k) for k in ("name", "licence", "commercial_use")}
             for source in meta.get("training_data") or []

@@ -119,22 +119,23 @@ class Agreement:
 def agreement() -> tuple[Agreement | None, list[Agreement]]:
     """Quadratic weighted kappa between the first two opinions over every photo both graded
     (overall), and for each pair of dermatologists over the photos both of them graded."""
+    # Plain rows, not model instances: the page shows this on every photo, over every label.
     graded = (
         Label.objects.filter(role=OPINION, grade__isnull=False)
-        .select_related("labeller")
         .order_by("photo_id", "created_at", "pk")
+        .values_list("photo_id", "labeller__username", "grade")
     )
-    by_photo: dict[int, list[Label]] = defaultdict(list)
-    for label in graded:
-        by_photo[label.photo_id].append(label)
+    by_photo: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for photo_id, username, grade in graded:
+        by_photo[photo_id].append((username, grade))
     pairs: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     firsts: list[tuple[int, int]] = []
     for labels in by_photo.values():
         if len(labels) >= 2:
-            firsts.append((labels[0].grade, labels[1].grade))
+            firsts.append((labels[0][1], labels[1][1]))
         for a, b in combinations(labels, 2):
-            (a, b) = sorted((a, b), key=lambda label: label.labeller.username)
-            pairs[(a.labeller.username, b.labeller.username)].append((a.grade, b.grade))
+            (a, b) = sorted((a, b))  # by username: one label per person per photo
+            pairs[(a[0], b[0])].append((a[1], b[1]))
     per_pair = [
         _agreement(first, second, grades) for (first, second), grades in sorted(pairs.items())
     ]

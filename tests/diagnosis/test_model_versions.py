@@ -3,11 +3,14 @@ check uses it, no restart), rolled back; shadow runs kept from shoppers; the ter
 model in use; who may promote."""
 
 import io
+import json
+import math
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 from django.contrib.auth.models import Permission
 from django.core.checks import Error as CheckError
 from django.core.management import CommandError, call_command
@@ -183,6 +186,22 @@ def test_registering_without_heldout_photos_says_so_and_twice_is_refused(tmp_pat
     assert ModelVersion.objects.count() == 1
     with pytest.raises(CommandError, match="no model version 999"):
         call_command("promote_model", "999")
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_whose_figures_are_undefined_somewhere_is_registered(tmp_path):
+    # A small shop build answers no photo at a high confidence threshold: its accuracy there is
+    # NaN in the checkpoint, which PostgreSQL's jsonb refuses.
+    path = checkpoint_copy(tmp_path, "synthetic")
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta"])
+    meta["metrics"] = {"answered": [{"threshold": 0.9, "accuracy_answered": math.nan}]}
+    torch.save({**payload, "meta": json.dumps(meta)}, path)
+
+    version = versions.register_version(path)
+
+    version.refresh_from_db()
+    assert version.meta["metrics"]["answered"] == [{"threshold": 0.9, "accuracy_answered": None}]
 
 
 @pytest.mark.django_db

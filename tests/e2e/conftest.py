@@ -70,10 +70,11 @@ def _sync_orm_beside_playwright() -> Iterator[None]:
 
 
 # Rows the shop's data migrations write and every page may need: the acne scale, the
-# Merchandiser group.
+# Merchandiser and Dermatologists groups.
 DATA_MIGRATIONS = [
     ("recommendations", "0002_acne_gea_condition"),
     ("recommendations", "0003_merchandiser_group"),
+    ("labelling", "0002_dermatologists_group"),
 ]
 
 

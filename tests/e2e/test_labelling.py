@@ -1,7 +1,8 @@
 """The labelling page in Chromium: two dermatologists grade the same photos, one at a desk and
 one on a phone, one click a photo (lesion marks on the first); where they differ a third one
-settles it, and the page shows their agreement. A photo without consent never appears. And a
-shopper's consent to learn on the upload form, withdrawn from the check's page."""
+settles it, and the page shows their agreement; two of them label a hundred photos, one click
+each. A photo without consent never appears. And a shopper's consent to learn on the upload
+form, withdrawn from the check's page."""
 
 import pytest
 from django.db.models import Count
@@ -87,6 +88,45 @@ def test_two_dermatologists_label_on_desktop_and_phone_and_a_third_settles_a_dis
         == "pustule"
     )
     assert not Label.objects.values("photo").annotate(n=Count("pk")).filter(n__gt=3).exists()
+
+
+def test_two_dermatologists_label_a_hundred_photos_one_click_each(new_context):
+    selfies = [selfie_bytes(g, seed=g, size=128) for g in range(6)]  # small, drawn once
+    grades = {}
+    for n in range(100):
+        photo = learnable_photo(grade=n % 6, content=selfies[n % 6])
+        grades[photo.pk] = n % 6
+    differ = set(list(grades)[::10])  # one photo in ten: the second says one grade more
+    pages = []
+    for username in ("dr_one", "dr_two"):
+        dermatologist(username=username)
+        page = new_context().new_page()
+        log_in(page, username)
+        page.goto("/labelling/")
+        pages.append(page)
+    expect(pages[0].get_by_test_id("waiting")).to_have_text("100 photos waiting for you")
+
+    seen: list[list[int]] = [[], []]
+    for _ in grades:
+        for doctor, page in enumerate(pages):
+            photo_id = int(page.get_by_test_id("label-form").get_attribute("data-photo"))
+            grade = grades[photo_id]
+            if doctor == 1 and photo_id in differ:
+                grade = (grade + 1) % 6
+            page.get_by_test_id(f"grade-{grade}").click()  # the one click a photo takes
+            expect(page.get_by_test_id("answered")).to_contain_text(f"Photo {photo_id}:")
+            seen[doctor].append(photo_id)
+
+    for page in pages:
+        expect(page.get_by_test_id("queue-empty")).to_be_visible()
+    assert seen[0] == seen[1] and sorted(seen[0]) == sorted(grades)
+    opinions = Label.objects.filter(role=Label.Role.OPINION)
+    assert opinions.count() == 200
+    assert not opinions.values("photo").annotate(n=Count("pk")).exclude(n=2).exists()
+    pages[1].reload()
+    expect(pages[1].get_by_test_id("agreement")).to_contain_text(
+        "over 100 photos both graded (10 sent to a third dermatologist)"
+    )
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])

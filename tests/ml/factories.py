@@ -123,3 +123,16 @@ def synthetic_shop_export(root, per_split, *, seed: int = 0, size: int = 256):
             boxes = lesion_boxes(sample.mask)
             photos.append((split, f"{split}-person{i // 2}", grade, sample.image, boxes))
     return write_shop_export(root, photos)
+
+
+# The tiniest build that still writes a checkpoint the worker's Analyzer loads.
+TINY_BUILD = [
+    "build-model",
+    "--n-synth", "0",
+    "--n-synth-val", "0",
+    "--archs", "efficientnet_lite0",
+    "--input-size", "64",
+    "--epochs", "1",
+    "--batch-size", "4",
+    "--heatmap-limit", "1",
+]  # fmt: skip

@@ -17,21 +17,11 @@ from modelbuilding.cli import main
 from modelbuilding.sources import SYNTHETIC_TERMS, Source, training_terms
 from tests.ml.factories import (
     SHOP_TERMS,
+    TINY_BUILD,
     synthetic_shop_export,
     write_acne04_folder,
     write_shop_export,
 )
-
-TINY_BUILD = [
-    "build-model",
-    "--n-synth", "0",
-    "--n-synth-val", "0",
-    "--archs", "efficientnet_lite0",
-    "--input-size", "64",
-    "--epochs", "1",
-    "--batch-size", "4",
-    "--heatmap-limit", "1",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
