@@ -296,7 +296,10 @@ def normalize_face(
     )
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    view, faces = _find_face(gray_small, min_width * detect_scale, side=side)
+    # The profile cascade (the photo and its mirror) is the slowest look; a photo whose frontal
+    # looks fail may ask for it twice (to choose the view, then to doubt a small frontal box).
+    profiles_of = _Once(_detect_profiles, gray_small, min_width * detect_scale)
+    view, faces = _find_face(gray_small, min_width * detect_scale, side=side, profiles=profiles_of)
     # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
     skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
     big_enough = len(faces) and faces[:, 2].max() >= min_width * detect_scale
@@ -322,7 +325,7 @@ def normalize_face(
         # A small "frontal face" without eyes is, in a side view or a close-up, most often a
         # nose, a mouth or a chin: look for a side view, then treat skin-filled photos as
         # close-ups, before trusting it.
-        profiles = _detect_profiles(gray_small, min_width * detect_scale) / detect_scale
+        profiles = profiles_of() / detect_scale
         if len(profiles) and profiles[:, 2].max() >= max(min_width, w):
             view, faces = "profile", profiles
             order = np.argsort(-faces[:, 2] * faces[:, 3])
@@ -402,14 +405,17 @@ def _crop_face(
     )
 
 
-def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[str, np.ndarray]:
+def _find_face(
+    gray: np.ndarray, min_width: float, side: bool = False, profiles=None
+) -> tuple[str, np.ndarray]:
     """The view and the face boxes found in ``gray`` (detection scale).
 
     Frontal first (upright, then rolled either way); then the profile cascade on the photo and
     on its mirror (first of all for a photo said to show a side). A frontal or profile face
     narrower than ``min_width`` is kept only when no view finds a big enough one, so that it can
-    be refused as too small."""
-    profiles = _detect_profiles(gray, min_width) if side else None
+    be refused as too small. ``profiles``: the profile look to ask (by default a fresh one)."""
+    profiles_of = profiles or _Once(_detect_profiles, gray, min_width)
+    profiles = profiles_of() if side else None
     if profiles is not None and len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
     faces = _detect_faces(gray, min_width)
@@ -421,10 +427,24 @@ def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[
     if len(faces) and faces[:, 2].max() >= min_width:
         return "frontal", faces
     if profiles is None:  # a side photo's were looked for already
-        profiles = _detect_profiles(gray, min_width)
+        profiles = profiles_of()
     if len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
     return "frontal", np.concatenate([faces, profiles[:, :4]])
+
+
+class _Once:
+    """A look at one photo run at most once, however often its answer is asked for: a copy
+    each time, so a caller that scales the boxes in place cannot change the next answer."""
+
+    def __init__(self, detect, gray: np.ndarray, min_width: float) -> None:
+        self._detect, self._gray, self._min_width = detect, gray, min_width
+        self._found: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self._found is None:
+            self._found = self._detect(self._gray, self._min_width)
+        return self._found.copy()
 
 
 def _detect_profiles(gray: np.ndarray, min_width: float) -> np.ndarray:

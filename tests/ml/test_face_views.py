@@ -170,3 +170,56 @@ def test_a_photo_said_to_show_a_side_without_a_side_face_is_read_as_before(monke
     profile_looks.clear()
     assert normalize_face(skin_close_up(size=512), size=128, side=True).view == "close-up"
     assert len(profile_looks) == 1
+
+
+class LookEveryTime(face._Once):
+    """The detection path as it was: each question runs the profile cascade again."""
+
+    def __call__(self):
+        return self._detect(self._gray, self._min_width)
+
+
+def _generated_photos():
+    rng = np.random.default_rng(21)
+    for grade in (1, 3, 5):
+        picture = np.asarray(synth.render_selfie(rng, grade, size=384).image.convert("RGB"))
+        yield picture
+        yield picture[:, : picture.shape[1] * 3 // 5]  # one side cut off: no frontal face at once
+        yield np.ascontiguousarray(np.rot90(picture))  # a face the frontal looks miss
+
+
+def _crop(picture):
+    try:
+        normalized = normalize_face(picture, size=128, side=True)
+    except Exception as exc:  # noqa: BLE001 - the same refusal counts as the same reading
+        return type(exc).__name__
+    return normalized.view, normalized.box, normalized.image.tobytes()
+
+
+@pytest.mark.parametrize("eyes_missed", [False, True])
+def test_a_side_photo_runs_the_profile_cascade_once_and_is_cropped_as_before(
+    monkeypatch, eyes_missed
+):
+    if eyes_missed:  # a frontal face without eyes is doubted: the side look is asked again
+        monkeypatch.setattr(face, "_find_eyes", lambda rgb, box: None)
+    looks = []
+    detect_profiles = face._detect_profiles
+
+    def counted(gray, min_width):
+        looks.append(min_width)
+        return detect_profiles(gray, min_width)
+
+    monkeypatch.setattr(face, "_detect_profiles", counted)
+    asked_twice = 0
+    for picture in _generated_photos():
+        looks.clear()
+        fast = _crop(picture)
+        ran_once = len(looks)
+        with monkeypatch.context() as before:
+            before.setattr(face, "_Once", LookEveryTime)
+            looks.clear()
+            slow = _crop(picture)
+            asked_twice += len(looks) == 2
+        assert fast == slow
+        assert ran_once == 1
+    assert asked_twice > 0 if eyes_missed else asked_twice == 0
