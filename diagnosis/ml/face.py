@@ -296,9 +296,9 @@ def normalize_face(
     )
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    # The profile cascade (the photo and its mirror) is the slowest look; a photo whose frontal
-    # looks fail may ask for it twice (to choose the view, then to doubt a small frontal box).
-    profiles_of = _Once(_detect_profiles, gray_small, min_width * detect_scale)
+    # The profile cascade (the photo and its mirror) is the slowest look; a side photo may ask
+    # for it twice (to choose the view, then to doubt a small frontal box).
+    profiles_of = _ProfileLook(gray_small, min_width * detect_scale)
     view, faces = _find_face(gray_small, min_width * detect_scale, side=side, profiles=profiles_of)
     # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
     skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
@@ -325,8 +325,9 @@ def normalize_face(
         # A small "frontal face" without eyes is, in a side view or a close-up, most often a
         # nose, a mouth or a chin: look for a side view, then treat skin-filled photos as
         # close-ups, before trusting it.
-        profiles = profiles_of() / detect_scale
-        if len(profiles) and profiles[:, 2].max() >= max(min_width, w):
+        needed = max(min_width, w)
+        profiles = profiles_of(at_least=needed * detect_scale) / detect_scale
+        if len(profiles) and profiles[:, 2].max() >= needed:
             view, faces = "profile", profiles
             order = np.argsort(-faces[:, 2] * faces[:, 3])
             largest = faces[order[0]]
@@ -414,7 +415,7 @@ def _find_face(
     on its mirror (first of all for a photo said to show a side). A frontal or profile face
     narrower than ``min_width`` is kept only when no view finds a big enough one, so that it can
     be refused as too small. ``profiles``: the profile look to ask (by default a fresh one)."""
-    profiles_of = profiles or _Once(_detect_profiles, gray, min_width)
+    profiles_of = profiles or _ProfileLook(gray, min_width)
     profiles = profiles_of() if side else None
     if profiles is not None and len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
@@ -433,17 +434,25 @@ def _find_face(
     return "frontal", np.concatenate([faces, profiles[:, :4]])
 
 
-class _Once:
-    """A look at one photo run at most once, however often its answer is asked for: a copy
-    each time, so a caller that scales the boxes in place cannot change the next answer."""
+class _ProfileLook:
+    """The profile cascade on one photo, run in full at most once however often it is asked
+    (a copy each time: a caller scaling the boxes in place cannot change the next answer).
 
-    def __init__(self, detect, gray: np.ndarray, min_width: float) -> None:
-        self._detect, self._gray, self._min_width = detect, gray, min_width
+    ``at_least``: only boxes this wide matter to the caller, so, unless the full look was made
+    already, the cascade skips the scales far below it (the small scales are most of its cost).
+    It still starts a quarter below: the cascade merges neighbouring boxes of similar sizes, and
+    a box just wide enough keeps its smaller neighbours."""
+
+    def __init__(self, gray: np.ndarray, min_width: float) -> None:
+        self._gray, self._min_width = gray, min_width
         self._found: np.ndarray | None = None
 
-    def __call__(self) -> np.ndarray:
-        if self._found is None:
-            self._found = self._detect(self._gray, self._min_width)
+    def __call__(self, at_least: float | None = None) -> np.ndarray:
+        if self._found is not None:
+            return self._found.copy()
+        if at_least is not None:  # the cascade looks down to half the width it is given
+            return _detect_profiles(self._gray, max(self._min_width, 1.5 * at_least))
+        self._found = _detect_profiles(self._gray, self._min_width)
         return self._found.copy()
 
 
