@@ -17,7 +17,7 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
 from diagnosis.ml.model import confidence_within_one
 
-from . import acne04, lesion_training
+from . import acne04, lesion_training, lookalikes
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
@@ -27,7 +27,9 @@ from .realeval import (
     OOD_QUANTILE,
     answered_table,
     box_mask,
+    choose_candidate,
     choose_confidence,
+    clear_skin_misreads,
     count_report,
     fit_ood,
     fit_temperature,
@@ -39,6 +41,10 @@ from .realeval import (
     softmax,
     synthetic_held_out,
 )
+
+# Clear faces in the look-alike check set the candidates are chosen with (each drawn plainly
+# and with each look-alike).
+LOOK_ALIKE_FACES = 20
 
 
 def _synthetic_faces(work: Path, seed: int, size: int, margin: float) -> list[np.ndarray]:
@@ -59,6 +65,7 @@ def finish(
     threads: int = 2,
     synthetic_n: int = 600,
     heatmap_limit: int = 60,
+    look_alike_faces: int = LOOK_ALIKE_FACES,
 ) -> dict[str, Any]:
     """Judge the candidates on the valid split, keep the best, calibrate its confidence, fit
     its out-of-distribution statistics, choose its heatmap layer and threshold, and write
@@ -73,14 +80,9 @@ def finish(
     train = acne04.prepare(
         acne04.read_folder(acne04_root, "train"), size=size, margin=margin, cache_dir=work, log=log
     )
-    judged = _judge_candidates(candidates, valid, log)
-    best = max(
-        judged,
-        key=lambda a: (
-            judged[a]["report"]["hayashi"]["accuracy"],
-            -judged[a]["report"]["hayashi"]["mae"],
-        ),
-    )
+    check = lookalikes.check_crops(look_alike_faces, size=size, margin=margin)
+    judged = _judge_candidates(candidates, valid, log, check)
+    best = choose_candidate({a: j["report"] for a, j in judged.items()})
     chosen = judged[best]
     model, meta = chosen["model"], chosen["meta"]
     abstention, fit = _abstention(chosen, valid, train, work, size, margin, log)
@@ -116,10 +118,11 @@ def finish(
 
 
 def _judge_candidates(
-    candidates: dict[str, Path], valid: acne04.Crops, log
+    candidates: dict[str, Path], valid: acne04.Crops, log, check=None
 ) -> dict[str, dict[str, Any]]:
-    """Each candidate judged on the valid split, with the share of it the normalization took."""
-    judged = {arch: judge(Path(p), valid) for arch, p in candidates.items()}
+    """Each candidate judged on the valid split, with the share of it the normalization took,
+    and on the look-alike check set ``check`` when given."""
+    judged = {arch: judge(Path(p), valid, check) for arch, p in candidates.items()}
     n_valid = int(valid.select("photo").sum()) + len(valid.failures)
     for j in judged.values():
         j["report"]["refused"] = acne04.refusal_counts(valid.failures)
@@ -129,7 +132,8 @@ def _judge_candidates(
         log(
             f"{arch}: valid 4-level accuracy {h['accuracy']:.3f}, MAE {h['mae']:.3f}, "
             f"Spearman {h['spearman_level_score']:.3f}; lesion-free clear/almost "
-            f"{j['report']['lesion_free']['clear_or_almost']:.3f}"
+            f"{j['report']['lesion_free']['clear_or_almost']:.3f}; clear skin read moderate "
+            f"or worse {clear_skin_misreads(j['report']):.3f}"
         )
     return judged
 

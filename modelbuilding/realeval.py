@@ -26,7 +26,7 @@ from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.inference import ood_distance
 from diagnosis.ml.zones import findings
 
-from . import acne04, lesion_training
+from . import acne04, lesion_training, lookalikes
 from .evaluate import evaluate_checkpoint, full_report, grades_by_rule
 from .generated import HELDOUT_SEED, SHIFTED_SEED, generate_set
 
@@ -263,9 +263,49 @@ def overlays_png(images, boxes, maps, chosen, threshold, path: Path, n: int = 4)
 
 # ------------------------------------------------------------------ the whole judgement
 
+# A candidate that reads clear skin (lesion-free photographs, look-alikes) as moderate or worse
+# more often than this is not chosen while another candidate stays within it.
+CLEAR_SKIN_TOLERANCE = 0.0
 
-def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
-    """A candidate's figures on the real valid split (photographs and lesion-free versions)."""
+
+def clear_skin_misreads(report: dict[str, Any]) -> float:
+    """The larger share of clear skin read moderate or worse: lesion-free photographs or
+    look-alikes (NaN where a check was not made counts as none)."""
+    shares = [
+        report.get("lesion_free", {}).get("moderate_or_worse", math.nan),
+        report.get("look_alikes", {}).get("all", {}).get("moderate_or_worse", math.nan),
+    ]
+    return max((x for x in shares if not math.isnan(x)), default=0.0)
+
+
+def choose_candidate(reports: dict[str, dict[str, Any]]) -> str:
+    """The candidate to ship: the best 4-level accuracy (then the lower MAE) among those that
+    read clear skin as moderate or worse no more than ``CLEAR_SKIN_TOLERANCE``; when none
+    does, the one that misreads clear skin least (then accuracy). A better grader of acne
+    that sells kits to beards is not the better model."""
+
+    def grading(name: str) -> tuple[float, float]:
+        h = reports[name]["hayashi"]
+        return h["accuracy"], -h["mae"]
+
+    safe = [n for n in reports if clear_skin_misreads(reports[n]) <= CLEAR_SKIN_TOLERANCE]
+    if safe:
+        return max(safe, key=grading)
+    return min(reports, key=lambda n: (clear_skin_misreads(reports[n]), *(-v for v in grading(n))))
+
+
+def _look_alikes(model, meta, check) -> dict[str, Any]:
+    if check is None or not len(check[0]):
+        return {}
+    kinds, images = check
+    out = predict_images(model, images, meta["mean"], meta["std"])
+    grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
+    return lookalikes.false_acne(kinds, grades)
+
+
+def judge(path: Path, crops: acne04.Crops, look_alikes=None) -> dict[str, Any]:
+    """A candidate's figures on the real valid split (photographs and lesion-free versions),
+    and on the look-alike check set when given (``lookalikes.check_crops``: kinds, images)."""
     model, meta = ckpt.load_checkpoint(path)
     out = predict_images(model, crops.images, meta["mean"], meta["std"])
     grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
@@ -290,6 +330,7 @@ def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
             "moderate_or_worse": float((grades[free] >= 3).mean()) if free.any() else math.nan,
             "mean_score": float(scores[free].mean()) if free.any() else math.nan,
         },
+        "look_alikes": _look_alikes(model, meta, look_alikes),
         "encoder_init": meta.get("training", {}).get("encoder_init", ""),
         "arch": meta["arch"],
         "train_seconds": meta.get("training", {}).get("seconds"),
