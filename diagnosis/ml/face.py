@@ -523,6 +523,17 @@ def _check_sharp(region: np.ndarray) -> None:
         raise TooBlurry()
 
 
+def inside_photo(matrix: np.ndarray, photo_size: tuple[int, int], size: int) -> np.ndarray:
+    """(size, size) float32 mask of the crop: 1 where it shows the photo, 0 where the crop
+    passed the photo's edge (a face near the edge, often a side view) and its pixels only
+    repeat the edge's (the crop's border rule, ``warp``)."""
+    width, height = photo_size
+    ones = np.ones((height, width), np.float32)
+    return cv2.warpAffine(
+        ones, np.asarray(matrix, np.float64), (size, size), flags=cv2.INTER_NEAREST, borderValue=0.0
+    )
+
+
 def warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """cv2.warpAffine of ``rgb`` by ``matrix``; strong downscales go through an area resize first
     (plain bilinear sampling of a 4000 px photo into 224 px would alias skin texture)."""

@@ -223,3 +223,14 @@ def test_the_faster_profile_look_crops_generated_faces_as_before(monkeypatch, si
         assert ran_now <= 1
     # A side photo whose frontal face is doubted asked the cascade twice; now once.
     assert (asked_twice > 0) == (side and eyes_missed)
+
+
+def test_the_part_of_a_crop_past_the_photos_edge_is_marked_outside():
+    # A face box at the photo's left edge: the square crop with its margin passes the edge.
+    matrix = np.array([[0.5, 0.0, 20.0], [0.0, 0.5, 0.0]])  # x_crop = 0.5 x + 20
+
+    inside = face.inside_photo(matrix, (400, 400), 128)
+
+    assert inside.shape == (128, 128)
+    assert not inside[:, :19].any()  # crop x < 20 is left of the photo
+    assert inside[:, 21:].all()
