@@ -11,7 +11,9 @@
    inside the (dilated) mask, for k=1 and k=10 and each candidate target layer.
 
 Run: .venv/bin/python bench/bench_gradcam.py [--checkpoint C] [--n 60] [--json OUT]
-(``--smoke``: 4 selfies, the first layer, one repeat and two rounds.)
+By default it measures what ships: the shipped model as the worker holds it (Analyzer: batch
+norms folded, channels-last) and the target layer its checkpoint names (``--layers`` adds
+others to tables 1 and 3). (``--smoke``: 4 selfies, the first layer, one repeat and two rounds.)
 Not a test: it prints figures; the targets are marked ok / MISS.
 """
 
@@ -43,7 +45,6 @@ from modelbuilding import faithfulness as faith  # noqa: E402
 
 # The demo uses seeds 1001 (train), 2002 (held-out) and 3003 (shifted style): this one is new.
 FAITHFULNESS_SEED = 4004
-CANDIDATE_LAYERS = ("encoder.layer2", "encoder.layer3", "encoder.layer4")
 
 
 def median_time(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
@@ -114,10 +115,13 @@ class RegressionOnly(nn.Module):
 
 
 def load_model(path: str | None) -> tuple[nn.Module, dict, str]:
-    target = Path(path) if path else ckpt.SHIPPED["synthetic"]
+    """The model as the worker runs it (the Analyzer's), its metadata and where it came from."""
+    from diagnosis.ml.inference import Analyzer
+
+    target = Path(path) if path else ckpt.shipped_checkpoint()
     if target.is_file():
-        model, meta = ckpt.load_checkpoint(target)
-        return model, meta, str(target)
+        analyzer = Analyzer.load(target)
+        return analyzer.model, analyzer.meta, str(target)
     if path:
         raise SystemExit(f"checkpoint not found: {target}")
     from diagnosis.ml.model import SkinNet
@@ -378,7 +382,7 @@ def faithfulness(
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", help="default: the shipped demo model")
+    parser.add_argument("--checkpoint", help="default: the shipped model")
     parser.add_argument("--n", type=int, default=60, help="held-out selfies for faithfulness")
     parser.add_argument("--seed", type=int, default=FAITHFULNESS_SEED)
     parser.add_argument("--style", default="default", help="generator style of the held-out set")
@@ -392,7 +396,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=25,
         help="rounds of the explain/forward comparison (its ratio is a median of per-round ratios)",
     )
-    parser.add_argument("--layers", nargs="+", default=list(CANDIDATE_LAYERS))
+    parser.add_argument(
+        "--layers", nargs="+", default=[], help="default: the checkpoint's target layer"
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     smoke.add_argument(parser)
     args = parser.parse_args(argv)
@@ -406,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(0)
     model, meta, source = load_model(args.checkpoint)
-    size, layers = int(meta["input_size"]), tuple(args.layers)
+    size = int(meta["input_size"])
     default_layer = str(meta.get("target_layer") or xai.DEFAULT_TARGET_LAYER)
+    layers = tuple(args.layers) or (default_layer,)
     print(
         f"model: {source}; input {size}px; default target layer {default_layer}; "
         f"torch threads {torch.get_num_threads()}"
@@ -442,10 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n2. Speed (after warm-up; explain/forward: median of {args.rounds} rounds, the rest: "
         f"of {args.repeats}; layer {default_layer})"
     )
-    ckpt_arg = (
-        args.checkpoint
-        if args.checkpoint
-        else (str(ckpt.SHIPPED["synthetic"]) if ckpt.SHIPPED["synthetic"].is_file() else None)
+    ckpt_arg = args.checkpoint or (
+        str(ckpt.shipped_checkpoint()) if ckpt.shipped_checkpoint().is_file() else None
     )
     rows, figures = speed(
         model,

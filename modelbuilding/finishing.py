@@ -19,7 +19,7 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
 from diagnosis.ml.model import confidence_within_one
 
-from . import acne04, lesion_training
+from . import acne04, lesion_training, lookalikes
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
@@ -30,7 +30,9 @@ from .realeval import (
     OOD_QUANTILE,
     answered_table,
     box_mask,
+    choose_candidate,
     choose_confidence,
+    clear_skin_misreads,
     count_report,
     fit_ood,
     fit_temperature,
@@ -46,6 +48,10 @@ from .realeval import (
     synthetic_held_out,
 )
 from .sources import real_sources, splits
+
+# Clear faces in the look-alike check set the candidates are chosen with (each drawn plainly
+# and with each look-alike).
+LOOK_ALIKE_FACES = 20
 
 
 def _synthetic_faces(work: Path, seed: int, size: int, margin: float) -> list[np.ndarray]:
@@ -69,6 +75,7 @@ def finish(
     heatmap_limit: int = 60,
     retrain: Callable[[str, int], Path] | None = None,
     seeds: Sequence[int] = (),
+    look_alike_faces: int = LOOK_ALIKE_FACES,
 ) -> dict[str, Any]:
     """Judge the candidates on the selection split (the shop's valid split, else ACNE04's),
     keep the best, show the spread of its figures over ``seeds`` (``retrain(arch, seed)``
@@ -84,9 +91,12 @@ def finish(
     )
     kind, valid = sources[0].name, sources[0].valid
     train = acne04.Crops.concat([s.train for s in sources])
+    check = lookalikes.check_crops(look_alike_faces, size=size, margin=margin)
     with stage(f"judging {len(candidates)} candidate(s) on the {kind} valid split", log):
-        judged = _judge_candidates(candidates, valid, kind, log)
-    best = max(judged, key=lambda a: _rank(judged[a]["report"], kind))
+        judged = _judge_candidates(candidates, valid, kind, log, check)
+    best = choose_candidate(
+        {a: j["report"] for a, j in judged.items()}, rank=lambda r: _rank(r, kind)
+    )
     chosen = judged[best]
     model, meta = chosen["model"], chosen["meta"]
     first_seed = int(meta.get("training", {}).get("seed", 0))
@@ -130,17 +140,21 @@ def finish(
 
 
 def _judge_candidates(
-    candidates: dict[str, Path], valid: acne04.Crops, kind: str, log
+    candidates: dict[str, Path], valid: acne04.Crops, kind: str, log, check=None
 ) -> dict[str, dict[str, Any]]:
-    """Each candidate judged on the valid split, with the share of it the normalization took."""
-    judged = {arch: _judge(Path(p), valid, kind) for arch, p in candidates.items()}
+    """Each candidate judged on the valid split, with the share of it the normalization took,
+    and on the look-alike check set ``check`` when given."""
+    judged = {arch: _judge(Path(p), valid, kind, check) for arch, p in candidates.items()}
     for arch, j in judged.items():
-        log(f"{arch}: {_figures_line(headline(j['report'], kind))}")
+        log(
+            f"{arch}: {_figures_line(headline(j['report'], kind))}; clear skin read moderate "
+            f"or worse {clear_skin_misreads(j['report']):.3f}"
+        )
     return judged
 
 
-def _judge(path: Path, valid: acne04.Crops, kind: str) -> dict[str, Any]:
-    judged = judge(path, valid) if kind == "acne04" else judge_gea(path, valid)
+def _judge(path: Path, valid: acne04.Crops, kind: str, check=None) -> dict[str, Any]:
+    judged = judge(path, valid, check) if kind == "acne04" else judge_gea(path, valid, check)
     n_valid = int(valid.select("photo").sum()) + len(valid.failures)
     judged["report"]["refused"] = acne04.refusal_counts(valid.failures)
     judged["report"]["analysed_share"] = int(valid.select("photo").sum()) / max(n_valid, 1)

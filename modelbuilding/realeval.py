@@ -11,6 +11,7 @@ accuracy of what is answered, and the k-augmentation heatmap against the lesion 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.inference import ood_distance
 from diagnosis.ml.zones import findings
 
-from . import acne04, lesion_training
+from . import acne04, lesion_training, lookalikes
 from .evaluate import evaluate_checkpoint, full_report, grades_by_rule
 from .generated import HELDOUT_SEED, SHIFTED_SEED, generate_set
 
@@ -263,9 +264,56 @@ def overlays_png(images, boxes, maps, chosen, threshold, path: Path, n: int = 4)
 
 # ------------------------------------------------------------------ the whole judgement
 
+# A candidate that reads clear skin (lesion-free photographs, look-alikes) as moderate or worse
+# more often than this is not chosen while another candidate stays within it.
+CLEAR_SKIN_TOLERANCE = 0.0
 
-def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
-    """A candidate's figures on the real valid split (photographs and lesion-free versions)."""
+
+def clear_skin_misreads(report: dict[str, Any]) -> float:
+    """The larger share of clear skin read moderate or worse: lesion-free photographs or
+    look-alikes (NaN where a check was not made counts as none)."""
+    shares = [
+        report.get("lesion_free", {}).get("moderate_or_worse", math.nan),
+        report.get("look_alikes", {}).get("all", {}).get("moderate_or_worse", math.nan),
+    ]
+    return max((x for x in shares if not math.isnan(x)), default=0.0)
+
+
+def _hayashi_grading(report: dict[str, Any]) -> tuple[float, float]:
+    h = report["hayashi"]
+    return h["accuracy"], -h["mae"]
+
+
+def choose_candidate(
+    reports: dict[str, dict[str, Any]],
+    rank: Callable[[dict[str, Any]], tuple[float, float]] = _hayashi_grading,
+) -> str:
+    """The candidate to ship: the best by ``rank`` (accuracy, then the lower MAE; ACNE04's
+    4-level figures unless told) among those that read clear skin as moderate or worse no more
+    than ``CLEAR_SKIN_TOLERANCE``; when none does, the one that misreads clear skin least (then
+    rank). A better grader of acne that sells kits to beards is not the better model."""
+
+    def grading(name: str) -> tuple[float, float]:
+        return rank(reports[name])
+
+    safe = [n for n in reports if clear_skin_misreads(reports[n]) <= CLEAR_SKIN_TOLERANCE]
+    if safe:
+        return max(safe, key=grading)
+    return min(reports, key=lambda n: (clear_skin_misreads(reports[n]), *(-v for v in grading(n))))
+
+
+def _look_alikes(model, meta, check) -> dict[str, Any]:
+    if check is None or not len(check[0]):
+        return {}
+    kinds, images = check
+    out = predict_images(model, images, meta["mean"], meta["std"])
+    grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
+    return lookalikes.false_acne(kinds, grades)
+
+
+def judge(path: Path, crops: acne04.Crops, look_alikes=None) -> dict[str, Any]:
+    """A candidate's figures on the real valid split (photographs and lesion-free versions),
+    and on the look-alike check set when given (``lookalikes.check_crops``: kinds, images)."""
     model, meta = ckpt.load_checkpoint(path)
     out = predict_images(model, crops.images, meta["mean"], meta["std"])
     grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
@@ -298,8 +346,9 @@ def judge(path: Path, crops: acne04.Crops) -> dict[str, Any]:
     return {"report": report, "outputs": out, "grades": grades, "model": model, "meta": meta}
 
 
-def judge_gea(path: Path, crops: acne04.Crops) -> dict[str, Any]:
-    """A candidate's figures on photos graded on GEA itself (the shop's valid split)."""
+def judge_gea(path: Path, crops: acne04.Crops, look_alikes=None) -> dict[str, Any]:
+    """A candidate's figures on photos graded on GEA itself (the shop's valid split), and on
+    the look-alike check set when given."""
     model, meta = ckpt.load_checkpoint(path)
     out = predict_images(model, crops.images, meta["mean"], meta["std"])
     grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
@@ -312,6 +361,7 @@ def judge_gea(path: Path, crops: acne04.Crops) -> dict[str, Any]:
     report = {
         "gea": {k: v for k, v in gea.items() if k != "per_group"},
         "spearman_grade_score": spearman(crops.grades, np.clip(out["regression"], 0, 5)),
+        "look_alikes": _look_alikes(model, meta, look_alikes),
         **_candidate(meta),
         "per_ita_group": per_ita_group(crops.images, crops.grades, grades),
     }

@@ -27,6 +27,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from modelbuilding import lookalikes
+
 # Fitzpatrick-like skin-tone groups: base RGB of lit skin (a random jitter is added).
 SKIN_TONES: dict[str, tuple[int, int, int]] = {
     "I": (240, 208, 190),
@@ -290,17 +292,28 @@ class Lighting:
 
 
 def render_selfie(
-    rng: np.random.Generator, grade: int, *, size: int = 512, style: str = "default", **overrides
+    rng: np.random.Generator,
+    grade: int,
+    *,
+    size: int = 512,
+    style: str = "default",
+    look_alikes=(),
+    **overrides,
 ) -> SynthSample:
     """One synthetic selfie of acne grade ``grade`` (0..5) with its lesion mask.
 
     ``overrides`` pin attributes otherwise drawn at random: ethnicity ("I".."VI"), gender
     ("M"/"F"), roll (degrees), light (intensity), face_scale (half face width / size).
+    ``look_alikes``: things that are not acne to draw on a clear face (grade 0 only; see
+    lookalikes.LOOK_ALIKES), from a stream of their own: without them the selfie is as before.
 
     The steps below draw from ``rng`` in a fixed order; changing that order changes every
     image a seed gives, and with them the cached sets and the shipped synthetic model.
     """
     _check_arguments(grade, style, overrides)
+    look_alikes = lookalikes.check(look_alikes)
+    if look_alikes and grade != 0:
+        raise ValueError("look-alikes are drawn on clear faces (grade 0) only")
     st = STYLES[style]
     look = _look(rng, overrides)
     img, bg_kind = _background(rng, size, st)
@@ -318,6 +331,9 @@ def render_selfie(
     counts, zones = _draw_acne(
         rng, img, mask, skin_ok, grade, look, lighting.direction, geo, geo.hairline + fringe_drop
     )
+    if look_alikes:
+        stream = np.random.default_rng(rng.integers(2**63))
+        lookalikes.draw(stream, img, skin_ok, geo, look, look_alikes)
     roll, img, mask, skin_area, eyes = _roll(rng, img, mask, skin_ok, size, geo, overrides)
     out, intensity = _camera(rng, img, size, st, lighting.theta, overrides)
 
@@ -342,6 +358,8 @@ def render_selfie(
         ],
         "eyes": eyes.round(2).tolist(),  # [[x, y], [x, y]]: the picture's left eye first
     }
+    if look_alikes:
+        attrs["look_alikes"] = "+".join(look_alikes)
     return SynthSample(image=Image.fromarray(out), mask=mask, attrs=attrs, skin=skin_area)
 
 

@@ -38,6 +38,7 @@ DEFAULT_THRESHOLD = 0.3
 # their own "target_layer", this is only the fallback.
 DEFAULT_TARGET_LAYER = "encoder.layer3"
 SCORES = ("regression", "logit")
+DEFAULT_PADDING = "zeros"
 
 
 @dataclass(frozen=True)
@@ -134,15 +135,16 @@ def _affine_grid(theta: Tensor, height: int, width: int) -> Tensor:
     return torch.stack([gx, gy], dim=-1)
 
 
-def warp(images: Tensor, matrices: Tensor) -> Tensor:
+def warp(images: Tensor, matrices: Tensor, padding: str = "zeros") -> Tensor:
     """Move (N, C, H, W) images by their (N, 2, 3) forward transforms.
 
     Output pixel q takes the input at M^-1 q. What falls outside the frame becomes 0 (the mean
-    colour, once the input is normalized).
+    colour, once the input is normalized) with ``padding="zeros"``, the frame's edge pixel
+    with ``"border"``.
     """
     theta = invert_transforms(matrices).to(images)
     grid = _affine_grid(theta, *images.shape[-2:])
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode=padding, align_corners=False)
 
 
 def unwarp(maps: Tensor, matrices: Tensor) -> Tensor:
@@ -265,16 +267,18 @@ def explain_maps(
     target: str | nn.Module = DEFAULT_TARGET_LAYER,
     score: str = "regression",
     ranges: AugmentRanges = DEFAULT_RANGES,
+    padding: str = DEFAULT_PADDING,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The unthresholded averaged map (H, W) in [0, 1], the k per-copy maps already warped back
-    (k, H, W), and the k forward transforms (k, 2, 3)."""
+    (k, H, W), and the k forward transforms (k, 2, 3). ``padding``: what a copy shows where its
+    move uncovers the frame (see ``warp``)."""
     k = check_k(k)
     x = to_tensor(x)
     _, _, height, width = x.shape
     matrices = random_transforms(
         k, np.random.default_rng(seed), height=height, width=width, ranges=ranges
     )
-    copies = x.expand(k, -1, -1, -1) if k == 1 else warp(x.expand(k, -1, -1, -1), matrices)
+    copies = x.expand(k, -1, -1, -1) if k == 1 else warp(x.expand(k, -1, -1, -1), matrices, padding)
     cams, _ = gradcam(model, copies, target=target, score=score)
     with torch.no_grad():
         # Each copy on its own [0, 1] scale, so no single copy dominates the average.

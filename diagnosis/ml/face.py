@@ -296,7 +296,10 @@ def normalize_face(
     )
     min_width = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(height, width))
     gray_small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    view, faces = _find_face(gray_small, min_width * detect_scale, side=side)
+    # The profile cascade (the photo and its mirror) is the slowest look; a side photo may ask
+    # for it twice (to choose the view, then to doubt a small frontal box).
+    profiles_of = _ProfileLook(gray_small, min_width * detect_scale)
+    view, faces = _find_face(gray_small, min_width * detect_scale, side=side, profiles=profiles_of)
     # A close-up is skin with light and shade on it; an even skin-coloured wall is not.
     skin = skin_fraction(small) if _contrast(gray_small) >= CLOSEUP_MIN_CONTRAST else 0.0
     big_enough = len(faces) and faces[:, 2].max() >= min_width * detect_scale
@@ -322,8 +325,9 @@ def normalize_face(
         # A small "frontal face" without eyes is, in a side view or a close-up, most often a
         # nose, a mouth or a chin: look for a side view, then treat skin-filled photos as
         # close-ups, before trusting it.
-        profiles = _detect_profiles(gray_small, min_width * detect_scale) / detect_scale
-        if len(profiles) and profiles[:, 2].max() >= max(min_width, w):
+        needed = max(min_width, w)
+        profiles = profiles_of(at_least=needed * detect_scale) / detect_scale
+        if len(profiles) and profiles[:, 2].max() >= needed:
             view, faces = "profile", profiles
             order = np.argsort(-faces[:, 2] * faces[:, 3])
             largest = faces[order[0]]
@@ -402,14 +406,17 @@ def _crop_face(
     )
 
 
-def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[str, np.ndarray]:
+def _find_face(
+    gray: np.ndarray, min_width: float, side: bool = False, profiles=None
+) -> tuple[str, np.ndarray]:
     """The view and the face boxes found in ``gray`` (detection scale).
 
     Frontal first (upright, then rolled either way); then the profile cascade on the photo and
     on its mirror (first of all for a photo said to show a side). A frontal or profile face
     narrower than ``min_width`` is kept only when no view finds a big enough one, so that it can
-    be refused as too small."""
-    profiles = _detect_profiles(gray, min_width) if side else None
+    be refused as too small. ``profiles``: the profile look to ask (by default a fresh one)."""
+    profiles_of = profiles or _ProfileLook(gray, min_width)
+    profiles = profiles_of() if side else None
     if profiles is not None and len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
     faces = _detect_faces(gray, min_width)
@@ -421,10 +428,32 @@ def _find_face(gray: np.ndarray, min_width: float, side: bool = False) -> tuple[
     if len(faces) and faces[:, 2].max() >= min_width:
         return "frontal", faces
     if profiles is None:  # a side photo's were looked for already
-        profiles = _detect_profiles(gray, min_width)
+        profiles = profiles_of()
     if len(profiles) and profiles[:, 2].max() >= min_width:
         return "profile", profiles
     return "frontal", np.concatenate([faces, profiles[:, :4]])
+
+
+class _ProfileLook:
+    """The profile cascade on one photo, run in full at most once however often it is asked
+    (a copy each time: a caller scaling the boxes in place cannot change the next answer).
+
+    ``at_least``: only boxes this wide matter to the caller, so, unless the full look was made
+    already, the cascade skips the scales far below it (the small scales are most of its cost).
+    It still starts a quarter below: the cascade merges neighbouring boxes of similar sizes, and
+    a box just wide enough keeps its smaller neighbours."""
+
+    def __init__(self, gray: np.ndarray, min_width: float) -> None:
+        self._gray, self._min_width = gray, min_width
+        self._found: np.ndarray | None = None
+
+    def __call__(self, at_least: float | None = None) -> np.ndarray:
+        if self._found is not None:
+            return self._found.copy()
+        if at_least is not None:  # the cascade looks down to half the width it is given
+            return _detect_profiles(self._gray, max(self._min_width, 1.5 * at_least))
+        self._found = _detect_profiles(self._gray, self._min_width)
+        return self._found.copy()
 
 
 def _detect_profiles(gray: np.ndarray, min_width: float) -> np.ndarray:
@@ -492,6 +521,17 @@ def sharpness(region: np.ndarray) -> float:
 def _check_sharp(region: np.ndarray) -> None:
     if sharpness(region) < BLUR_MIN_VARIANCE:
         raise TooBlurry()
+
+
+def inside_photo(matrix: np.ndarray, photo_size: tuple[int, int], size: int) -> np.ndarray:
+    """(size, size) float32 mask of the crop: 1 where it shows the photo, 0 where the crop
+    passed the photo's edge (a face near the edge, often a side view) and its pixels only
+    repeat the edge's (the crop's border rule, ``warp``)."""
+    width, height = photo_size
+    ones = np.ones((height, width), np.float32)
+    return cv2.warpAffine(
+        ones, np.asarray(matrix, np.float64), (size, size), flags=cv2.INTER_NEAREST, borderValue=0.0
+    )
 
 
 def warp(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:

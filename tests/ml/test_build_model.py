@@ -52,6 +52,7 @@ def built(tmp_path_factory):
         log=lambda *_: None,
         synthetic_n=6,
         heatmap_limit=2,
+        look_alike_faces=1,
     )
     return root, tmp_path / "out"
 
@@ -64,6 +65,8 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
     assert final["target_layer"].startswith("encoder.blocks.")
     assert 0 < final["temperature"] and final["ood_threshold"] > 0
     assert final["metrics"]["acne04_valid"]["hayashi"]["n"] == 4
+    # The candidates were judged on the look-alikes too (they take part in the choice).
+    assert "beard" in final["metrics"]["candidates"]["efficientnet_lite0"]["look_alikes"]
     extra = set(read_extra(out / "real.pt"))
     assert {"ood.mean", "ood.components", "ood.variances"} <= extra
     assert final["lesion_head"]["layers"] == ["encoder.blocks.4", "encoder.blocks.10"]

@@ -12,6 +12,7 @@ from diagnosis.ml.encoders import (
     EfficientNetLite0,
     SameConv2d,
     efficientnet_lite0_weights_file,
+    fold_batchnorm,
     lite0_state_from_package,
     load_imagenet_weights,
 )
@@ -79,3 +80,28 @@ def test_skinnet_on_efficientnet_explains_through_a_block():
 def test_a_resnet_cannot_take_the_bundled_weights():
     with pytest.raises(ValueError, match="no bundled ImageNet weights"):
         SkinNet(arch="resnet18", num_grades=6).load_imagenet_weights()
+
+
+def test_folding_batch_norms_keeps_the_outputs_and_the_layer_names():
+    torch.manual_seed(0)
+    model = SkinNet(arch="efficientnet_lite0", num_grades=6).eval()
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.data.uniform_(0.5, 1.5)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        before = model(x)["regression"]
+    names = {name for name, _ in model.named_modules()}
+
+    folded = fold_batchnorm(model)
+
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert names == {name for name, _ in folded.named_modules()}
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x)["regression"], before, atol=1e-4, rtol=1e-4)
+
+
+def test_a_training_model_is_not_folded():
+    with pytest.raises(ValueError, match="eval mode"):
+        fold_batchnorm(SkinNet(arch="efficientnet_lite0", num_grades=6).train())

@@ -246,3 +246,27 @@ def test_mask_stats_summarize_coverage_and_peak():
     assert stats["peak"] == [15, 2]
     assert stats["coverage"] == pytest.approx(2 / 200)
     assert stats["shape"] == [10, 20]
+
+
+def test_a_heatmap_does_not_point_past_the_photos_edge():
+    from diagnosis.ml.face import NormalizedFace
+    from diagnosis.ml.inference import in_photo
+
+    # The crop's left 20 columns lie left of the photo (a face at its edge).
+    matrix = np.array([[0.5, 0.0, 20.0], [0.0, 0.5, 0.0]])
+    face = NormalizedFace(image=np.zeros((64, 64, 3), np.uint8), box=(0, 0, 88, 128), matrix=matrix)
+    averaged = np.full((64, 64), 0.2, np.float32)
+    averaged[30, 5] = 1.0  # the peak on repeated edge pixels
+    averaged[30, 40] = 0.6  # a lesion on the skin
+
+    kept = in_photo(averaged, face, np.zeros((128, 400, 3), np.uint8))
+
+    assert not kept[:, :19].any()
+    assert np.unravel_index(int(kept.argmax()), kept.shape) == (30, 40) and kept.max() == 1.0
+    # A crop wholly inside the photo keeps its map as it was.
+    inside = NormalizedFace(
+        image=face.image, box=(0, 0, 1, 1), matrix=np.array([[0.5, 0, 0], [0, 0.5, 0.0]])
+    )
+    np.testing.assert_array_equal(
+        in_photo(averaged, inside, np.zeros((128, 128, 3), np.uint8)), averaged
+    )

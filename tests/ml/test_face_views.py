@@ -170,3 +170,67 @@ def test_a_photo_said_to_show_a_side_without_a_side_face_is_read_as_before(monke
     profile_looks.clear()
     assert normalize_face(skin_close_up(size=512), size=128, side=True).view == "close-up"
     assert len(profile_looks) == 1
+
+
+class LookEveryTime(face._ProfileLook):
+    """The detection path as it was: each question runs the whole profile cascade again."""
+
+    def __call__(self, at_least=None):
+        return face._detect_profiles(self._gray, self._min_width)
+
+
+def _generated_photos():
+    rng = np.random.default_rng(21)
+    for grade in (1, 3, 5):
+        picture = np.asarray(synth.render_selfie(rng, grade, size=384).image.convert("RGB"))
+        yield picture
+        yield picture[:, : picture.shape[1] * 3 // 5]  # one side cut off: no frontal face at once
+        yield np.ascontiguousarray(np.rot90(picture))  # a face the frontal looks miss
+
+
+def _crop(picture, side):
+    try:
+        normalized = normalize_face(picture, size=128, side=side)
+    except Exception as exc:  # noqa: BLE001 - the same refusal counts as the same reading
+        return type(exc).__name__
+    return normalized.view, normalized.box, normalized.image.tobytes()
+
+
+@pytest.mark.parametrize("side", [False, True], ids=["any-photo", "said-a-side"])
+@pytest.mark.parametrize("eyes_missed", [False, True])
+def test_the_faster_profile_look_crops_generated_faces_as_before(monkeypatch, side, eyes_missed):
+    if eyes_missed:  # a frontal face without eyes is doubted: the side look is asked for
+        monkeypatch.setattr(face, "_find_eyes", lambda rgb, box: None)
+    looks = []
+    detect_profiles = face._detect_profiles
+
+    def counted(gray, min_width):
+        looks.append(min_width)
+        return detect_profiles(gray, min_width)
+
+    monkeypatch.setattr(face, "_detect_profiles", counted)
+    asked_twice = 0
+    for picture in _generated_photos():
+        looks.clear()
+        fast = _crop(picture, side)
+        ran_now = len(looks)
+        with monkeypatch.context() as before:
+            before.setattr(face, "_ProfileLook", LookEveryTime)
+            looks.clear()
+            slow = _crop(picture, side)
+            asked_twice += len(looks) == 2
+        assert fast == slow
+        assert ran_now <= 1
+    # A side photo whose frontal face is doubted asked the cascade twice; now once.
+    assert (asked_twice > 0) == (side and eyes_missed)
+
+
+def test_the_part_of_a_crop_past_the_photos_edge_is_marked_outside():
+    # A face box at the photo's left edge: the square crop with its margin passes the edge.
+    matrix = np.array([[0.5, 0.0, 20.0], [0.0, 0.5, 0.0]])  # x_crop = 0.5 x + 20
+
+    inside = face.inside_photo(matrix, (400, 400), 128)
+
+    assert inside.shape == (128, 128)
+    assert not inside[:, :19].any()  # crop x < 20 is left of the photo
+    assert inside[:, 21:].all()
