@@ -338,6 +338,7 @@ def judge(path: Path, crops: acne04.Crops, look_alikes=None) -> dict[str, Any]:
             "moderate_or_worse": float((grades[free] >= 3).mean()) if free.any() else math.nan,
             "mean_score": float(scores[free].mean()) if free.any() else math.nan,
         },
+        "look_alikes": _look_alikes(model, meta, look_alikes),
         **_candidate(meta),
         "per_ita_group": per_ita_group(
             crops.images[photo], crops.levels[photo], acne04.gea_to_hayashi(grades[photo])
