@@ -1,5 +1,5 @@
 """False acne on clear skin: the shipped model, as the worker runs it, on the generator's
-look-alike check set (modelbuilding.lookalikes: the same clear faces drawn plainly and with
+look-alike check set (modelbuilding.lookalike_checks: the same clear faces drawn plainly and with
 stubble, a beard, freckles, moles, glasses or a cast shadow; a seed no training or selection
 set uses). Per look-alike: the share read clear or almost clear, the share read moderate or
 worse, and the share given a reliable grade of mild or worse (a kit sold on a clear face).
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench import smoke  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.inference import Analyzer  # noqa: E402
-from modelbuilding import lookalikes  # noqa: E402
+from modelbuilding import lookalike_checks  # noqa: E402
 
 
 def main() -> int:
@@ -39,7 +39,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     analyzer = Analyzer.load(args.checkpoint)
     kinds, grades, reliable, refused = [], [], [], {}
-    for kind, image in lookalikes.check_set(args.n):
+    for kind, image in lookalike_checks.check_set(args.n):
         try:
             result = analyzer.analyze(image, explain=False)
         except AnalysisError:
@@ -48,8 +48,8 @@ def main() -> int:
         kinds.append(kind)
         grades.append(result.grade)
         reliable.append(result.reliable)
-    rates = lookalikes.false_acne(kinds, grades, reliable)
-    print(f"model {analyzer.model_info}; {args.n} clear faces (seed {lookalikes.CHECK_SEED})")
+    rates = lookalike_checks.false_acne(kinds, grades, reliable)
+    print(f"model {analyzer.model_info}; {args.n} clear faces (seed {lookalike_checks.CHECK_SEED})")
     print(f"{'look-alike':12}{'n':>5}{'clear/almost':>14}{'moderate+':>11}{'reliable mild+':>16}")
     for kind, row in rates.items():
         print(

@@ -19,7 +19,7 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
 from diagnosis.ml.model import confidence_within_one
 
-from . import acne04, lesion_training, lookalikes
+from . import acne04, lesion_training, lookalike_checks
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
@@ -91,7 +91,7 @@ def finish(
     )
     kind, valid = sources[0].name, sources[0].valid
     train = acne04.Crops.concat([s.train for s in sources])
-    check = lookalikes.check_crops(look_alike_faces, size=size, margin=margin)
+    check = lookalike_checks.check_crops(look_alike_faces, size=size, margin=margin)
     with stage(f"judging {len(candidates)} candidate(s) on the {kind} valid split", log):
         judged = _judge_candidates(candidates, valid, kind, log, check)
     best = choose_candidate(

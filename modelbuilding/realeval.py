@@ -27,7 +27,7 @@ from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.inference import ood_distance
 from diagnosis.ml.zones import findings
 
-from . import acne04, lesion_training, lookalikes
+from . import acne04, lesion_training, lookalike_checks
 from .evaluate import evaluate_checkpoint, full_report, grades_by_rule
 from .generated import HELDOUT_SEED, SHIFTED_SEED, generate_set
 
@@ -308,12 +308,12 @@ def _look_alikes(model, meta, check) -> dict[str, Any]:
     kinds, images = check
     out = predict_images(model, images, meta["mean"], meta["std"])
     grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])
-    return lookalikes.false_acne(kinds, grades)
+    return lookalike_checks.false_acne(kinds, grades)
 
 
 def judge(path: Path, crops: acne04.Crops, look_alikes=None) -> dict[str, Any]:
     """A candidate's figures on the real valid split (photographs and lesion-free versions),
-    and on the look-alike check set when given (``lookalikes.check_crops``: kinds, images)."""
+    and on the look-alike check set when given (``lookalike_checks.check_crops``: kinds, images)."""
     model, meta = ckpt.load_checkpoint(path)
     out = predict_images(model, crops.images, meta["mean"], meta["std"])
     grades = grades_by_rule(out["regression"], out["probs"], meta["decision_rule"])

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from modelbuilding import lookalikes, realeval
+from modelbuilding import lookalike_checks, lookalikes, realeval
 
 
 def report(accuracy, mae=0.3, lesion_free=0.0, look_alikes=None):
@@ -53,7 +53,7 @@ def test_false_acne_rates_per_look_alike():
     grades = np.array([0, 3, 1, 2, 0])
     reliable = np.array([True, True, False, True, True])
 
-    rates = lookalikes.false_acne(kinds, grades, reliable)
+    rates = lookalike_checks.false_acne(kinds, grades, reliable)
 
     assert rates["beard"] == {
         "n": 2,
@@ -67,7 +67,7 @@ def test_false_acne_rates_per_look_alike():
 
 
 def test_the_check_set_draws_every_look_alike_on_the_same_clear_faces():
-    pairs = list(lookalikes.check_set(2, size=128))
+    pairs = list(lookalike_checks.check_set(2, size=128))
     kinds = [kind for kind, _ in pairs]
-    assert kinds.count(lookalikes.CONTROL) == 2
+    assert kinds.count(lookalike_checks.CONTROL) == 2
     assert all(kinds.count(kind) == 2 for kind in lookalikes.LOOK_ALIKES)
