@@ -11,24 +11,16 @@ It runs in a throwaway SQLite database and media folder of its own (migrated fir
 
 import argparse
 import io
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="bench-export-"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "skinshop.settings"
-os.environ["DJANGO_ENV"] = "test"
-os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'db.sqlite3'}"
-os.environ["PRIVATE_MEDIA_ROOT"] = str(WORK / "private")
+from bench.embedded import django_in_temp  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+WORK = django_in_temp("bench-export-")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402

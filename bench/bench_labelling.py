@@ -13,26 +13,18 @@ whole middleware stack and the templates, no network).
 
 import argparse
 import io
-import os
 import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="bench-labelling-"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "skinshop.settings"
-os.environ["DJANGO_ENV"] = "test"
-os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'db.sqlite3'}"
-os.environ["PRIVATE_MEDIA_ROOT"] = str(WORK / "private")
+from bench.embedded import django_in_temp  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+WORK = django_in_temp("bench-labelling-")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
