@@ -30,6 +30,7 @@ from .contract import InputContract
 from .encoders import fold_batchnorm
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, inside_photo, load_image, normalize_face
+from .joint import JointRule
 from .lesions import LesionCounter, tap, upsample
 from .model import (
     DEFAULT_DECISION_RULE,
@@ -37,6 +38,8 @@ from .model import (
     confidence_within_one,
     decide_grade,
     grade_score,
+    grades_by_rule,
+    score_by_rule,
 )
 from .scale import Scale
 
@@ -168,6 +171,8 @@ class Analyzer:
         self.ood_threshold = float(meta.get("ood_threshold", math.inf))
         # The lesion counter trained on the frozen encoder (lesions.py), when the model has one.
         self.counter = LesionCounter.from_checkpoint(meta, extra)
+        # Grading with the lesion count (joint.py), when the model was built so.
+        self.joint = JointRule.from_meta(meta) if self.counter is not None else None
         self.scale = Scale.from_dict(meta["scale"])
         # How a photo becomes this model's input, as it was trained (contract.py).
         self.contract = InputContract.of(meta)
@@ -272,12 +277,7 @@ class Analyzer:
                 with tap(self.model, self.counter.layers if self.counter else ()) as maps:
                     outputs = self.model(x)
                 density = self.counter.density(maps).numpy() if self.counter else None
-                grades = decide_grade(outputs, self.decision_rule, self.scale.num_grades)
-                # The score the grade is read from: the grade is this score rounded.
-                scores = grade_score(outputs, self.decision_rule, self.scale.num_grades)
-                probabilities = class_probabilities(outputs)
-                calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
-                confidences = confidence_within_one(calibrated, grades.long())
+                grades, scores, probabilities, confidences = self._read_grades(outputs, density)
             clock.lap("predict")
             averaged = [None] * len(order)
             if explain:
@@ -331,6 +331,24 @@ class Analyzer:
         clock.lap("overlay")
         clock.finish()
         return outcomes
+
+    def _read_grades(self, outputs: dict[str, torch.Tensor], density: np.ndarray | None):
+        """Grades, the scores they are read from (the grade is the score rounded), the
+        probabilities shown and the confidences: from the grading heads, or, where the model
+        grades jointly with its lesion count (joint.py), from the pooled distribution."""
+        calibrated = torch.softmax(outputs["logits"].float() / self.temperature, 1)
+        num_grades = self.scale.num_grades
+        if self.joint is not None and density is not None:
+            counts = torch.from_numpy(density.sum(axis=(1, 2)))
+            probabilities = self.joint.probabilities(calibrated, counts)
+            rule = self.joint.rule
+            grades = grades_by_rule(outputs["regression"], probabilities, rule, num_grades)
+            scores = score_by_rule(outputs["regression"], probabilities, rule, num_grades)
+            return grades, scores, probabilities, confidence_within_one(probabilities, grades)
+        grades = decide_grade(outputs, self.decision_rule, num_grades)
+        scores = grade_score(outputs, self.decision_rule, num_grades)
+        confidences = confidence_within_one(calibrated, grades.long())
+        return grades, scores, class_probabilities(outputs), confidences
 
     def _check_arguments(self, photos, explain: bool, target_layer, k: int, alpha: float) -> None:
         """Bad arguments fail before any work is done."""

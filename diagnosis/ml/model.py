@@ -127,15 +127,19 @@ _ARGMAX_BAND = 0.4
 
 
 def grade_score(outputs: dict[str, Tensor], rule: str, num_grades: int) -> Tensor:
-    """The continuous score the decision rule reads the grade from, so that the grade is the
-    score rounded and the page's grade, score and chart tell one story: the regressor's output
-    ("round"), the probabilities' mean ("expectation"), or, for "argmax", that mean kept within
-    0.4 of the most likely grade."""
+    """The continuous score the decision rule reads the grade from (``score_by_rule``)."""
+    return score_by_rule(outputs["regression"], class_probabilities(outputs), rule, num_grades)
+
+
+def score_by_rule(regression: Tensor, probs: Tensor, rule: str, num_grades: int) -> Tensor:
+    """The score the grade is read from, so that the grade is the score rounded and the page's
+    grade, score and chart tell one story: the regressor's output ("round"), the probabilities'
+    mean ("expectation"), or, for "argmax", that mean kept within 0.4 of the most likely grade."""
     if rule == "round":
-        return severity_score(outputs, num_grades)
-    expected = expected_grade(outputs).float().clamp(0, num_grades - 1)
+        return regression.float().clamp(0, num_grades - 1)
+    expected = probability_mean(probs).float().clamp(0, num_grades - 1)
     if rule == "argmax":
-        grades = outputs["logits"].argmax(dim=1).float()
+        grades = probs.argmax(dim=1).float()
         return torch.minimum(torch.maximum(expected, grades - _ARGMAX_BAND), grades + _ARGMAX_BAND)
     if rule == "expectation":
         return expected
