@@ -204,15 +204,16 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    if args.lesion_counter_only:
+    if args.lesion_counter_only or args.joint_rule_only:
         if not args.acne04:
-            raise ValueError("--lesion-counter-only needs --acne04")
+            raise ValueError("--lesion-counter-only and --joint-rule-only need --acne04")
         add_lesion_counter(
             Path(args.out) / "real.pt",
             Path(args.acne04),
             Path(args.work),
             Path(args.out),
             threads=args.threads,
+            keep_counter=args.joint_rule_only,
         )
         return 0
     if args.evaluate_only:
@@ -285,6 +286,13 @@ def add_cli(subparsers) -> None:
     p.add_argument(
         "--lesion-counter-only",
         action="store_true",
-        help="train only the lesion counter of the model in OUT and write it back with it",
+        help="train only the lesion counter of the model in OUT and choose its joint grading "
+        "rule (on training folds), and write the model back with them",
+    )
+    p.add_argument(
+        "--joint-rule-only",
+        action="store_true",
+        help="choose only the joint grading rule of the model in OUT (its lesion counter kept), "
+        "and write the model back with it",
     )
     p.set_defaults(func=_handle)

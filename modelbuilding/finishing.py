@@ -19,7 +19,7 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
 from diagnosis.ml.model import confidence_within_one
 
-from . import acne04, lesion_training, lookalike_checks
+from . import acne04, joint_training, lesion_training, lookalike_checks
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
@@ -103,6 +103,7 @@ def finish(
     spread = seed_spread(chosen["report"], best, first_seed, kind, valid, retrain, seeds, log)
     with stage("confidence and out-of-distribution thresholds", log):
         abstention, fit = _abstention(chosen, valid, train, kind, work, size, margin, log)
+    familiar = abstention["familiar"]
     meta = dict(meta)
     meta.update(
         temperature=abstention["temperature"],
@@ -123,9 +124,28 @@ def finish(
         metrics.update(heatmaps=heatmaps["table"], heatmap_thresholds=heatmaps["thresholds"])
     if any(len(b) for b in train.boxes):
         with stage("lesion counter", log):
-            counter, metrics["lesions"] = lesion_counter(model, meta, train, valid, log)
+            counter, metrics["lesions"], data = lesion_counter(model, meta, train, valid, log)
         meta["lesion_head"] = counter.to_meta()
         extra |= counter.to_extra()
+    # The joint rule is chosen and judged on Hayashi levels: ACNE04's photographs.
+    if "lesion_head" in meta and kind == "acne04":
+        with stage("joint grading and counting, chosen on training folds", log):
+            rule, metrics["joint"] = joint_training.joint_grading(
+                model,
+                meta,
+                counter,
+                train,
+                valid,
+                data=data,
+                familiar=familiar,
+                check=check,
+                log=log,
+            )
+        # The shop grades with the pooled distribution: its confidence threshold is the one
+        # chosen on the pooled confidences.
+        meta.update(
+            joint=rule.to_meta(), confidence_threshold=metrics["joint"]["confidence_threshold"]
+        )
     if synthetic_n:
         with stage("synthetic held-out sets", log):
             metrics.update(synthetic_held_out(candidates[best], work, log, n=synthetic_n))
@@ -264,6 +284,7 @@ def _abstention(
         "ood_threshold": ood_threshold,
         "confidence_threshold": confidence_threshold,
         "rows": rows,
+        "familiar": familiar,
     }
     return figures, fit
 
@@ -298,12 +319,15 @@ def _heatmaps(
 
 def lesion_counter(
     model, meta: dict[str, Any], train: acne04.Crops, valid: acne04.Crops, log
-) -> tuple[lesions.LesionCounter, dict[str, Any]]:
-    """The chosen model's lesion counter (lesions.py), trained on the training crops, and its
+) -> tuple[lesions.LesionCounter, dict[str, Any], tuple]:
+    """The chosen model's lesion counter (lesions.py), trained on the training crops, its
     figures on the valid split (validation figures: the counter's design was chosen on the
-    training photographs, but the model it reads was selected on these)."""
+    training photographs, but the model it reads was selected on these), and the training
+    crops' counter_data (the joint rule's folds train on them again)."""
     started = time.monotonic()
-    counter = lesion_training.train_counter(model, meta, train, log=log)
+    layers = lesions.layers_for(meta["arch"])
+    data = lesion_training.counter_data(model, meta, train, layers)
+    counter = lesion_training.train_counter(model, meta, train, layers=layers, log=log, data=data)
     report = count_report(counter, model, meta, valid)
     report["train_crops"] = len(train.kinds)
     report["train_seconds"] = round(time.monotonic() - started, 1)  # with this report
@@ -313,21 +337,41 @@ def lesion_counter(
         f"boxed ones in {report['zone_named_first_holds_most']} of {report['zone_photos']} "
         "photographs"
     )
-    return counter, report
+    return counter, report, data
 
 
 def add_lesion_counter(
-    checkpoint: Path, acne04_root: Path, work: Path, out: Path, log=print, threads: int = 2
+    checkpoint: Path,
+    acne04_root: Path,
+    work: Path,
+    out: Path,
+    log=print,
+    threads: int = 2,
+    *,
+    keep_counter: bool = False,
 ) -> dict[str, Any]:
-    """Train a lesion counter for an already built model and write the model again with it
-    (its weights unchanged), and its card: the lesion step of ``finish`` on its own."""
+    """Train a lesion counter for an already built model (``keep_counter``: keep the one it
+    has), choose its joint grading rule, and write the model again with them (its weights
+    unchanged), and its card: the counting steps of ``finish`` on their own."""
     torch.set_num_threads(threads)
     model, meta, extra = ckpt.load_checkpoint_with_extra(checkpoint)
     size, margin = int(meta["input_size"]), float(meta["face_margin"])
     train, valid = splits(acne04, acne04_root, size=size, margin=margin, work=work, log=log)
-    counter, counting = lesion_counter(model, meta, train, valid, log)
-    meta = dict(meta, lesion_head=counter.to_meta())
-    meta["metrics"] = {**meta.get("metrics", {}), "lesions": counting}
+    counter = lesions.LesionCounter.from_checkpoint(meta, extra) if keep_counter else None
+    if counter is None:
+        counter, meta["metrics"]["lesions"], data = lesion_counter(model, meta, train, valid, log)
+    else:
+        data = lesion_training.counter_data(model, meta, train, counter.layers, mirror=False)
+    ood = {k[4:]: v.float().numpy() for k, v in extra.items() if k.startswith("ood.")}
+    features = predict_images(model, valid.images, meta["mean"], meta["std"])["features"]
+    familiar = ood_distances(features, ood) <= float(meta["ood_threshold"])
+    check = lookalike_checks.check_crops(LOOK_ALIKE_FACES, size=size, margin=margin)
+    rule, joint = joint_training.joint_grading(
+        model, meta, counter, train, valid, data=data, familiar=familiar, check=check, log=log
+    )
+    meta = dict(meta, lesion_head=counter.to_meta(), joint=rule.to_meta())
+    meta["confidence_threshold"] = joint["confidence_threshold"]
+    meta["metrics"] = {**meta["metrics"], "joint": joint}
     kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
     final, card = _write_model(out, work, model, meta, kept | counter.to_extra())
     log(f"wrote {final} and {card}")

@@ -99,6 +99,23 @@ def mirrored(boxes: np.ndarray, size: int) -> np.ndarray:
     return boxes
 
 
+def counter_data(
+    model: nn.Module, meta: dict, crops, layers: tuple[str, ...], *, mirror: bool = True
+) -> tuple[Tensor, Tensor]:
+    """The feature maps and target densities of every crop and then, with ``mirror``, of its
+    mirror image (crop ``i``'s mirror is row ``i + len(crops)``)."""
+    size = crops.images.shape[1]
+    mean, std = meta["mean"], meta["std"]
+    flips = (False, True) if mirror else (False,)
+    x = torch.cat(
+        [crop_features(model, crops.images, layers, mean=mean, std=std, flip=f) for f in flips]
+    )
+    targets = [density_target(b, size) for b in crops.boxes]
+    if mirror:
+        targets += [density_target(mirrored(b, size), size) for b in crops.boxes]
+    return x, torch.from_numpy(np.stack(targets))
+
+
 def train_counter(
     model: nn.Module,
     meta: dict,
@@ -108,23 +125,11 @@ def train_counter(
     epochs: int = 30,
     seed: int = 0,
     log=print,
+    data: tuple[Tensor, Tensor] | None = None,
 ) -> LesionCounter:
     """A counter for ``model`` trained on every crop (lesion-free versions too: they teach zero)
-    and its mirror image."""
-    size = crops.images.shape[1]
-    mean, std = meta["mean"], meta["std"]
+    and its mirror image (``data``: ``counter_data``'s, when already computed)."""
     layers = layers or layers_for(meta["arch"])
-    x = torch.cat(
-        [
-            crop_features(model, crops.images, layers, mean=mean, std=std),
-            crop_features(model, crops.images, layers, mean=mean, std=std, flip=True),
-        ]
-    )
-    y = torch.from_numpy(
-        np.stack(
-            [density_target(b, size) for b in crops.boxes]
-            + [density_target(mirrored(b, size), size) for b in crops.boxes]
-        )
-    )
+    x, y = data if data is not None else counter_data(model, meta, crops, layers)
     log(f"lesion head: {len(x)} crops (with mirror images), {int(y.sum())} lesions")
     return LesionCounter(fit(x, y, epochs=epochs, seed=seed, log=log), tuple(layers))

@@ -12,6 +12,7 @@ from typing import Any
 from diagnosis.ml.checkpoint import commercial_use
 
 from . import acne04
+from .joint_training import FOLDS
 from .realeval import ITA_BANDS, headline, selected_on
 
 
@@ -111,7 +112,7 @@ def real_card(meta: dict[str, Any], *, checkpoint_mb: float, overlays: str) -> s
         _model_values(meta, checkpoint_mb, overlays)
         | _valid_values(meta["metrics"]["acne04_valid"])
         | _tables(meta)
-        | {"lesions_section": _lesions_section(meta)}
+        | {"lesions_section": _lesions_section(meta), "joint_section": _joint_section(meta)}
     )
 
 
@@ -192,11 +193,14 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
                 if key.startswith("synthetic_")
             ],
         ),
+        "answered_source": "the grade and its confidence read jointly with the lesion count"
+        if "joint" in m
+        else "the grading heads' grade and confidence",
         "answered_table": _table(
             ["confidence threshold", "answered", "4-level accuracy of the answered"],
             [
                 [row["threshold"], row["answered"], row["accuracy_answered"]]
-                for row in m["answered"]
+                for row in m.get("joint", {}).get("answered") or m["answered"]
             ],
         ),
         "heatmaps_table": _table(
@@ -239,6 +243,71 @@ them; the counter's design was chosen on the training photographs):
   zone with the most counted lesions holds the most boxed ones in
   **{_f(r["zone_named_first_holds_most"])}** of them (box centres in the crop; the shop's end to
   end figure is `bench/bench_zones.py`'s)."""
+
+
+JOINT_ROWS = (
+    ("grading", "grading heads alone"),
+    ("counting", "lesion count alone"),
+    ("joint", "**joint (shipped)**"),
+)
+
+
+def _joint_section(meta: dict[str, Any]) -> str:
+    spec, r = meta.get("joint"), meta["metrics"].get("joint")
+    if not spec or not r:
+        return "This model grades with its grading heads alone."
+    cal, folds = r["folds"]["calibration"], r["folds"]
+    rows = []
+    for key, name in JOINT_ROWS:
+        v = r["valid"][key]
+        rows.append(
+            [name, v["accuracy"], v["mae"], v["spearman_level_score"], *v["per_level_recall"]]
+            + [v["referral_sensitivity"], v["false_referral"], v["lesion_free_clear_or_almost"]]
+        )
+    table = _table(
+        ["grade read from", "4-level accuracy", "MAE", "Spearman", "recall mild", "moderate"]
+        + ["severe", "very severe", "referred: severe+", "referred: mild/moderate"]
+        + ["lesion-free clear/almost"],
+        rows,
+    )
+    looks = r.get("look_alikes", {})
+    look_table = _table(
+        ["look-alike", "n", "clear or almost clear", "moderate or worse", "reliable mild+"],
+        [
+            [k, v["n"], v["clear_or_almost"], v["moderate_or_worse"], v["reliable_mild_or_worse"]]
+            for k, v in looks.items()
+        ],
+    )
+    fold_best = max(folds["pooling"], key=lambda x: (x["accuracy"], -x["mae"], -x["weight"]))
+    heads_only = next(x for x in folds["pooling"] if x["weight"] == 0 and x["rule"] == spec["rule"])
+    count_only = next(x for x in folds["pooling"] if x["weight"] == 1 and x["rule"] == spec["rule"])
+    return f"""The Hayashi levels are lesion counts, and the grading heads do not see the count:
+the grade is read from both (`diagnosis/ml/joint.py`, after Wu et al.'s joint grading and
+counting). The lesion count becomes a distribution over the grades (the count recalibrated on
+log(1 + count) as {_f(cal["slope"], 2)} · log(1 + count) + {_f(cal["intercept"], 2)}, spread
+{_f(cal["spread"], 2)}, integrated over each grade's count band: GEA {
+        ", ".join(f"{e:g}" for e in spec["edges"])
+    }), pooled with the heads' calibrated distribution with
+the count's weight **{spec["weight"]}**, and the grade is read by `{spec["rule"]}`.
+
+Chosen on {FOLDS} training folds: the counter trained again on all folds but one of the
+{folds["crops"]} training crops (a photograph and its lesion-free version in the same fold)
+counted the fold left out; the calibration was fitted on those counts, and the weight and the
+reading rule are those whose grades agreed most often with the dermatologists' levels of the
+{folds["photos"]} training photographs: 4-level accuracy {_f(fold_best["accuracy"])} against
+{_f(heads_only["accuracy"])} for the heads alone and {_f(count_only["accuracy"])} for the count
+alone. The heads' probabilities there are those of photographs they learned from, which
+flatters the heads: the weight chosen leans to them, if anything.
+
+On the ACNE04 valid photographs (validation figures; "referred" is the shop's "see a
+dermatologist" rule, GEA 4 and up):
+
+{table}
+
+On the look-alike check set (clear synthetic faces, `modelbuilding.lookalike_checks`), read
+jointly, "reliable" at the confidence threshold above:
+
+{look_table}"""
 
 
 def _layer_order(row: dict[str, Any]) -> tuple:
