@@ -57,12 +57,14 @@ PENDING = (Diagnosis.Status.QUEUED, Diagnosis.Status.PROCESSING)
 
 
 def pending_state(pk, *, user, guest_token: str = "") -> tuple | None:
-    """``PENDING_STATE_FIELDS`` of a check the viewer may see (``visible_diagnosis``) while it
-    is queued or processing, in one read by primary key; None once it is finished, and for
-    anyone else."""
-    queryset = _visible_diagnoses(user=user, guest_token=guest_token)
+    """``PENDING_STATE_FIELDS`` of the viewer's own check (``owned_diagnoses``: staff who may
+    see others' get none) while it is queued or processing, in one read by primary key; None
+    once it is finished, and for anyone else."""
+    owned = owned_diagnoses(user=user, guest_token=guest_token)
     try:
-        return queryset.filter(pk=pk, status__in=PENDING).values_list(*PENDING_STATE_FIELDS).first()
+        # No ordering: one row by primary key needs none, and building it costs each poll.
+        pending = owned.filter(pk=pk, status__in=PENDING).order_by()
+        return pending.values_list(*PENDING_STATE_FIELDS).first()
     except (ValidationError, ValueError):
         return None
 
