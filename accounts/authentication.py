@@ -65,3 +65,13 @@ def api_credential_user(request: HttpRequest):
         if result is not None:
             return result[0]
     return None
+
+
+def api_reader(request: HttpRequest):
+    """For a safe request (GET, HEAD) answered before DRF's dispatch: the user DRF's
+    authentication would find, in its order (the session's, then an API credential's), or the
+    anonymous user; None when DRF might answer otherwise (a credential it refuses), so that
+    the caller leaves the request to DRF."""
+    if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
+        return request.user
+    return api_credential_user(request)

@@ -6,6 +6,7 @@ Someone else's diagnosis answers 404, never 403, so ids are not confirmed to str
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,6 +22,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import api_reader
 from diagnosis import polling, selectors, services, session
 from diagnosis.models import Diagnosis
 from diagnosis.serializers import DiagnosisSerializer, DiagnosisUploadSerializer
@@ -99,8 +101,9 @@ def _first_code(detail) -> str:
         "photo's own result with links to it and its heatmap. Failed: `failure_reason` says "
         "what to retake. "
         "Visible to its owner and to staff with the `diagnosis.view_selfie` permission. "
-        "While the check is pending the answer carries an `ETag`: a poll that sends it back "
-        "in `If-None-Match` gets 304 until something changes.",
+        "While the check is pending the answer carries an `ETag`: its owner's poll that sends "
+        "it back in `If-None-Match` gets 304 until something changes (anyone else's gets the "
+        "answer it gets without the header).",
         responses={
             200: DiagnosisSerializer,
             304: OpenApiResponse(description="Unchanged since the `ETag` sent."),
@@ -117,6 +120,26 @@ class DiagnosisViewSet(
     permission_classes = [AllowAny]
     # Files only: a selfie never comes as JSON (a JSON body is answered 415).
     parser_classes = [MultiPartParser, FormParser]
+
+    def dispatch(self, request, *args, **kwargs):
+        # A poll of one's own pending check that holds its current answer is answered 304 here,
+        # from the session and one indexed read, before DRF wraps the request, authenticates,
+        # negotiates and reads the photos; everything else goes through DRF unchanged.
+        if self.action_map.get(request.method.lower()) == "retrieve":
+            unchanged = self._unchanged(request, kwargs.get(self.lookup_field))
+            if unchanged is not None:
+                return unchanged
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _unchanged(request, pk) -> HttpResponse | None:
+        reader = api_reader(request)
+        if reader is None:
+            return None
+        unchanged = polling.not_modified(request, pk, user=reader)
+        if unchanged is not None:
+            patch_vary_headers(unchanged, ["Accept"])  # as the full answer varies
+        return unchanged
 
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body (authentication's CSRF check would).
@@ -141,11 +164,7 @@ class DiagnosisViewSet(
         return diagnosis
 
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
-        unchanged = polling.not_modified(
-            request, self.kwargs["pk"], user=request.user, guest_token=self._guest_token()
-        )
-        if unchanged is not None:
-            return unchanged
+        # The 304 of a poll that holds the current answer is given in dispatch.
         diagnosis = self.get_object()
         response = Response(self.get_serializer(diagnosis).data)
         return polling.with_etag(response, request, diagnosis)

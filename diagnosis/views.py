@@ -202,9 +202,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def status_json(request: HttpRequest, pk) -> HttpResponse:
     """The result page polls this while the photos are analysed (works without the API)."""
-    unchanged = polling.not_modified(
-        request, pk, user=request.user, guest_token=session.guest_token(request)
-    )
+    unchanged = polling.not_modified(request, pk, user=request.user)
     if unchanged is not None:
         return unchanged
     diagnosis = _visible(request, pk)
