@@ -141,11 +141,12 @@ def finish(
                 check=check,
                 log=log,
             )
-        # The shop grades with the pooled distribution: its confidence threshold is the one
-        # chosen on the pooled confidences.
-        meta.update(
-            joint=rule.to_meta(), confidence_threshold=metrics["joint"]["confidence_threshold"]
-        )
+        if rule is not None:
+            # The shop grades with the pooled distribution: its confidence threshold is the one
+            # chosen on the pooled confidences.
+            meta.update(
+                joint=rule.to_meta(), confidence_threshold=metrics["joint"]["confidence_threshold"]
+            )
     if synthetic_n:
         with stage("synthetic held-out sets", log):
             metrics.update(synthetic_held_out(candidates[best], work, log, n=synthetic_n))
@@ -369,8 +370,10 @@ def add_lesion_counter(
     rule, joint = joint_training.joint_grading(
         model, meta, counter, train, valid, data=data, familiar=familiar, check=check, log=log
     )
-    meta = dict(meta, lesion_head=counter.to_meta(), joint=rule.to_meta())
-    meta["confidence_threshold"] = joint["confidence_threshold"]
+    meta = dict(meta, lesion_head=counter.to_meta())
+    meta.pop("joint", None)
+    if rule is not None:
+        meta.update(joint=rule.to_meta(), confidence_threshold=joint["confidence_threshold"])
     meta["metrics"] = {**meta["metrics"], "joint": joint}
     kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
     final, card = _write_model(out, work, model, meta, kept | counter.to_extra())

@@ -152,3 +152,24 @@ def test_the_shop_grades_with_the_count_when_the_model_carries_a_joint_rule(tmp_
     assert joint.probabilities == pytest.approx(count_says[0].tolist(), abs=1e-5)
     assert joint.grade == round(joint.score)
     assert 0 <= joint.confidence <= 1
+
+
+def test_the_valid_choice_never_reads_clear_skin_worse_than_the_heads_alone():
+    levels = np.array([0, 1, 2, 3] * 10)
+    counts = np.array([3.0, 12.0, 35.0, 90.0] * 10)
+    heads = np.tile(np.eye(6)[3], (40, 1)) * 0.9 + 0.1 / 6
+    paths = [f"p{i}.jpg" for i in range(40)]
+    # Every weight above 0.3 reads some clear skin as moderate or worse; the heads alone none.
+    misreads = {
+        (r, float(w)): 0.1 * (w > 0.3)
+        for r in ("expectation", "argmax")
+        for w in joint_training.WEIGHTS
+    }
+
+    chosen, figures = joint_training.choose_on_valid(rule(), heads, counts, levels, paths, misreads)
+
+    assert chosen.weight <= 0.3
+    assert 0 <= figures["cross_validated_accuracy"] <= 1
+    safe_everywhere = {pair: 0.0 for pair in misreads}
+    free, _ = joint_training.choose_on_valid(rule(), heads, counts, levels, paths, safe_everywhere)
+    assert free.weight >= 0.5
