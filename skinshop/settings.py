@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from skinshop.cache import keeping_clients
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -231,7 +233,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Cache (rate limits, the shared storefront) ---------------------------------------------
 # Per-process memory locally; several web processes need a shared one, e.g. redis://redis:6379/1.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": keeping_clients(env.cache("CACHE_URL", default="locmemcache://"))}
 _SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
 if IS_PRODUCTION and not _SHARED_CACHE:
     # Each process would count its own failed log-ins and uploads: N processes, N× the limit.
