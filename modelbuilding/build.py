@@ -27,6 +27,7 @@ import torch
 
 from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.contract import FACE_MARGIN, INPUT_SIZE, LITE_MEAN, LITE_STD
+from diagnosis.ml.encoders import LITE_VARIANTS
 from diagnosis.ml.scale import GEA
 
 from . import acne04
@@ -40,11 +41,28 @@ from .train import TrainConfig, save_curves_png, train_model
 MODEL_NAME = "skinshop-real"
 SHOP_MODEL_NAME = "skinshop-shop"
 MODEL_VERSION = "2"
+# The stem and stages 1-2 (stride 4 and finer) of an EfficientNet-Lite stay as ImageNet left
+# them: their high-resolution backward is most of a training step's cost on a CPU.
+LITE_FROZEN_STAGES = 2
+# Where Lite0's Grad-CAM pointed best (end of stage 5, stride 16); finishing studies the layers
+# again and keeps the best.
+LITE_GRADCAM_STAGE = 5
+
+
+def _lite(arch: str) -> tuple[str, int, float]:
+    return ("bundled", LITE_VARIANTS[arch].blocks_through(LITE_FROZEN_STAGES), 1e-3)
+
+
 CANDIDATES = {
     # arch: (ImageNet weights, blocks kept frozen, learning rate)
-    "efficientnet_lite0": ("bundled", 3, 1e-3),
+    "efficientnet_lite0": _lite("efficientnet_lite0"),
     "resnet18": (None, 0, 2e-3),
+    # Larger ImageNet encoders: chosen with --archs, not trained by default (each costs more
+    # training time than Lite0, and the worker's forward grows with them).
+    "efficientnet_lite1": _lite("efficientnet_lite1"),
+    "efficientnet_lite2": _lite("efficientnet_lite2"),
 }
+DEFAULT_ARCHS = ("efficientnet_lite0", "resnet18")
 
 
 def _synthetic(work: Path, n: int, seed: int, size: int, margin: float, log):
@@ -102,7 +120,11 @@ def _config(args: argparse.Namespace, arch: str, seed: int) -> TrainConfig:
         freeze_blocks=frozen,
         mean=LITE_MEAN,
         std=LITE_STD,
-        target_layer="encoder.blocks.10" if arch.startswith("efficientnet") else "encoder.layer3",
+        target_layer=(
+            LITE_VARIANTS[arch].last_block(LITE_GRADCAM_STAGE)
+            if arch in LITE_VARIANTS
+            else "encoder.layer3"
+        ),
     )
 
 
@@ -255,7 +277,13 @@ def add_cli(subparsers) -> None:
         "shop.pt and SHOP_MODEL_CARD.md)",
     )
     p.add_argument("--work", default="var/build-model", help="caches and candidates")
-    p.add_argument("--archs", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
+    p.add_argument(
+        "--archs",
+        nargs="+",
+        default=list(DEFAULT_ARCHS),
+        choices=list(CANDIDATES),
+        help=f"encoders to train and compare (default: {' '.join(DEFAULT_ARCHS)})",
+    )
     p.add_argument("--input-size", type=int, default=INPUT_SIZE)
     p.add_argument("--n-synth", type=int, default=1200, help="synthetic training selfies (0: none)")
     p.add_argument("--n-synth-val", type=int, default=300, help="synthetic selection selfies")

