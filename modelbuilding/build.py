@@ -125,6 +125,7 @@ def _config(args: argparse.Namespace, arch: str, seed: int) -> TrainConfig:
             if arch in LITE_VARIANTS
             else "encoder.layer3"
         ),
+        lambda_ldl=args.lambda_ldl,
     )
 
 
@@ -297,6 +298,12 @@ def add_cli(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--patience", type=int, default=4)
     p.add_argument("--max-minutes", type=float, default=None, help="time budget per encoder")
+    p.add_argument(
+        "--lambda-ldl",
+        type=float,
+        default=0.0,
+        help="weight of a label-distribution term beside the patent's combined loss (0: none)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--seeds",

@@ -54,6 +54,7 @@ class TrainConfig:
     lambda_mse: float = 1.0
     lambda_ce: float = 1.0
     lambda_aux: float = 0.1
+    lambda_ldl: float = 0.0  # the label-distribution term (losses.ldl_loss); 0: the patent's loss
     dropout: float = 0.2
     face_margin: float = FACE_MARGIN
     augment: bool = True
@@ -236,7 +237,12 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
     train_view, val_view = _split(dataset, config, scale, val_dataset)
     augment = BatchAugment(seed=config.seed) if config.augment else None
     model, encoder_init, frozen = _build_model(dataset, config, scale)
-    weights = LossWeights(mse=config.lambda_mse, ce=config.lambda_ce, aux_default=config.lambda_aux)
+    weights = LossWeights(
+        mse=config.lambda_mse,
+        ce=config.lambda_ce,
+        aux_default=config.lambda_aux,
+        ldl=config.lambda_ldl,
+    )
     loader = DataLoader(
         train_view,
         batch_size=config.batch_size,

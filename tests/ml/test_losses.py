@@ -2,7 +2,13 @@ import math
 
 import torch
 
-from modelbuilding.losses import LossWeights, combined_loss, masked_cross_entropy
+from modelbuilding.losses import (
+    LossWeights,
+    combined_loss,
+    label_distribution,
+    ldl_loss,
+    masked_cross_entropy,
+)
 
 
 def _batch(b=4, grades=6):
@@ -56,3 +62,37 @@ def test_unknown_aux_labels_do_not_change_the_total():
     total_none, _ = combined_loss(outputs, no_aux)
     assert torch.isfinite(total_unknown)
     assert math.isclose(float(total_unknown.detach()), float(total_none.detach()), rel_tol=1e-6)
+
+
+def test_a_grades_label_distribution_peaks_on_it_and_spreads_to_its_neighbours():
+    spread = label_distribution(torch.tensor([0, 3]), 6, sigma=1.0)
+
+    torch.testing.assert_close(spread.sum(dim=1), torch.ones(2))
+    assert spread.argmax(dim=1).tolist() == [0, 3]
+    assert math.isclose(float(spread[1, 2]), float(spread[1, 4]), rel_tol=1e-6)
+    assert spread[1, 2] > spread[1, 0] > 0
+
+
+def test_the_label_distribution_loss_costs_a_near_miss_less_than_a_far_one():
+    severe = torch.tensor([4])
+    # Both give the true grade the same 0.02: cross-entropy cannot tell them apart.
+    said_moderate = torch.log(torch.tensor([[0.016, 0.016, 0.016, 0.9, 0.02, 0.032]]))
+    said_clear = torch.log(torch.tensor([[0.9, 0.016, 0.016, 0.016, 0.02, 0.032]]))
+    right = torch.log(label_distribution(severe, 6, sigma=1.0))
+
+    ce = torch.nn.functional.cross_entropy
+    assert math.isclose(float(ce(said_moderate, severe)), float(ce(said_clear, severe)))
+    assert ldl_loss(right, severe, 1.0) < 1e-5
+    assert ldl_loss(said_moderate, severe, 1.0) < ldl_loss(said_clear, severe, 1.0)
+
+
+def test_the_label_distribution_term_is_added_only_when_weighted():
+    outputs, targets = _batch()
+
+    plain_total, plain = combined_loss(outputs, targets, LossWeights())
+    total, parts = combined_loss(outputs, targets, LossWeights(ldl=0.5))
+
+    assert "ldl" not in plain and parts["ldl"] > 0
+    assert math.isclose(parts["total"], plain["total"] + 0.5 * parts["ldl"], rel_tol=1e-5)
+    total.backward()
+    assert outputs["logits"].grad is not None

@@ -49,6 +49,21 @@ def test_tiny_training_run_lowers_the_loss_and_saves_a_usable_checkpoint(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_tiny_run_with_the_label_distribution_term_learns_and_records_its_weight(
+    tiny_manifest, resize_normalizer
+):
+    ds = ManifestDataset(tiny_manifest, size=64, normalizer=resize_normalizer, cache_dir=None)
+    config = TrainConfig(
+        input_size=64, epochs=3, batch_size=8, lr=3e-3, patience=5, augment=False, lambda_ldl=1.0
+    )
+
+    result = train_model(ds, config, log=lambda *_: None, quiet=True)
+
+    losses = [h["train_loss"] for h in result.history]
+    assert losses[-1] < losses[0]
+    assert result.meta["training"]["lambda_ldl"] == 1.0
+
+
 def test_grades_outside_the_scale_are_refused(tmp_path, make_manifest, resize_normalizer):
     from diagnosis.ml.scale import Scale
 
@@ -99,8 +114,13 @@ def test_efficientnet_learns_from_arrays_with_its_stem_frozen():
     aux = {"gender": ["M", "F", ""] * 8}
     ds = ArrayDataset(images, grades, groups=["a", "b"] * 12, aux=aux)
     config = TrainConfig(
-        arch="efficientnet_lite0", input_size=48, epochs=1, batch_size=8, val_fraction=0.25,
-        freeze_blocks=3, augment=False,
+        arch="efficientnet_lite0",
+        input_size=48,
+        epochs=1,
+        batch_size=8,
+        val_fraction=0.25,
+        freeze_blocks=3,
+        augment=False,
     )
     result = train_model(ds, config, quiet=True, log=lambda *_: None)
 
