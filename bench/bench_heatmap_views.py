@@ -74,24 +74,15 @@ def peaks(analyzer: Analyzer, photos) -> dict[str, dict[str, list]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acne04", help=f"default: {smoke.ACNE04}")
-    parser.add_argument("--split", default="valid")
-    parser.add_argument("--checkpoint", default=None, help="default: the shipped model")
-    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
-    parser.add_argument("--threads", type=int, default=2)
-    smoke.add_argument(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.limit = args.limit or 2
-    with smoke.acne04_folder(args.acne04, args.smoke) as args.acne04:
-        if not (Path(args.acne04) / "manifest.csv").is_file():
-            print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
-            return 0
-        torch.set_num_threads(args.threads)
-        photos = acne04.read_folder(args.acne04, args.split)[: args.limit or None]
-        analyzer = Analyzer.load(args.checkpoint)
-        found = peaks(analyzer, photos)
+    args = smoke.photos_parser(__doc__.splitlines()[0]).parse_args()
+    return smoke.on_acne04(args, measure)
+
+
+def measure(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    photos = acne04.read_folder(args.acne04, args.split)[: args.limit or None]
+    analyzer = Analyzer.load(args.checkpoint)
+    found = peaks(analyzer, photos)
     print(
         f"model {analyzer.model_info}, layer {analyzer.target_layer}, k=10; "
         f"{len(photos)} {args.split} photographs"

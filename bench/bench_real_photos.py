@@ -194,24 +194,14 @@ def lesion_free_check(analyzer: Analyzer, photos, rng: np.random.Generator) -> N
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acne04", help=f"default: {smoke.ACNE04}")
-    parser.add_argument("--split", default="valid")
-    parser.add_argument("--checkpoint", default=None, help="default: the shipped real model")
-    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
-    parser.add_argument("--threads", type=int, default=2)
-    smoke.add_argument(parser)
+    parser = smoke.photos_parser(
+        __doc__.splitlines()[0], checkpoint_help="default: the shipped real model"
+    )
     args, _ = parser.parse_known_args()
-    if args.smoke:
-        args.limit = args.limit or 2
-    with smoke.acne04_folder(args.acne04, args.smoke) as args.acne04:
-        return measure(args)
+    return smoke.on_acne04(args, measure)
 
 
 def measure(args: argparse.Namespace) -> int:
-    if not (Path(args.acne04) / "manifest.csv").is_file():
-        print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
-        return 0
     torch.set_num_threads(args.threads)
     photos = acne04.read_folder(args.acne04, args.split)
     if args.limit:

@@ -181,8 +181,7 @@ def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
                 exact[rule] += decided == level
                 over[rule] += decided > level
         out[scenario] = {
-            rule: {"exact": exact[rule] / checks, "too_high": over[rule] / checks}
-            for rule in RULES
+            rule: {"exact": exact[rule] / checks, "too_high": over[rule] / checks} for rule in RULES
         }
     single = gea_to_hayashi(grades) == levels
     out["single_photo_exact"] = float(single.mean())
@@ -196,17 +195,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N photographs")
     parser.add_argument("--json", help="write the figures here too")
     smoke.add_argument(parser)
-    args = parser.parse_args()
-    if args.smoke:
-        args.limit = args.limit or 4
-    with smoke.acne04_folder(args.acne04, args.smoke) as args.acne04:
-        return measure(args)
+    return smoke.on_acne04(parser.parse_args(), measure, smoke_limit=4)
 
 
 def measure(args: argparse.Namespace) -> int:
-    if not (Path(args.acne04) / "manifest.csv").is_file():
-        print(f"SKIP: no ACNE04 folder at {args.acne04} (--acne04 PATH)")
-        return 0
     from diagnosis.ml.inference import Analyzer
     from modelbuilding import acne04
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +22,32 @@ HELP = "run at a tiny size in a few seconds (the figures mean nothing; the test 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true", help=HELP)
+
+
+def photos_parser(description: str, *, checkpoint_help: str = "default: the shipped model"):
+    """The arguments of a bench over the ACNE04 photographs."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--acne04", help=f"default: {ACNE04}")
+    parser.add_argument("--split", default="valid")
+    parser.add_argument("--checkpoint", default=None, help=checkpoint_help)
+    parser.add_argument("--limit", type=int, default=0, help="first N photographs only")
+    parser.add_argument("--threads", type=int, default=2)
+    add_argument(parser)
+    return parser
+
+
+def on_acne04(
+    args: argparse.Namespace, measure: Callable[[argparse.Namespace], int], smoke_limit: int = 2
+) -> int:
+    """``measure(args)`` with ``args.acne04`` the folder to read (``acne04_folder``; in smoke
+    mode its first ``smoke_limit`` photographs); SKIP when there is none."""
+    if args.smoke:
+        args.limit = args.limit or smoke_limit
+    with acne04_folder(args.acne04, args.smoke) as args.acne04:
+        if not (Path(args.acne04) / "manifest.csv").is_file():
+            print(f"SKIP: no ACNE04 folder at {args.acne04} (give --acne04 PATH)")
+            return 0
+        return measure(args)
 
 
 @contextmanager
