@@ -34,6 +34,7 @@ from . import acne04
 from .data import ArrayDataset, ManifestDataset
 from .finishing import add_lesion_counter, finish
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED, generate_set
+from .lesion_training import density_target
 from .progress import stage
 from .sources import Source, real_sources, training_terms
 from .train import TrainConfig, save_curves_png, train_model
@@ -80,8 +81,15 @@ def combined(
     std,
     data_hash: str,
 ) -> ArrayDataset:
-    """Real crops and synthetic faces in one data set; groups name each image's source."""
+    """Real crops and synthetic faces in one data set; groups name each image's source, and
+    each real crop carries its lesions' density (a lesion-free version: none; a synthetic
+    selfie's lesions are not boxed, so they are unknown) for an encoder that learns to count."""
     images = [c.images for _, c in parts] + ([synth.images] if synth is not None else [])
+    size = images[0].shape[1]
+    densities = [density_target(b, size) for _, c in parts for b in c.boxes]
+    if synth is not None:
+        unknown = np.full_like(densities[0], np.nan)
+        densities += [unknown] * len(synth)
     grades = [c.grades for _, c in parts] + ([synth.grades.numpy()] if synth is not None else [])
     groups = [f"{name}:{k}" for name, c in parts for k in c.kinds]
     n_real = len(groups)
@@ -101,6 +109,7 @@ def combined(
         aux=aux,
         aux_vocab=synth.aux_vocab if synth is not None else {},
         data_hash=data_hash,
+        densities=np.stack(densities),
     )
 
 
@@ -126,6 +135,7 @@ def _config(args: argparse.Namespace, arch: str, seed: int) -> TrainConfig:
             else "encoder.layer3"
         ),
         lambda_ldl=args.lambda_ldl,
+        lambda_count=args.lambda_count,
     )
 
 
@@ -204,7 +214,11 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
         }
         suffix = "" if seed == args.seed else f"-seed{seed}"
         path = work / f"candidate-{arch}{suffix}.pt"
-        save_checkpoint(path, result.model, result.meta, half=True)
+        extra = None
+        if result.counter is not None:
+            result.meta["lesion_head"] = result.counter.to_meta()
+            extra = result.counter.to_extra()
+        save_checkpoint(path, result.model, result.meta, half=True, extra=extra)
         save_curves_png(result.history, path.with_suffix(".curves.png"))
         log(f"{arch}: trained in {time.monotonic() - t0:.0f}s -> {path}")
         return path
@@ -303,6 +317,13 @@ def add_cli(subparsers) -> None:
         type=float,
         default=0.0,
         help="weight of a label-distribution term beside the patent's combined loss (0: none)",
+    )
+    p.add_argument(
+        "--lambda-count",
+        type=float,
+        default=0.0,
+        help="weight of the lesion counter's loss, the counter trained with the encoder on the "
+        "photographs' lesion boxes (0: the encoder learns the grade alone)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(

@@ -313,7 +313,9 @@ class ArrayDataset(Dataset):
     (mixed sources, e.g. real photographs and synthetic selfies, in one training set).
 
     ``groups``: a group name per image for the per-group report (e.g. the source or skin tone);
-    ``aux``: per attribute, one label string per image ("" = unknown).
+    ``aux``: per attribute, one label string per image ("" = unknown); ``densities``: per image
+    its lesions' target density (lesion_training.density_target; NaN everywhere when its lesions
+    are unknown), for an encoder that learns to count too.
     """
 
     def __init__(
@@ -327,9 +329,12 @@ class ArrayDataset(Dataset):
         aux: dict[str, Sequence[str]] | None = None,
         aux_vocab: dict[str, list[str]] | None = None,
         data_hash: str = "",
+        densities: np.ndarray | None = None,
     ) -> None:
         if len(images) != len(grades):
             raise ValueError("one grade per image")
+        if densities is not None and len(densities) != len(images):
+            raise ValueError("one lesion density per image")
         self.images = np.ascontiguousarray(images, dtype=np.uint8)
         self.size = int(self.images.shape[1]) if len(self.images) else 0
         self.mean, self.std = tuple(mean), tuple(std)
@@ -350,6 +355,14 @@ class ArrayDataset(Dataset):
         self.hash = data_hash
         self.failures: list[tuple[Path, str]] = []
         self.transform = None
+        self.densities = (
+            None
+            if densities is None
+            else torch.from_numpy(np.nan_to_num(np.asarray(densities, np.float32)))
+        )
+        self.counted = (
+            None if densities is None else torch.from_numpy(~np.isnan(densities).any(axis=(1, 2)))
+        )
 
     def __len__(self) -> int:
         return len(self.images)

@@ -125,7 +125,9 @@ def finish(
         metrics.update(heatmaps=heatmaps["table"], heatmap_thresholds=heatmaps["thresholds"])
     if any(len(b) for b in train.boxes):
         with stage("lesion counter", log):
-            counter, metrics["lesions"], data = lesion_counter(model, meta, train, valid, log)
+            counter, metrics["lesions"], data = lesion_counter(
+                model, meta, train, valid, log, candidate=candidates[best]
+            )
         meta["lesion_head"] = counter.to_meta()
         extra |= counter.to_extra()
     # The joint rule is chosen and judged on Hayashi levels: ACNE04's photographs.
@@ -322,11 +324,18 @@ def _heatmaps(
 
 
 def lesion_counter(
-    model, meta: dict[str, Any], train: acne04.Crops, valid: acne04.Crops, log
+    model,
+    meta: dict[str, Any],
+    train: acne04.Crops,
+    valid: acne04.Crops,
+    log,
+    *,
+    candidate: Path | None = None,
 ) -> tuple[lesions.LesionCounter, dict[str, Any], tuple]:
     """The chosen model's lesion counter (lesions.py), trained on the training crops, its
     figures on the valid split (validation figures: the counter's design was chosen on the
-    training photographs, but the model it reads was selected on these), and the training
+    training photographs, but the model it reads was selected on these), beside those of the
+    counter the ``candidate`` checkpoint learned with its encoder if any, and the training
     crops' counter_data (the joint rule's folds train on them again)."""
     started = time.monotonic()
     layers = lesions.layers_for(meta["arch"])
@@ -341,7 +350,29 @@ def lesion_counter(
         f"boxed ones in {report['zone_named_first_holds_most']} of {report['zone_photos']} "
         "photographs"
     )
+    with_encoder = _with_encoder(candidate, model, meta, valid, log) if candidate else None
+    if with_encoder is not None:
+        report["with_encoder"] = with_encoder
     return counter, report, data
+
+
+def _with_encoder(
+    candidate: Path, model, meta: dict[str, Any], valid: acne04.Crops, log
+) -> dict[str, Any] | None:
+    """The valid figures of the counter a candidate learned with its encoder
+    (train.TrainConfig.lambda_count), if it has one. The shipped counter is the one fitted
+    afterwards on the encoder's frozen features: the joint rule's training folds refit that
+    kind of counter, so its calibration describes the counter that ships."""
+    _, candidate_meta, extra = ckpt.load_checkpoint_with_extra(candidate)
+    counter = lesions.LesionCounter.from_checkpoint(candidate_meta, extra)
+    if counter is None:
+        return None
+    report = count_report(counter, model, meta, valid)
+    log(
+        f"lesion counter trained with the encoder: valid count MAE {report['count_mae']:.2f}, "
+        f"Spearman {report['count_spearman']:.3f}"
+    )
+    return report
 
 
 def add_lesion_counter(

@@ -71,6 +71,16 @@ def fit(
     return head.eval()
 
 
+def new_head(model: nn.Module, layers: tuple[str, ...], size: int) -> LesionHead:
+    """An untrained head for the maps ``layers`` of ``model`` give on crops of ``size`` pixels."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad(), tap(model, layers) as maps:
+        model(torch.zeros(1, 3, size, size))
+    model.train(was_training)
+    return LesionHead(stack_maps([maps[name] for name in layers]).shape[1])
+
+
 def crop_features(
     model: nn.Module,
     images: np.ndarray,

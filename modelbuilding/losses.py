@@ -6,7 +6,11 @@ Wu et al. grade ACNE04), so that calling a severe face moderate costs less than 
 and neighbouring grades share what they teach.
 
 Auxiliary labels may be unknown (-1); those samples are left out of that head's loss, and a head
-with no known label in the batch contributes zero (not NaN)."""
+with no known label in the batch contributes zero (not NaN).
+
+Beside them, when the encoder learns to count too (train.TrainConfig.lambda_count), the lesion
+head's loss (``count_loss``): the Hayashi levels are lesion counts, so the encoder is taught
+where each boxed lesion is, not only the face's overall look."""
 
 from dataclasses import dataclass, field
 
@@ -26,6 +30,7 @@ class LossWeights:
     aux_default: float = 0.1
     ldl: float = 0.0
     ldl_sigma: float = 1.0
+    count: float = 0.0  # the lesion head's loss (count_loss), applied by the training loop
 
     def for_aux(self, name: str) -> float:
         return self.aux.get(name, self.aux_default)
@@ -83,3 +88,22 @@ def combined_loss(
         parts[key] = float(aux.detach())
     parts["total"] = float(total.detach())
     return total, parts
+
+
+# The density's per-cell squared error is scaled as the frozen-feature counter's is
+# (lesion_training.fit, x 100 per cell), then divided by 10 so that a crop with a dozen lesions
+# weighs about what the grade's loss does.
+DENSITY_SCALE = 1e4 / 10
+
+
+def count_loss(density: Tensor, target: Tensor, counted: Tensor) -> Tensor:
+    """The lesion head's loss over the crops whose lesions are known (``counted``; a synthetic
+    selfie's are not): per-cell squared error against the target density (where the lesions
+    are), plus a smooth L1 on log(1 + count) (how many: what the Hayashi levels read). Zero
+    when no crop of the batch is counted."""
+    if not bool(counted.any()):
+        return density.sum() * 0.0
+    d, t = density[counted].float(), target[counted].float()
+    where = ((d - t) ** 2).mean() * DENSITY_SCALE
+    how_many = F.smooth_l1_loss(torch.log1p(d.sum(dim=(1, 2))), torch.log1p(t.sum(dim=(1, 2))))
+    return where + how_many

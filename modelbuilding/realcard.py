@@ -242,7 +242,20 @@ them; the counter's design was chosen on the training photographs):
 - on the {r["zone_photos"]} photographs with boxed lesions in two or more visible zones, the
   zone with the most counted lesions holds the most boxed ones in
   **{_f(r["zone_named_first_holds_most"])}** of them (box centres in the crop; the shop's end to
-  end figure is `bench/bench_zones.py`'s)."""
+  end figure is `bench/bench_zones.py`'s).{_with_encoder_line(r)}"""
+
+
+def _with_encoder_line(r: dict[str, Any]) -> str:
+    w = r.get("with_encoder")
+    if not w:
+        return ""
+    return f"""
+
+The encoder learned to count while it learned to grade (a lesion head trained with it,
+`build-model --lambda-count`); that head, on the same photographs: mean absolute error
+**{_f(w["count_mae"], 2)}**, Spearman **{_f(w["count_spearman"])}**. The counter above, fitted
+afterwards on the encoder's frozen features, is the one shipped: the joint rule's training folds
+refit that kind of counter, so its calibration describes it."""
 
 
 SHIPPED = {

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from diagnosis.ml.checkpoint import save_checkpoint
@@ -31,12 +31,14 @@ from diagnosis.ml.contract import (
     standardize,
     to_unit,
 )
+from diagnosis.ml.lesions import LesionCounter, layers_for, tap
 from diagnosis.ml.model import ARCHS, SkinNet
 from diagnosis.ml.scale import GEA, Scale
 
 from .data import open_dataset
 from .evaluate import choose_rule, full_report, predict_dataset
-from .losses import LossWeights, combined_loss
+from .lesion_training import new_head
+from .losses import LossWeights, combined_loss, count_loss
 from .progress import Progress
 
 
@@ -55,6 +57,10 @@ class TrainConfig:
     lambda_ce: float = 1.0
     lambda_aux: float = 0.1
     lambda_ldl: float = 0.0  # the label-distribution term (losses.ldl_loss); 0: the patent's loss
+    # The lesion counter trained with the encoder (losses.count_loss, on the data set's lesion
+    # densities); 0: the encoder learns the grade alone and a counter is fitted afterwards on its
+    # frozen features (lesion_training).
+    lambda_count: float = 0.0
     dropout: float = 0.2
     face_margin: float = FACE_MARGIN
     augment: bool = True
@@ -80,6 +86,7 @@ class TrainResult:
     model: SkinNet
     meta: dict[str, Any]
     history: list[dict[str, float]] = field(default_factory=list)
+    counter: LesionCounter | None = None  # trained with the encoder (lambda_count > 0)
 
 
 def stratified_split(
@@ -110,7 +117,9 @@ class BatchAugment:
 
     Batched tensor ops instead of per-image torchvision.transforms.v2 calls: on 2 shared CPU
     cores the per-image colour jitter alone cost as much as the training step.
-    Input and output: float (B, 3, H, W) in [0, 1].
+    Input and output: float (B, 3, H, W) in [0, 1]. Given the images' lesion densities
+    (B, h, w) too, it returns them moved as their images are (flip and affine), with each
+    lesion's mass kept: ``(images, densities)``.
     """
 
     def __init__(
@@ -136,7 +145,7 @@ class BatchAugment:
     def _uniform(self, n: int, lo: float, hi: float) -> Tensor:
         return lo + (hi - lo) * torch.rand(n, generator=self.generator)
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def __call__(self, x: Tensor, density: Tensor | None = None):
         b = x.shape[0]
         flip = torch.rand(b, generator=self.generator) < 0.5
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
@@ -149,6 +158,8 @@ class BatchAugment:
         )
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        if density is not None:
+            density = self._move(density, flip, theta, zoom)
         per_image = (b, 1, 1, 1)
         x = x * self._uniform(b, 1 - self.brightness, 1 + self.brightness).view(per_image)
         mean = x.mean(dim=(1, 2, 3), keepdim=True)
@@ -168,7 +179,18 @@ class BatchAugment:
         if bool(noisy.any()):
             sigma = self._uniform(int(noisy.sum()), 0, self.max_noise).view(-1, 1, 1, 1)
             x[noisy] += torch.randn(x[noisy].shape, generator=self.generator) * sigma
-        return x.clamp(0, 1)
+        x = x.clamp(0, 1)
+        return x if density is None else (x, density)
+
+    @staticmethod
+    def _move(density: Tensor, flip: Tensor, theta: Tensor, zoom: Tensor) -> Tensor:
+        """Densities (B, h, w) flipped and warped as their images were; a zoom by z spreads a
+        lesion over z² as many cells, so the values shrink by z² and each lesion still sums to
+        one (a lesion pushed out of the crop is no longer counted, as it is no longer seen)."""
+        d = torch.where(flip[:, None, None], density.flip(-1), density)[:, None]
+        grid = F.affine_grid(theta, list(d.shape), align_corners=False)
+        d = F.grid_sample(d, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        return d[:, 0] / (zoom**2)[:, None, None]
 
 
 class _View(Dataset):
@@ -187,6 +209,9 @@ class _View(Dataset):
         targets = {"grade": self.base.grades[j]}
         for name, labels in self.base.aux_labels.items():
             targets[f"aux:{name}"] = labels[j]
+        if self.raw and getattr(self.base, "densities", None) is not None:
+            targets["density"] = self.base.densities[j]
+            targets["counted"] = self.base.counted[j]
         return x, targets
 
 
@@ -237,11 +262,15 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
     train_view, val_view = _split(dataset, config, scale, val_dataset)
     augment = BatchAugment(seed=config.seed) if config.augment else None
     model, encoder_init, frozen = _build_model(dataset, config, scale)
+    counter = _counter(model, dataset, config)
+    # What the optimizer steps and the best epoch keeps: the network, and its counter if any.
+    trained = model if counter is None else nn.ModuleDict({"model": model, "lesions": counter.head})
     weights = LossWeights(
         mse=config.lambda_mse,
         ce=config.lambda_ce,
         aux_default=config.lambda_aux,
         ldl=config.lambda_ldl,
+        count=config.lambda_count,
     )
     loader = DataLoader(
         train_view,
@@ -250,7 +279,7 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
         drop_last=len(train_view) > config.batch_size,
         generator=torch.Generator().manual_seed(config.seed),
     )
-    optimizer, scheduler = _optimizer(model, config, steps=config.epochs * len(loader))
+    optimizer, scheduler = _optimizer(trained, config, steps=config.epochs * len(loader))
     log(
         f"training {config.arch} at {config.input_size}px on {len(train_view)} images, "
         f"validating on {len(val_view)}; {config.epochs} epochs max"
@@ -270,6 +299,7 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
             std=dataset.std,
             augment=augment,
             frozen=frozen,
+            counter=counter,
             desc=f"epoch {epoch}/{config.epochs}",
             quiet=quiet,
             log=log,
@@ -288,13 +318,15 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
             + "  ".join(f"{r} {v:.3f}" for r, v in val.maes.items())
             + f"  ({row['seconds']:.0f}s)"
         )
-        if not best.update(epoch, val.maes[val.rule], model) and best.stale >= config.patience:
+        if not best.update(epoch, val.maes[val.rule], trained) and best.stale >= config.patience:
             log(f"early stop: no better validation MAE for {config.patience} epochs")
             break
         if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
             log(f"time budget of {config.max_minutes} min reached")
             break
-    model.load_state_dict(best.state)
+    trained.load_state_dict(best.state)
+    if counter is not None:
+        counter.head.eval()
     model = model.to(memory_format=torch.contiguous_format)
     model.eval()
     final = evaluate(model, val_view, weights)
@@ -316,7 +348,17 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
         seconds=round(time.monotonic() - started, 1),
     )
     meta["history"] = history
-    return TrainResult(model=model, meta=meta, history=history)
+    return TrainResult(model=model, meta=meta, history=history, counter=counter)
+
+
+def _counter(model: SkinNet, dataset, config: TrainConfig) -> LesionCounter | None:
+    """A new lesion counter to train with the encoder, when ``lambda_count`` asks for one."""
+    if config.lambda_count <= 0:
+        return None
+    if getattr(dataset, "densities", None) is None or not bool(dataset.counted.any()):
+        raise ValueError("lambda_count needs training images with known lesions (densities)")
+    layers = layers_for(config.arch)
+    return LesionCounter(new_head(model, layers, config.input_size), layers)
 
 
 def train_one_epoch(
@@ -330,13 +372,18 @@ def train_one_epoch(
     std: Sequence[float],
     augment: BatchAugment | None = None,
     frozen: Sequence[torch.nn.Module] = (),
+    counter: LesionCounter | None = None,
     desc: str = "",
     quiet: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> float:
     """One pass over the training batches (uint8 images, augmented, then normalized with
-    ``mean`` and ``std``), stepping the scheduler per batch; returns the mean training loss."""
+    ``mean`` and ``std``), stepping the scheduler per batch; returns the mean training loss.
+    With a ``counter``, its head learns the batch's lesion densities from the encoder's maps
+    and the encoder learns from both losses (``weights.count``)."""
     model.train()
+    if counter is not None:
+        counter.head.train()
     for module in frozen:
         module.eval()  # frozen layers keep their ImageNet batch statistics too
     total, count = 0.0, 0
@@ -345,11 +392,23 @@ def train_one_epoch(
     lines = Progress(desc, len(loader), log, unit="batches") if log and bar.disable else None
     for raw, targets in bar:
         x = to_unit(raw)
+        density = targets.get("density") if counter is not None else None
         if augment is not None:
-            x = augment(x)  # on [0, 1] pixels, before the standardization
-        x = standardize(x, mean=mean, std=std)
-        outputs = model(x.contiguous(memory_format=torch.channels_last))
+            # on [0, 1] pixels, before the standardization
+            x, density = augment(x, density) if density is not None else (augment(x), None)
+        x = standardize(x, mean=mean, std=std).contiguous(memory_format=torch.channels_last)
+        if counter is None:
+            outputs = model(x)
+        else:
+            with tap(model, counter.layers) as maps:
+                outputs = model(x)
+            predicted = counter.density(maps)
         loss, parts = combined_loss(outputs, targets, weights)
+        if counter is not None:
+            counting = count_loss(predicted, density, targets["counted"])
+            loss = loss + weights.count * counting
+            parts["count"] = float(counting.detach())
+            parts["total"] = float(loss.detach())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -389,12 +448,13 @@ def evaluate(model: SkinNet, dataset, weights: LossWeights) -> Evaluation:
 
 
 class _BestEpoch:
-    """The epoch of lowest validation MAE so far, with a copy of its weights."""
+    """The epoch of lowest validation MAE so far, with a copy of its weights (the network's, and
+    its counter's when it learns to count)."""
 
     def __init__(self) -> None:
         self.mae, self.epoch, self.state, self.stale = math.inf, 0, None, 0
 
-    def update(self, epoch: int, mae: float, model: SkinNet) -> bool:
+    def update(self, epoch: int, mae: float, model: nn.Module) -> bool:
         """Keep ``epoch`` if it is better; returns whether it was (else counts a stale epoch)."""
         if mae < self.mae - 1e-6:
             self.mae, self.epoch, self.stale = mae, epoch, 0
@@ -442,7 +502,7 @@ def _build_model(
 
 
 def _optimizer(
-    model: SkinNet, config: TrainConfig, *, steps: int
+    model: nn.Module, config: TrainConfig, *, steps: int
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     """AdamW on the trainable parameters, with a one-cycle schedule over ``steps`` batches."""
     optimizer = torch.optim.AdamW(

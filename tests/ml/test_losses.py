@@ -96,3 +96,38 @@ def test_the_label_distribution_term_is_added_only_when_weighted():
     assert math.isclose(parts["total"], plain["total"] + 0.5 * parts["ldl"], rel_tol=1e-5)
     total.backward()
     assert outputs["logits"].grad is not None
+
+
+def test_the_count_loss_reads_only_the_crops_whose_lesions_are_known():
+    from modelbuilding.losses import count_loss
+
+    target = torch.zeros(3, 4, 4)
+    target[0, 1, 1] = 5.0  # five lesions in one cell
+    right = target.clone()
+    wrong = torch.zeros(3, 4, 4, requires_grad=True)
+    known = torch.tensor([True, True, False])
+
+    assert float(count_loss(right, target, known)) < 1e-6
+    assert float(count_loss(wrong, target, known).detach()) > 1.0
+    # The crop whose lesions are unknown teaches nothing, whatever it predicts.
+    unknown_off = right.clone()
+    unknown_off[2] = 9.0
+    assert float(count_loss(unknown_off, target, known)) < 1e-6
+    none = count_loss(wrong, target, torch.zeros(3, dtype=torch.bool))
+    assert float(none.detach()) == 0.0
+    none.backward()
+    assert wrong.grad is not None
+
+
+def test_the_count_loss_prefers_the_right_count_in_the_wrong_place_to_no_count():
+    from modelbuilding.losses import count_loss
+
+    target = torch.zeros(1, 8, 8)
+    target[0, 2, 2] = 30.0
+    known = torch.tensor([True])
+    shifted = torch.zeros(1, 8, 8)
+    shifted[0, 2, 3] = 30.0
+    under = target * 0.2
+
+    assert count_loss(shifted, target, known) > 0
+    assert count_loss(target * 0.9, target, known) < count_loss(under, target, known)

@@ -130,3 +130,88 @@ def test_efficientnet_learns_from_arrays_with_its_stem_frozen():
     assert result.meta["arch"] == "efficientnet_lite0"
     assert result.meta["training"]["encoder_init"].startswith("random")
     assert ds.aux_vocab == {"gender": ["F", "M"]}
+
+
+def test_augmentation_moves_a_lesion_density_with_its_image_and_keeps_its_mass():
+    from modelbuilding.lesion_training import density_target
+    from modelbuilding.train import BatchAugment
+
+    # One bright spot on a dark crop, and the density of a lesion boxed on it.
+    x = torch.zeros(8, 3, 128, 128)
+    x[:, :, 38:42, 80:84] = 1.0
+    density = torch.from_numpy(density_target(np.array([[80, 38, 84, 42]]), 128))[None].repeat(
+        8, 1, 1
+    )
+    assert density.shape == (8, 16, 16)
+
+    moved_x, moved = BatchAugment(seed=3, degrees=0, brightness=0, contrast=0, blur_p=0)(x, density)
+
+    assert torch.allclose(moved.sum(dim=(1, 2)), torch.ones(8), atol=0.05)
+    for image, d in zip(moved_x, moved, strict=True):
+        spot = image.mean(0)
+        sy, sx = np.unravel_index(int(spot.argmax()), spot.shape)
+        cy, cx = np.unravel_index(int(d.argmax()), d.shape)
+        assert abs(cy - sy // 8) <= 1 and abs(cx - sx // 8) <= 1  # the lesion went with the spot
+    # The images are augmented exactly as they are without densities (same draws).
+    assert torch.equal(
+        moved_x, BatchAugment(seed=3, degrees=0, brightness=0, contrast=0, blur_p=0)(x)
+    )
+
+
+def test_the_encoder_learns_to_count_with_the_grade_when_lambda_count_is_set():
+    from diagnosis.ml.lesions import tap
+    from modelbuilding.data import ArrayDataset
+    from modelbuilding.lesion_training import density_target
+
+    rng = np.random.default_rng(0)
+    n, size = 24, 64
+    images = rng.integers(90, 160, (n, size, size, 3), dtype=np.uint8)
+    densities = []
+    for i in range(n):
+        boxes = []
+        for _ in range(i % 6 * 3):  # more red spots for higher grades
+            x0, y0 = rng.integers(4, size - 8, 2)
+            images[i, y0 : y0 + 4, x0 : x0 + 4] = (220, 40, 40)
+            boxes.append([x0, y0, x0 + 4, y0 + 4])
+        densities.append(density_target(np.array(boxes).reshape(-1, 4), size))
+    densities = np.stack(densities)
+    densities[-4:] = np.nan  # e.g. synthetic selfies: lesions not boxed, left out of the loss
+    ds = ArrayDataset(images, np.arange(n) % 6, densities=densities)
+
+    def run(lambda_count):
+        config = TrainConfig(
+            arch="efficientnet_lite0",
+            input_size=size,
+            epochs=1,
+            batch_size=8,
+            val_fraction=0.25,
+            lambda_count=lambda_count,
+        )
+        return train_model(ds, config, quiet=True, log=lambda *_: None)
+
+    grading, counting = run(0.0), run(1.0)
+
+    assert grading.counter is None
+    counter = counting.counter
+    assert counter is not None and not counter.head.training
+    assert float(counter.head.net[-1].bias) != -6.0  # the head left its initial "no lesion"
+    assert counting.meta["training"]["lambda_count"] == 1.0
+    # Same seed, data and draws: the count's loss is what changed the encoder.
+    pairs = zip(
+        grading.model.encoder.parameters(), counting.model.encoder.parameters(), strict=True
+    )
+    assert any(not torch.equal(a, b) for a, b in pairs)
+    with torch.no_grad(), tap(counting.model, counter.layers) as maps:
+        counting.model(torch.zeros(2, 3, size, size))
+        density = counter.density(maps)
+    assert density.shape == (2, size // 8, size // 8)
+    assert torch.isfinite(density).all() and (density >= 0).all()
+
+
+def test_lambda_count_without_boxed_lesions_is_refused():
+    from modelbuilding.data import ArrayDataset
+
+    images = np.zeros((8, 32, 32, 3), np.uint8)
+    config = TrainConfig(arch="efficientnet_lite0", input_size=32, epochs=1, lambda_count=1.0)
+    with pytest.raises(ValueError, match="lesions"):
+        train_model(ArrayDataset(images, np.arange(8) % 6), config, quiet=True, log=lambda *_: None)
