@@ -17,10 +17,11 @@ import torch
 
 from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import lesions
+from diagnosis.ml.contract import InputContract
 from diagnosis.ml.encoders import LITE_VARIANTS
 from diagnosis.ml.model import confidence_within_one
 
-from . import acne04, joint_training, lesion_training, lookalike_checks
+from . import acne04, joint_training, lesion_training, lookalike_checks, realeval, shopdata
 from .data import ManifestDataset
 from .faithfulness import choose_threshold
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED
@@ -120,9 +121,16 @@ def finish(
     extra = {f"ood.{k}": torch.from_numpy(v) for k, v in fit.items()}
     if any(len(b) for b in valid.boxes):
         with stage("heatmaps against the lesion boxes", log):
-            heatmaps = _heatmaps(model, meta, valid, work, kind, heatmap_limit, log)
+            photos = (shopdata if kind == "shop" else acne04).read_folder(
+                shop_root if kind == "shop" else acne04_root, "valid"
+            )
+            heatmaps = _heatmaps(model, meta, valid, photos, work, kind, heatmap_limit, log)
         meta.update(target_layer=heatmaps["layer"], heatmap_threshold=heatmaps["threshold"])
-        metrics.update(heatmaps=heatmaps["table"], heatmap_thresholds=heatmaps["thresholds"])
+        metrics.update(
+            heatmaps=heatmaps["table"],
+            heatmap_thresholds=heatmaps["thresholds"],
+            heatmap_views=heatmaps["views"],
+        )
     if any(len(b) for b in train.boxes):
         with stage("lesion counter", log):
             counter, metrics["lesions"], data = lesion_counter(
@@ -294,10 +302,19 @@ def _abstention(
 
 
 def _heatmaps(
-    model, meta: dict[str, Any], valid: acne04.Crops, work: Path, kind: str, limit: int, log
+    model,
+    meta: dict[str, Any],
+    valid: acne04.Crops,
+    photos: list,
+    work: Path,
+    kind: str,
+    limit: int,
+    log,
 ) -> dict[str, Any]:
     """The heatmaps against the lesion boxes: the layer that points best, its threshold, the
-    study's table, and overlays of a few photographs in WORK."""
+    study's table, overlays of a few photographs in WORK, and the chosen layer's heatmaps as the
+    shop makes them on every valid photograph (``photos``), per view: a side view's crop often
+    passes the photo's edge, and its figure is not the frontal one's."""
     arch = meta["arch"]
     layers = (
         # the ends of stages 3 to 6: strides 8, 16, 16 and 32
@@ -315,11 +332,16 @@ def _heatmaps(
     overlays_png(
         images, boxes, maps, study["chosen"], threshold, work / f"overlays.{kind}-valid.png"
     )
+    shop_way = realeval.SHOP_HEATMAP[0]
+    peaks = realeval.view_peaks(model, InputContract.of(meta), best_layer, photos)[shop_way]
+    views = realeval.per_view(peaks)
+    log(f"heatmap peaks per view ({best_layer}, k=10, as the shop makes them): {views}")
     return {
         "layer": best_layer,
         "threshold": threshold,
         "table": study["table"],
         "thresholds": {str(k): v for k, v in threshold_table.items()},
+        "views": views,
     }
 
 

@@ -211,6 +211,7 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
                 for v in sorted(m["heatmaps"].values(), key=_layer_order)
             ],
         ),
+        "heatmap_views": _views_table(m.get("heatmap_views")),
         "thresholds_table": _table(
             ["threshold", "face kept", "lesion boxes kept", "kept on boxes", "F1"],
             [
@@ -219,6 +220,20 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
             ],
         ),
     }
+
+
+def _views_table(views: dict[str, Any] | None) -> str:
+    if not views:
+        return "The heatmap's figures per view were not measured for this model."
+    return (
+        "The target layer's heatmaps as the shop makes them (k=10, kept where the crop shows "
+        "the photo), on every valid photograph with lesion boxes in its crop, per view (the "
+        "crop's outer tenth is 36 % of its area):\n\n"
+        + _table(
+            ["view", "photographs", "pointing", "peak in the outer tenth"],
+            [[view, v["n"], v["pointing"], v["outer_tenth"]] for view, v in views.items()],
+        )
+    )
 
 
 def _lesions_section(meta: dict[str, Any], source: str = "ACNE04") -> str:

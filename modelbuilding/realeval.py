@@ -24,6 +24,8 @@ from diagnosis.ml import checkpoint as ckpt
 from diagnosis.ml import explain as xai
 from diagnosis.ml import lesions
 from diagnosis.ml.contract import to_tensor
+from diagnosis.ml.errors import AnalysisError
+from diagnosis.ml.face import VIEWS, inside_photo, load_image, normalize_face
 from diagnosis.ml.inference import ood_distance
 from diagnosis.ml.zones import findings
 
@@ -246,6 +248,59 @@ def heatmap_study(
             }
             log(f"heatmap {layer} k={k}: {table[f'{layer}|k={k}']}")
     return {"table": table, "maps": maps_at, "chosen": chosen}
+
+
+# How the shop makes its heatmap (inference.Analyzer): copies padded as explain's default, the
+# averaged map kept where the crop shows the photo.
+SHOP_HEATMAP = ("as the shop makes it", xai.DEFAULT_PADDING, True)
+
+
+def view_peaks(
+    model, contract, layer: str, photos, ways=(SHOP_HEATMAP,)
+) -> dict[str, list[tuple[str, bool, bool]]]:
+    """Where the k=10 heatmap peaks on each photograph (anything with ``path`` and ``boxes``)
+    whose lesion boxes reach its crop, normalized as the shop does: per way (name, padding,
+    kept in the photo), one (view, peak in a box, peak in the crop's outer tenth) each."""
+    size = contract.size
+    found: dict[str, list] = {name: [] for name, _, _ in ways}
+    for photo in photos:
+        picture = load_image(photo.path)
+        try:
+            face = normalize_face(picture, size=size, margin=contract.margin)
+        except AnalysisError:
+            continue
+        boxes = acne04.boxes_in_crop(photo.boxes, face.matrix, size)
+        if not len(boxes):
+            continue
+        mask = box_mask(boxes, size)
+        inside = inside_photo(face.matrix, picture.size, size)
+        x = contract.tensor(face.image)
+        maps = {
+            padding: xai.explain_maps(model, x, k=10, seed=0, target=layer, padding=padding)[
+                0
+            ].numpy()
+            for padding in {padding for _, padding, _ in ways}
+        }
+        for name, padding, in_photo in ways:
+            heat = maps[padding] * inside if in_photo else maps[padding]
+            y, x0 = np.unravel_index(int(np.argmax(heat)), heat.shape)
+            edge = min(y, x0, size - 1 - y, size - 1 - x0) < size // 10
+            found[name].append((face.view, bool(mask[y, x0]), bool(edge)))
+    return found
+
+
+def per_view(rows: list[tuple[str, bool, bool]]) -> dict[str, dict[str, float]]:
+    """view_peaks' rows of one way, summed up per view: photographs, pointing, outer tenth."""
+    out = {}
+    for view in VIEWS:
+        mine = [(hit, edge) for v, hit, edge in rows if v == view]
+        if mine:
+            out[view] = {
+                "n": len(mine),
+                "pointing": float(np.mean([h for h, _ in mine])),
+                "outer_tenth": float(np.mean([e for _, e in mine])),
+            }
+    return out
 
 
 def overlays_png(images, boxes, maps, chosen, threshold, path: Path, n: int = 4) -> Path:

@@ -12,11 +12,12 @@ from diagnosis.ml.checkpoint import (
     save_checkpoint,
 )
 from diagnosis.ml.contract import LITE_MEAN, LITE_STD
-from diagnosis.ml.lesions import LesionCounter, LesionHead
+from diagnosis.ml.lesions import LesionCounter, LesionHead, layers_for
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
 from modelbuilding import finishing, realcard
 from modelbuilding.acne04 import TERMS
+from modelbuilding.lesion_training import new_head
 from modelbuilding.sources import SYNTHETIC_TERMS
 from tests.ml.factories import write_acne04_folder
 
@@ -43,7 +44,13 @@ def built(tmp_path_factory):
         "commercial_use": False,
         "training": {"encoder_init": "random", "sources": {}},
     }
-    candidate = save_checkpoint(tmp_path / "candidate.pt", model, meta)
+    # As `build-model --lambda-count` leaves it: a counter learned with the encoder beside it.
+    layers = layers_for("efficientnet_lite0")
+    with_encoder = LesionCounter(new_head(model, layers, 64), layers)
+    meta["lesion_head"] = with_encoder.to_meta()
+    candidate = save_checkpoint(
+        tmp_path / "candidate.pt", model, meta, extra=with_encoder.to_extra()
+    )
     finishing.finish(
         candidates={"efficientnet_lite0": candidate},
         acne04_root=root,
@@ -75,6 +82,14 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
     }
     assert final["metrics"]["lesions"]["photos"] == 4
     card = (out / "MODEL_CARD.md").read_text()
+    # The counter learned with the encoder is reported beside the one shipped.
+    assert final["metrics"]["lesions"]["with_encoder"]["photos"] == 4
+    assert "The encoder learned to count while it learned to grade" in card
+    # The heatmap's figures per view, as the shop makes its heatmaps.
+    views = final["metrics"]["heatmap_views"]
+    assert views and sum(v["n"] for v in views.values()) <= 4
+    assert all(0 <= v["pointing"] <= 1 and 0 <= v["outer_tenth"] <= 1 for v in views.values())
+    assert "| view | photographs | pointing | peak in the outer tenth |" in card
     assert card.splitlines()[2].startswith("> **Academic use only.**")
     assert "0.841" in card  # the literature's figure beside ours
     assert "## Lesion counts and face zones" in card and "A lesion counter" in card
