@@ -136,6 +136,7 @@ def _config(args: argparse.Namespace, arch: str, seed: int) -> TrainConfig:
         ),
         lambda_ldl=args.lambda_ldl,
         lambda_count=args.lambda_count,
+        balance=args.balance,
     )
 
 
@@ -324,6 +325,13 @@ def add_cli(subparsers) -> None:
         default=0.0,
         help="weight of the lesion counter's loss, the counter trained with the encoder on the "
         "photographs' lesion boxes (0: the encoder learns the grade alone)",
+    )
+    p.add_argument(
+        "--balance",
+        type=float,
+        default=0.0,
+        help="draw a grade with n images in its source in proportion to n ** -BALANCE (0: "
+        "every image once per epoch; 0.5: the rare severe grades more often)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.contract import (
@@ -61,6 +61,11 @@ class TrainConfig:
     # densities); 0: the encoder learns the grade alone and a counter is fitted afterwards on its
     # frozen features (lesion_training).
     lambda_count: float = 0.0
+    # Sampling: an image of a grade with n images in its source is drawn in proportion to
+    # n ** -balance (0: every image once per epoch; 0.5: a grade's share of its source grows as
+    # the square root of its size; 1: every grade of a source as often). Each source keeps its
+    # share. The rare severe grades are where a shopper must be referred.
+    balance: float = 0.0
     dropout: float = 0.2
     face_margin: float = FACE_MARGIN
     augment: bool = True
@@ -272,12 +277,24 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
         ldl=config.lambda_ldl,
         count=config.lambda_count,
     )
+    generator = torch.Generator().manual_seed(config.seed)
+    sampler = None
+    if config.balance > 0:
+        weights_per_image = balanced_weights(
+            [train_view.base.group_of(int(i)) for i in train_view.indices],
+            train_view.base.grades[train_view.indices].numpy(),
+            config.balance,
+        )
+        sampler = WeightedRandomSampler(
+            weights_per_image, len(train_view), replacement=True, generator=generator
+        )
     loader = DataLoader(
         train_view,
         batch_size=config.batch_size,
-        shuffle=True,
+        shuffle=sampler is None,
+        sampler=sampler,
         drop_last=len(train_view) > config.batch_size,
-        generator=torch.Generator().manual_seed(config.seed),
+        generator=generator,
     )
     optimizer, scheduler = _optimizer(trained, config, steps=config.epochs * len(loader))
     log(
@@ -349,6 +366,21 @@ def _train(dataset, config: TrainConfig, scale: Scale, val_dataset, quiet: bool,
     )
     meta["history"] = history
     return TrainResult(model=model, meta=meta, history=history, counter=counter)
+
+
+def balanced_weights(groups: Sequence[str], grades: np.ndarray, power: float) -> Tensor:
+    """A sampling weight per image: n ** -power for the n images of its grade in its source
+    (the group's part before ":"), scaled so that each source keeps its share of the draws."""
+    sources = np.array([g.split(":", 1)[0] for g in groups])
+    grades = np.asarray(grades)
+    weights = np.zeros(len(grades))
+    for source in np.unique(sources):
+        mine = sources == source
+        for grade in np.unique(grades[mine]):
+            cell = mine & (grades == grade)
+            weights[cell] = cell.sum() ** -power
+        weights[mine] *= mine.sum() / weights[mine].sum()
+    return torch.from_numpy(weights)
 
 
 def _counter(model: SkinNet, dataset, config: TrainConfig) -> LesionCounter | None:

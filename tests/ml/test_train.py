@@ -215,3 +215,33 @@ def test_lambda_count_without_boxed_lesions_is_refused():
     config = TrainConfig(arch="efficientnet_lite0", input_size=32, epochs=1, lambda_count=1.0)
     with pytest.raises(ValueError, match="lesions"):
         train_model(ArrayDataset(images, np.arange(8) % 6), config, quiet=True, log=lambda *_: None)
+
+
+def test_balanced_sampling_draws_a_rare_grade_more_often_and_keeps_each_source_share():
+    from modelbuilding.train import balanced_weights
+
+    groups = ["acne04:photo"] * 10 + ["acne04:lesion-free"] * 2 + ["synthetic:I"] * 6
+    grades = np.array([2] * 8 + [5] * 2 + [0] * 2 + [0, 1, 2, 3, 4, 5])
+
+    w = balanced_weights(groups, grades, 0.5).numpy()
+
+    real, synthetic = slice(0, 12), slice(12, 18)
+    assert np.isclose(w[real].sum(), 12) and np.isclose(w[synthetic].sum(), 6)
+    assert w[9] == w[8] > w[0]  # a very severe photo is drawn more often than a mild one
+    assert np.isclose(w[8] / w[0], np.sqrt(8 / 2))
+    assert np.allclose(w[synthetic], 1.0)  # already even
+    assert np.allclose(balanced_weights(groups, grades, 0.0).numpy(), 1.0)
+
+
+def test_a_tiny_balanced_run_trains_and_records_its_balance():
+    from modelbuilding.data import ArrayDataset
+
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 255, (20, 32, 32, 3), dtype=np.uint8)
+    grades = np.array([2] * 14 + [5] * 6)
+    ds = ArrayDataset(images, grades, groups=["acne04:photo"] * 20)
+    config = TrainConfig(
+        arch="efficientnet_lite0", input_size=32, epochs=1, batch_size=4, balance=0.5
+    )
+    result = train_model(ds, config, quiet=True, log=lambda *_: None)
+    assert result.meta["training"]["balance"] == 0.5
