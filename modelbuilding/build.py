@@ -82,14 +82,17 @@ def combined(
     data_hash: str,
 ) -> ArrayDataset:
     """Real crops and synthetic faces in one data set; groups name each image's source, and
-    each real crop carries its lesions' density (a lesion-free version: none; a synthetic
-    selfie's lesions are not boxed, so they are unknown) for an encoder that learns to count."""
+    each image carries its lesions' density, for an encoder that learns to count: a real crop's
+    from its boxes (a lesion-free version: none), a clear synthetic selfie none (its stubble,
+    freckles or moles are not lesions), and the other selfies' unknown (their lesions are not
+    boxed)."""
     images = [c.images for _, c in parts] + ([synth.images] if synth is not None else [])
     size = images[0].shape[1]
     densities = [density_target(b, size) for _, c in parts for b in c.boxes]
     if synth is not None:
-        unknown = np.full_like(densities[0], np.nan)
-        densities += [unknown] * len(synth)
+        none = np.zeros_like(densities[0])
+        unknown = np.full_like(none, np.nan)
+        densities += [none if g == 0 else unknown for g in synth.grades.tolist()]
     grades = [c.grades for _, c in parts] + ([synth.grades.numpy()] if synth is not None else [])
     groups = [f"{name}:{k}" for name, c in parts for k in c.kinds]
     n_real = len(groups)

@@ -134,3 +134,42 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     assert "A lesion counter" in card and "| **joint** |" in card
     # Written from metadata read back (sorted by name), the tables keep the network's order.
     assert card.index("| encoder.blocks.4 |") < card.index("| encoder.blocks.10 |")
+
+
+def test_training_data_carries_what_is_known_of_each_image_s_lesions():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from modelbuilding.acne04 import Crops
+    from modelbuilding.build import combined
+
+    crops = Crops(
+        images=np.zeros((2, 64, 64, 3), np.uint8),
+        grades=np.array([3, 0]),
+        levels=np.array([1, -1]),
+        kinds=["photo", "lesion-free"],
+        views=["front", "front"],
+        paths=["a.jpg", "a.jpg"],
+        boxes=[np.array([[10, 10, 14, 14], [40, 40, 44, 44]], float), np.zeros((0, 4))],
+        failures={},
+    )
+    class Selfies(SimpleNamespace):  # what combined reads of a ManifestDataset
+        def __len__(self):
+            return len(self.images)
+
+    synth = Selfies(
+        images=np.zeros((2, 64, 64, 3), np.uint8),
+        grades=torch.tensor([0, 4]),
+        aux_vocab={},
+        records=[],
+        group_of=lambda i: "I",
+    )
+
+    ds = combined([("acne04", crops)], synth, mean=LITE_MEAN, std=LITE_STD, data_hash="x")
+
+    counts = ds.densities.sum(dim=(1, 2))
+    assert torch.allclose(counts[:3], torch.tensor([2.0, 0.0, 0.0]), atol=1e-4)
+    # The boxed photo, its lesion-free version and the clear selfie teach the counter; the
+    # severe selfie's lesions are not boxed, so it does not.
+    assert ds.counted.tolist() == [True, True, True, False]
