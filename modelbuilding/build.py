@@ -30,7 +30,7 @@ from diagnosis.ml.contract import FACE_MARGIN, INPUT_SIZE, LITE_MEAN, LITE_STD
 from diagnosis.ml.encoders import LITE_VARIANTS
 from diagnosis.ml.scale import GEA
 
-from . import acne04
+from . import acne04, lookalike_checks
 from .data import ArrayDataset, ManifestDataset
 from .finishing import add_lesion_counter, finish
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED, generate_set
@@ -155,6 +155,12 @@ def _sources_meta(sources: list[Source], args: argparse.Namespace) -> dict[str, 
             meta["acne04_refused"] = len(s.train.failures)
     if args.n_synth > 0:
         meta["synthetic"] = {"n": args.n_synth, "seed": REAL_TRAIN_SEED}
+    if args.look_alike_faces > 0:
+        meta["look_alikes"] = {
+            "faces": args.look_alike_faces,
+            "n": args.look_alike_faces * (len(lookalike_checks.LOOK_ALIKES) + 1),
+            "seed": lookalike_checks.TRAIN_SEED,
+        }
     return meta
 
 
@@ -178,14 +184,19 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
         # Without synthetic training faces, none select the model either.
         n_val = args.n_synth_val if args.n_synth > 0 else 0
         synth_val = _synthetic(work, n_val, REAL_SELECTION_SEED, size, margin, log)
+        clear = []
+        if args.look_alike_faces > 0:
+            faces = lookalike_checks.training_crops(args.look_alike_faces, size=size, margin=margin)
+            clear = [("look-alikes", faces)]
     t_data = time.monotonic() - started
     # Identifies the training data (the model's version shows its first 8 characters).
     data_hash = hashlib.sha256(
         b"".join(s.train.images.tobytes() + s.train.grades.tobytes() for s in sources)
         + f"synth:{REAL_TRAIN_SEED}x{args.n_synth}".encode()
+        + f"look-alikes:{lookalike_checks.TRAIN_SEED}x{args.look_alike_faces}".encode()
     ).hexdigest()[:16]
     train_ds = combined(
-        [(s.name, s.train) for s in sources],
+        [(s.name, s.train) for s in sources] + clear,
         synth_train,
         mean=LITE_MEAN,
         std=LITE_STD,
@@ -194,7 +205,9 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
     val_ds = combined(
         [(sources[0].name, sources[0].valid)], synth_val, mean=LITE_MEAN, std=LITE_STD, data_hash=""
     )
-    terms, commercial = training_terms(sources, synthetic=args.n_synth > 0)
+    terms, commercial = training_terms(
+        sources, synthetic=args.n_synth > 0 or args.look_alike_faces > 0
+    )
     name = args.name or (SHOP_MODEL_NAME if shop_root else MODEL_NAME)
 
     def train_candidate(arch: str, seed: int) -> Path:
@@ -306,6 +319,13 @@ def add_cli(subparsers) -> None:
     p.add_argument("--input-size", type=int, default=INPUT_SIZE)
     p.add_argument("--n-synth", type=int, default=1200, help="synthetic training selfies (0: none)")
     p.add_argument("--n-synth-val", type=int, default=300, help="synthetic selection selfies")
+    p.add_argument(
+        "--look-alike-faces",
+        type=int,
+        default=0,
+        help="clear synthetic faces to train on, each drawn plainly and under every look-alike "
+        "(stubble, beard, freckles, moles, glasses, shadow), labelled clear with no lesion",
+    )
     p.add_argument(
         "--n-synth-heldout",
         type=int,

@@ -10,10 +10,12 @@ import numpy as np
 from diagnosis.ml.errors import AnalysisError
 from diagnosis.ml.face import normalize_face
 
+from .acne04 import Crops
 from .lookalikes import LOOK_ALIKES, check
 from .synth import render_selfie
 
 CHECK_SEED = 2121  # a seed no training or selection set uses
+TRAIN_SEED = 3131  # the clear faces a model learns look-alikes from (training_crops)
 CONTROL = "none"  # the same clear faces without any look-alike
 
 
@@ -44,6 +46,28 @@ def check_crops(n: int, *, size: int, margin: float, seed: int = CHECK_SEED):
             continue
         kinds.append(kind)
     return np.array(kinds), np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
+
+
+def training_crops(n: int, *, size: int, margin: float, seed: int = TRAIN_SEED) -> Crops:
+    """Clear faces to learn from, drawn as the check set is but from their own seed: ``n``
+    faces, plain and under each look-alike, labelled clear (GEA 0) with no lesion, so that the
+    grade and the lesion counter both learn that stubble or freckles are not acne."""
+    if seed == CHECK_SEED:
+        raise ValueError("the look-alikes a model learns from must not be those it is checked on")
+    kinds, images = check_crops(n, size=size, margin=margin, seed=seed)
+    m = len(kinds)
+    return Crops(
+        images=images,
+        grades=np.zeros(m, int),
+        levels=np.full(m, -1),
+        kinds=kinds.tolist(),
+        views=["frontal"] * m,
+        paths=[f"look-alike-{seed}-{i // (len(LOOK_ALIKES) + 1)}" for i in range(m)],
+        boxes=[np.zeros((0, 4))] * m,
+        failures={},
+        eyes=np.full((m, 4), np.nan),
+        facings=[""] * m,
+    )
 
 
 def false_acne(kinds, grades, reliable=None) -> dict[str, dict[str, float]]:

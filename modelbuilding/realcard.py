@@ -372,8 +372,22 @@ def _data_table(sources: dict[str, Any]) -> str:
                 "0",
             ],
             [f"synthetic selfies (seed {synthetic.get('seed')})", synthetic.get("n"), "0-5"],
+            *_look_alike_rows(sources),
         ],
     )
+
+
+def _look_alike_rows(sources: dict[str, Any]) -> list[list[Any]]:
+    looks = sources.get("look_alikes")
+    if not looks:
+        return []
+    return [
+        [
+            f"clear synthetic faces, plain and under each look-alike (seed {looks['seed']})",
+            looks["n"],
+            "0",
+        ]
+    ]
 
 
 SHOP_CARD_TEMPLATE = Path(__file__).parent / "cards" / "shop.md"
@@ -446,6 +460,7 @@ def _shop_data_table(sources: dict[str, Any]) -> str:
     synthetic = sources.get("synthetic")
     if synthetic:
         rows.append([f"synthetic selfies (seed {synthetic['seed']})", synthetic["n"], "0-5"])
+    rows += _look_alike_rows(sources)
     return _table(["source", "images", "GEA grades"], rows)
 
 

@@ -42,7 +42,10 @@ def built(tmp_path_factory):
         "decision_rule": "expectation",
         "training_data": [TERMS, SYNTHETIC_TERMS],
         "commercial_use": False,
-        "training": {"encoder_init": "random", "sources": {}},
+        "training": {
+            "encoder_init": "random",
+            "sources": {"look_alikes": {"faces": 2, "n": 14, "seed": 3131}},
+        },
     }
     # As `build-model --lambda-count` leaves it: a counter learned with the encoder beside it.
     layers = layers_for("efficientnet_lite0")
@@ -92,6 +95,7 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
     assert "| view | photographs | pointing | peak in the outer tenth |" in card
     assert card.splitlines()[2].startswith("> **Academic use only.**")
     assert "0.841" in card  # the literature's figure beside ours
+    assert "| clear synthetic faces, plain and under each look-alike (seed 3131) | 14 | 0 |" in card
     assert "## Lesion counts and face zones" in card and "A lesion counter" in card
     # The joint rule was studied; the model grades with it only where it held up.
     joint = final["metrics"]["joint"]
@@ -154,6 +158,7 @@ def test_training_data_carries_what_is_known_of_each_image_s_lesions():
         boxes=[np.array([[10, 10, 14, 14], [40, 40, 44, 44]], float), np.zeros((0, 4))],
         failures={},
     )
+
     class Selfies(SimpleNamespace):  # what combined reads of a ManifestDataset
         def __len__(self):
             return len(self.images)

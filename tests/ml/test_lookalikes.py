@@ -58,3 +58,17 @@ def test_selfies_without_look_alikes_are_pixel_identical_to_before(seed, grade):
     mask = hashlib.md5(sample.mask.tobytes()).hexdigest()
     assert (image, mask) == BEFORE[(seed, grade)]
     assert "look_alikes" not in sample.attrs
+
+
+def test_the_look_alikes_a_model_learns_from_are_clear_lesion_free_and_not_the_check_set():
+    from modelbuilding import lookalike_checks
+
+    faces = lookalike_checks.training_crops(1, size=64, margin=0.4)
+
+    assert faces.kinds == [lookalike_checks.CONTROL, *lookalikes.LOOK_ALIKES]
+    assert faces.images.shape == (7, 64, 64, 3)
+    assert (faces.grades == 0).all() and all(len(b) == 0 for b in faces.boxes)
+    _, checked = lookalike_checks.check_crops(1, size=64, margin=0.4)
+    assert not np.array_equal(faces.images, checked)  # other faces than the check set's
+    with pytest.raises(ValueError, match="checked on"):
+        lookalike_checks.training_crops(1, size=64, margin=0.4, seed=lookalike_checks.CHECK_SEED)
