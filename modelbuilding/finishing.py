@@ -165,10 +165,29 @@ def finish(
         metrics["literature"] = LITERATURE
     meta["metrics"] = {**meta.get("metrics", {}), **metrics}
     with stage("writing the model and its card", log):
-        final, card = _write_model(out, work, model, meta, extra, kind=kind)
+        final, card = _write_read_as_the_shop(out, work, model, meta, extra, kind, synthetic_n, log)
     log(f"chose {best}; wrote {final} and {card} in {time.monotonic() - started:.0f}s")
     log(summary(meta))
     return meta
+
+
+def _write_read_as_the_shop(
+    out: Path, work: Path, model, meta: dict[str, Any], extra, kind: str, n: int, log
+) -> tuple[Path, Path]:
+    """The model and its card written; for a model that grades jointly with its lesion count,
+    the ``n``-selfie synthetic held-out sets then graded as the worker grades them with the
+    written model, and both written again with those figures (the card's synthetic table reads
+    the heads alone, and the shop reads its selfies jointly)."""
+    final, card = _write_model(out, work, model, meta, extra, kind=kind)
+    if "joint" not in meta or not n:
+        return final, card
+    read = {}
+    for key in ("heldout", "shifted"):
+        manifest = work / f"synth-{key}-{n}" / "manifest.csv"
+        read[f"synthetic_{key}"] = r = realeval.as_the_shop_reads(final, manifest)
+        log(f"synthetic {key} as the shop reads it: accuracy {r['accuracy']:.3f}")
+    meta["metrics"]["shop_reading"] = read
+    return _write_model(out, work, model, meta, extra, kind=kind)
 
 
 def _judge_candidates(

@@ -192,7 +192,9 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
                 for key, s in m.items()
                 if key.startswith("synthetic_")
             ],
-        ),
+        )
+        + _shop_reading_line(m),
+        "heads_or_joint": _heads_or_joint(meta),
         "answered_source": "the grade and its confidence read jointly with the lesion count"
         if "joint" in meta
         else "the grading heads' grade and confidence",
@@ -220,6 +222,35 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
             ],
         ),
     }
+
+
+def _heads_or_joint(meta: dict[str, Any]) -> str:
+    """Which reading the figures of the four levels are: the heads', or, for a model that grades
+    jointly with its count, still the heads' (the joint figures are in their own section)."""
+    if "joint" not in meta:
+        return "The grade is read from the grading heads, as the shop reads it."
+    j = meta["metrics"]["joint"]["valid"]["joint"]
+    return (
+        "These figures read the grading heads alone. **The shop grades jointly with the lesion "
+        f'count** (below, "Joint grading and counting"): 4-level accuracy **{_f(j["accuracy"])}**'
+        f", two-fold cross-validated "
+        f"{_f(meta['metrics']['joint']['folds']['cross_validated_accuracy'])}."
+    )
+
+
+def _shop_reading_line(m: dict[str, Any]) -> str:
+    r = m.get("shop_reading")
+    if not r:
+        return ""
+    return (
+        "\n\nGraded as the shop grades them, jointly with the lesion count: "
+        + "; ".join(
+            f"{key} exact accuracy **{_f(v['accuracy'])}**, MAE {_f(v['mae'])} "
+            f"({_f(v['analysed'])} analysed)"
+            for key, v in r.items()
+        )
+        + "."
+    )
 
 
 def _views_table(views: dict[str, Any] | None) -> str:

@@ -10,6 +10,7 @@ accuracy of what is answered, and the k-augmentation heatmap against the lesion 
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from diagnosis.ml import lesions
 from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.errors import AnalysisError
 from diagnosis.ml.face import VIEWS, inside_photo, load_image, normalize_face
-from diagnosis.ml.inference import ood_distance
+from diagnosis.ml.inference import Analyzer, ood_distance
 from diagnosis.ml.zones import findings
 
 from . import acne04, lesion_training, lookalike_checks
@@ -483,6 +484,30 @@ def synthetic_held_out(checkpoint: Path, work: Path, log=print, n: int = 600) ->
         reports[f"synthetic_{key}"] = {k: v for k, v in report.items() if k != "confusion"}
         log(f"synthetic {key}: accuracy {report['accuracy']:.3f}, MAE {report['mae']:.3f}")
     return reports
+
+
+def as_the_shop_reads(checkpoint: Path, manifest: Path, batch: int = 8) -> dict[str, Any]:
+    """A generated set graded as the worker grades it (inference.Analyzer: the heads, or the
+    heads and the lesion count together where the model grades jointly), without heatmaps:
+    the share analysed, and the exact accuracy and MAE of the analysed."""
+    analyzer = Analyzer.load(checkpoint)
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        rows = [(manifest.parent / r["path"], int(r["grade"])) for r in csv.DictReader(fh)]
+    read, true = [], []
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        outcomes = analyzer.analyze_photos([(None, path) for path, _ in chunk], explain=False)
+        for outcome, (_, grade) in zip(outcomes, chunk, strict=True):
+            if outcome.error is None:
+                read.append(outcome.result.grade)
+                true.append(grade)
+    read, true = np.array(read), np.array(true)
+    return {
+        "n": len(rows),
+        "analysed": len(read) / max(len(rows), 1),
+        "accuracy": float((read == true).mean()) if len(read) else math.nan,
+        "mae": float(np.abs(read - true).mean()) if len(read) else math.nan,
+    }
 
 
 def count_report(counter: lesions.LesionCounter, model, meta: dict, crops: acne04.Crops) -> dict:

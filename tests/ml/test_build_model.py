@@ -109,6 +109,25 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
     assert "## Joint grading and counting" in card and "| **joint** |" in card
 
 
+def test_a_generated_set_is_graded_as_the_worker_grades_it(built):
+    from modelbuilding import realeval
+
+    _, out = built
+    manifest = out.parent / "work" / "synth-heldout-6" / "manifest.csv"
+
+    read = realeval.as_the_shop_reads(out / "real.pt", manifest)
+
+    assert read["n"] == 6 and 0 < read["analysed"] <= 1
+    assert 0 <= read["accuracy"] <= 1 and 0 <= read["mae"] <= 5
+    final = read_meta(out / "real.pt")
+    card = (out / "MODEL_CARD.md").read_text()
+    if "joint" in final:  # the shop grades jointly: the card says so and how it reads selfies
+        assert "The shop grades jointly with the lesion count" in card
+        assert set(final["metrics"]["shop_reading"]) == {"synthetic_heldout", "synthetic_shifted"}
+    else:
+        assert "The grade is read from the grading heads, as the shop reads it." in card
+
+
 def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_path):
     root, out = built
     # The same model as built before the counter existed: its file without one.
