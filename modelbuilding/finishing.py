@@ -178,12 +178,13 @@ def _write_read_as_the_shop(
     the ``n``-selfie synthetic held-out sets then graded as the worker grades them with the
     written model, and both written again with those figures (the card's synthetic table reads
     the heads alone, and the shop reads its selfies jointly)."""
+    meta["metrics"].pop("shop_reading", None)  # a previous build's, when rewritten
     final, card = _write_model(out, work, model, meta, extra, kind=kind)
     if "joint" not in meta or not n:
         return final, card
     read = {}
-    for key in ("heldout", "shifted"):
-        manifest = work / f"synth-{key}-{n}" / "manifest.csv"
+    for key in realeval.HELD_OUT_SETS:
+        manifest = realeval.held_out_manifest(work, key, n, log)
         read[f"synthetic_{key}"] = r = realeval.as_the_shop_reads(final, manifest)
         log(f"synthetic {key} as the shop reads it: accuracy {r['accuracy']:.3f}")
     meta["metrics"]["shop_reading"] = read
@@ -425,6 +426,7 @@ def add_lesion_counter(
     threads: int = 2,
     *,
     keep_counter: bool = False,
+    synthetic_n: int = 600,
 ) -> dict[str, Any]:
     """Train a lesion counter for an already built model (``keep_counter``: keep the one it
     has), choose its joint grading rule, and write the model again with them (its weights
@@ -451,7 +453,9 @@ def add_lesion_counter(
         meta.update(joint=rule.to_meta(), confidence_threshold=joint["confidence_threshold"])
     meta["metrics"] = {**meta["metrics"], "joint": joint}
     kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
-    final, card = _write_model(out, work, model, meta, kept | counter.to_extra())
+    final, card = _write_read_as_the_shop(
+        out, work, model, meta, kept | counter.to_extra(), "acne04", synthetic_n, log
+    )
     log(f"wrote {final} and {card}")
     return meta
 

@@ -21,6 +21,8 @@ from diagnosis.ml.joint import POOLED_RULES, JointRule
 from diagnosis.ml.lesions import LesionCounter
 from diagnosis.ml.model import (
     confidence_within_one,
+    decide_grade,
+    grade_score,
     grades_by_rule,
     probability_mean,
     score_by_rule,
@@ -149,14 +151,20 @@ def choose_on_valid(
     levels: np.ndarray,
     paths: list[str],
     clear_misreads: dict[tuple[str, float], float],
+    heads_misread: float | None = None,
 ) -> tuple[JointRule, dict[str, Any]]:
     """The weight and reading rule chosen on the valid photographs: the best 4-level accuracy
     (then MAE, then the smaller weight) among the pairs that read clear skin (``clear_misreads``:
     the share of clear skin read moderate or worse per pair) as moderate or worse no more often
-    than the heads alone do. With it, the accuracy of a two-fold cross-validation over those
-    photographs (each half graded by the pair the other half chose): what the choice is worth
-    on photographs it was not made on."""
-    heads_alone = min(clear_misreads[(r, 0.0)] for r in POOLED_RULES)
+    than the heads alone do (``heads_misread``: as the shop reads them without a joint rule;
+    by default the pooled reading at weight 0). With it, the accuracy of a two-fold
+    cross-validation over those photographs (each half graded by the pair the other half
+    chose): what the choice is worth on photographs it was not made on."""
+    heads_alone = (
+        min(clear_misreads[(r, 0.0)] for r in POOLED_RULES)
+        if heads_misread is None
+        else heads_misread
+    )
     safe = {pair for pair, share in clear_misreads.items() if share <= heads_alone + 1e-9}
 
     def choose(index: np.ndarray) -> JointRule:
@@ -201,6 +209,24 @@ def read_pooled(rule: JointRule, grading: np.ndarray, counts: np.ndarray) -> dic
         "probs": pooled.numpy(),
         "confidence": confidence_within_one(pooled, grades).numpy(),
     }
+
+
+def heads_as_read(model, meta: dict[str, Any], images: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Grades and scores as the shop reads the grading heads without a joint rule: the model's
+    decision rule on its raw outputs (the temperature calibrates only the confidence)."""
+    out = predict_images(model, images, meta["mean"], meta["std"])
+    outputs = {k: torch.from_numpy(out[k]) for k in ("regression", "logits")}
+    rule, n = meta["decision_rule"], out["logits"].shape[1]
+    return decide_grade(outputs, rule, n).numpy(), grade_score(outputs, rule, n).numpy()
+
+
+def clear_misread(free_grades: np.ndarray, look_grades: np.ndarray | None, check) -> float:
+    """The larger share of clear skin read moderate or worse: the lesion-free versions, and the
+    look-alike check set's faces under a look-alike (``check``: kinds, images) when read."""
+    shares = [(np.asarray(free_grades) >= 3).mean()]
+    if look_grades is not None:
+        shares.append((np.asarray(look_grades)[check[0] != lookalike_checks.CONTROL] >= 3).mean())
+    return float(max(shares))
 
 
 def joint_grading(
@@ -251,14 +277,18 @@ def joint_grading(
     photo, free = valid.select("photo"), valid.select("lesion-free")
     levels = valid.levels[photo]
     looks = (heads(check[1]), count(check[1])) if check is not None and len(check[0]) else None
+    plain_grades, plain_scores = heads_as_read(model, meta, valid.images)
+    heads_misread = clear_misread(
+        plain_grades[free], heads_as_read(model, meta, check[1])[0] if looks else None, check
+    )
     misreads = {}
     for pair in [(r, float(w)) for r in POOLED_RULES for w in WEIGHTS]:
         pooled = _with(on_folds, rule=pair[0], weight=pair[1])
-        shares = [(read_pooled(pooled, grading[free], counts[free])["grades"] >= 3).mean()]
-        if looks is not None:
-            seen = read_pooled(pooled, *looks)["grades"]
-            shares.append((seen[check[0] != lookalike_checks.CONTROL] >= 3).mean())
-        misreads[pair] = float(max(shares))
+        misreads[pair] = clear_misread(
+            read_pooled(pooled, grading[free], counts[free])["grades"],
+            read_pooled(pooled, *looks)["grades"] if looks else None,
+            check,
+        )
     rule, chosen = choose_on_valid(
         on_folds,
         grading[photo],
@@ -266,6 +296,7 @@ def joint_grading(
         levels,
         list(np.array(valid.paths)[photo]),
         misreads,
+        heads_misread=heads_misread,
     )
     fitted.update(chosen)
     log(
@@ -273,8 +304,12 @@ def joint_grading(
         f"two-fold cross-validated 4-level accuracy {chosen['cross_validated_accuracy']:.3f}"
     )
     rows = {}
-    for name, weight in (("grading", 0.0), ("counting", 1.0), ("joint", rule.weight)):
-        read = read_pooled(_with(rule, weight=weight), grading, counts)
+    for name, weight in (("grading", None), ("counting", 1.0), ("joint", rule.weight)):
+        read = (
+            {"grades": plain_grades, "scores": plain_scores}
+            if weight is None  # the heads as the shop reads them without the rule
+            else read_pooled(_with(rule, weight=weight), grading, counts)
+        )
         rows[name] = {
             **hayashi_report(levels, read["scores"][photo], read["grades"][photo]),
             **referral_figures(levels, read["grades"][photo]),

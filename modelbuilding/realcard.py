@@ -363,7 +363,8 @@ lesion-free version in the same fold) counted the fold left out, and the line wa
 {folds["photos"]} training photographs' counts against their boxes. The weight and the reading
 rule could not be chosen on those folds: the heads learned from the training photographs, so
 their probabilities there are in-sample (4-level accuracy {_f(heads_only["accuracy"])} on the
-training photographs against {_f(r["valid"]["grading"]["accuracy"])} on valid; the folds' best
+training photographs against {_f(r["valid"]["grading"]["accuracy"])} on valid as the shop reads
+them; the folds' best
 pooling, weight {fold_best["weight"]}, reaches {_f(fold_best["accuracy"])}, the count alone
 {_f(count_only["accuracy"])}), and fold-wise heads would mean training the encoder once per fold.
 They were chosen on the **valid** photographs instead, as the encoder and the thresholds were:
@@ -374,8 +375,8 @@ gives **{_f(folds["cross_validated_accuracy"])}**: what the choice is worth on p
 was not made on.
 
 On the ACNE04 valid photographs (validation figures; "referred" is the shop's "see a
-dermatologist" rule, GEA 4 and up; the heads alone here read their calibrated probabilities by
-`{spec["rule"]}`, as the pooled rule does):
+dermatologist" rule, GEA 4 and up; the heads alone are read as the shop reads them without the
+rule, by the model's decision rule `{meta["decision_rule"]}` on their raw outputs):
 
 {table}
 

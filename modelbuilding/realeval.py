@@ -472,14 +472,20 @@ def headline(report: dict[str, Any], kind: str) -> dict[str, float]:
     }
 
 
+HELD_OUT_SETS = {"heldout": (HELDOUT_SEED, "default"), "shifted": (SHIFTED_SEED, "shifted")}
+
+
+def held_out_manifest(work: Path, key: str, n: int, log=print) -> Path:
+    """The manifest of a synthetic held-out set (HELD_OUT_SETS), generated once into WORK."""
+    seed, style = HELD_OUT_SETS[key]
+    return generate_set(work / f"synth-{key}-{n}", n, seed, style, 384, log)
+
+
 def synthetic_held_out(checkpoint: Path, work: Path, log=print, n: int = 600) -> dict[str, Any]:
     """The synthetic-only model's held-out sets (same seeds and sizes), for this model."""
     reports = {}
-    for key, seed, style in (
-        ("heldout", HELDOUT_SEED, "default"),
-        ("shifted", SHIFTED_SEED, "shifted"),
-    ):
-        manifest = generate_set(work / f"synth-{key}-{n}", n, seed, style, 384, log)
+    for key in HELD_OUT_SETS:
+        manifest = held_out_manifest(work, key, n, log)
         report, _ = evaluate_checkpoint(manifest, checkpoint=checkpoint)
         reports[f"synthetic_{key}"] = {k: v for k, v in report.items() if k != "confusion"}
         log(f"synthetic {key}: accuracy {report['accuracy']:.3f}, MAE {report['mae']:.3f}")

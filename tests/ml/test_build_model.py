@@ -144,7 +144,9 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     )
     assert "A lesion counter" not in realcard.real_card(meta, checkpoint_mb=1, overlays="")
 
-    finishing.add_lesion_counter(older / "real.pt", root, tmp_path / "work", older, log=print)
+    finishing.add_lesion_counter(
+        older / "real.pt", root, tmp_path / "work", older, log=print, synthetic_n=6
+    )
 
     again, meta, extra = load_checkpoint_with_extra(older / "real.pt")
     for key, value in again.state_dict().items():
