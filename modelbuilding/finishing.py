@@ -449,8 +449,14 @@ def add_lesion_counter(
     )
     meta = dict(meta, lesion_head=counter.to_meta())
     meta.pop("joint", None)
+    # The threshold goes with the confidences the shop reads: the pooled ones, or the heads'.
+    meta["confidence_threshold"] = (
+        joint["confidence_threshold"]
+        if rule is not None
+        else choose_confidence(meta["metrics"]["answered"])
+    )
     if rule is not None:
-        meta.update(joint=rule.to_meta(), confidence_threshold=joint["confidence_threshold"])
+        meta["joint"] = rule.to_meta()
     meta["metrics"] = {**meta["metrics"], "joint": joint}
     kept = {k: v for k, v in extra.items() if not k.startswith(lesions.EXTRA_PREFIX)}
     final, card = _write_read_as_the_shop(

@@ -155,6 +155,15 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     counter = LesionCounter.from_checkpoint(meta, extra)
     assert counter.layers == ("encoder.blocks.4", "encoder.blocks.10")
     assert "joint" in meta["metrics"]
+    # The confidence threshold is the one of the confidences the shop then reads.
+    from modelbuilding.realeval import choose_confidence
+
+    expected = (
+        meta["metrics"]["joint"]["confidence_threshold"]
+        if "joint" in meta
+        else choose_confidence(meta["metrics"]["answered"])
+    )
+    assert meta["confidence_threshold"] == expected
     card = (older / "MODEL_CARD.md").read_text()
     assert "A lesion counter" in card and "| **joint** |" in card
     # Written from metadata read back (sorted by name), the tables keep the network's order.
