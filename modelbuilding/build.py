@@ -28,6 +28,7 @@ import torch
 from diagnosis.ml.checkpoint import save_checkpoint
 from diagnosis.ml.contract import FACE_MARGIN, INPUT_SIZE, LITE_MEAN, LITE_STD
 from diagnosis.ml.encoders import LITE_VARIANTS
+from diagnosis.ml.lesions import STRIDE
 from diagnosis.ml.scale import GEA
 
 from . import acne04, lookalike_checks
@@ -83,17 +84,16 @@ def combined(
 ) -> ArrayDataset:
     """Real crops and synthetic faces in one data set; groups name each image's source, and
     each image carries its lesions' density, for an encoder that learns to count: a real crop's
-    from its boxes (a lesion-free version: none), a clear synthetic selfie none (its stubble,
-    freckles or moles are not lesions), and the other selfies' unknown (their lesions are not
-    boxed)."""
+    from its boxes (every lesion of a real photo is boxed, as for the frozen-feature counter:
+    none in the crop is none), a clear selfie none (its stubble, freckles or moles are not
+    lesions), and the other selfies' unknown (their lesions are not boxed)."""
     images = [c.images for _, c in parts] + ([synth.images] if synth is not None else [])
+    grades = [c.grades for _, c in parts] + ([synth.grades.numpy()] if synth is not None else [])
     size = images[0].shape[1]
+    unknown = np.full((size // STRIDE, size // STRIDE), np.nan, np.float32)
     densities = [density_target(b, size) for _, c in parts for b in c.boxes]
     if synth is not None:
-        none = np.zeros_like(densities[0])
-        unknown = np.full_like(none, np.nan)
-        densities += [none if g == 0 else unknown for g in synth.grades.tolist()]
-    grades = [c.grades for _, c in parts] + ([synth.grades.numpy()] if synth is not None else [])
+        densities += [density_target([], size) if g == 0 else unknown for g in grades[-1]]
     groups = [f"{name}:{k}" for name, c in parts for k in c.kinds]
     n_real = len(groups)
     aux = {}
@@ -322,9 +322,10 @@ def add_cli(subparsers) -> None:
     p.add_argument(
         "--look-alike-faces",
         type=int,
-        default=0,
+        default=50,
         help="clear synthetic faces to train on, each drawn plainly and under every look-alike "
-        "(stubble, beard, freckles, moles, glasses, shadow), labelled clear with no lesion",
+        "(stubble, beard, freckles, moles, glasses, shadow), labelled clear with no lesion "
+        "(default 50: 350 images; 0: none)",
     )
     p.add_argument(
         "--n-synth-heldout",
@@ -345,9 +346,9 @@ def add_cli(subparsers) -> None:
     p.add_argument(
         "--lambda-count",
         type=float,
-        default=0.0,
+        default=1.0,
         help="weight of the lesion counter's loss, the counter trained with the encoder on the "
-        "photographs' lesion boxes (0: the encoder learns the grade alone)",
+        "photographs' lesion boxes (default 1; 0: the encoder learns the grade alone)",
     )
     p.add_argument(
         "--balance",

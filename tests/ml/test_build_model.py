@@ -179,13 +179,17 @@ def test_training_data_carries_what_is_known_of_each_image_s_lesions():
     from modelbuilding.build import combined
 
     crops = Crops(
-        images=np.zeros((2, 64, 64, 3), np.uint8),
-        grades=np.array([3, 0]),
-        levels=np.array([1, -1]),
-        kinds=["photo", "lesion-free"],
-        views=["front", "front"],
-        paths=["a.jpg", "a.jpg"],
-        boxes=[np.array([[10, 10, 14, 14], [40, 40, 44, 44]], float), np.zeros((0, 4))],
+        images=np.zeros((3, 64, 64, 3), np.uint8),
+        grades=np.array([3, 0, 4]),
+        levels=np.array([1, -1, 2]),
+        kinds=["photo", "lesion-free", "photo"],
+        views=["front", "front", "front"],
+        paths=["a.jpg", "a.jpg", "b.jpg"],
+        boxes=[
+            np.array([[10, 10, 14, 14], [40, 40, 44, 44]], float),
+            np.zeros((0, 4)),
+            np.zeros((0, 4)),  # a close-up whose boxed lesions are all outside its crop
+        ],
         failures={},
     )
 
@@ -204,7 +208,8 @@ def test_training_data_carries_what_is_known_of_each_image_s_lesions():
     ds = combined([("acne04", crops)], synth, mean=LITE_MEAN, std=LITE_STD, data_hash="x")
 
     counts = ds.densities.sum(dim=(1, 2))
-    assert torch.allclose(counts[:3], torch.tensor([2.0, 0.0, 0.0]), atol=1e-4)
-    # The boxed photo, its lesion-free version and the clear selfie teach the counter; the
-    # severe selfie's lesions are not boxed, so it does not.
-    assert ds.counted.tolist() == [True, True, True, False]
+    assert torch.allclose(counts[:4], torch.tensor([2.0, 0.0, 0.0, 0.0]), atol=1e-4)
+    # The photos (every lesion of a real photo is boxed: a crop whose boxes all fell outside it
+    # shows none), the lesion-free version and the clear selfie teach the counter; the severe
+    # selfie does not (its lesions are not boxed).
+    assert ds.counted.tolist() == [True, True, True, True, False]
