@@ -13,6 +13,7 @@ from diagnosis.ml.checkpoint import commercial_use
 
 from . import acne04
 from .joint_training import FOLDS
+from .lookalike_checks import CHECK_SEED
 from .realeval import ITA_BANDS, headline, selected_on
 
 
@@ -195,6 +196,8 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
         )
         + _shop_reading_line(m),
         "heads_or_joint": _heads_or_joint(meta),
+        "extra_losses": _extra_losses(meta.get("training", {})),
+        "look_alikes_section": _look_alikes_section(meta),
         "answered_source": "the grade and its confidence read jointly with the lesion count"
         if "joint" in meta
         else "the grading heads' grade and confidence",
@@ -222,6 +225,38 @@ def _tables(meta: dict[str, Any]) -> dict[str, str]:
             ],
         ),
     }
+
+
+def _extra_losses(training: dict[str, Any]) -> str:
+    """The terms beside the patent's loss that the model was trained with, if any."""
+    terms = []
+    if training.get("lambda_ldl"):
+        terms.append(f" + {training['lambda_ldl']:g}·KL (label distributions)")
+    if training.get("lambda_count"):
+        terms.append(
+            f" + {training['lambda_count']:g}·count loss (a lesion head trained with the encoder "
+            "on the boxed lesions)"
+        )
+    return "".join(terms)
+
+
+def _look_alikes_section(meta: dict[str, Any]) -> str:
+    looks = meta["metrics"].get("acne04_valid", {}).get("look_alikes")
+    if not looks:
+        return ""
+    read = "as the shop reads it"
+    if "joint" in meta:
+        read = "read by the grading heads (read jointly, below)"
+    return (
+        f"The look-alike check set (clear synthetic faces of seed {CHECK_SEED}, plainly and under "
+        f"each look-alike; `modelbuilding.lookalike_checks`), {read}. The training look-alikes, "
+        "if any, come from the same generator with another seed, so this check is easier than "
+        "real beards and freckles are:\n\n"
+        + _table(
+            ["look-alike", "n", "clear or almost clear", "moderate or worse"],
+            [[k, v["n"], v["clear_or_almost"], v["moderate_or_worse"]] for k, v in looks.items()],
+        )
+    )
 
 
 def _heads_or_joint(meta: dict[str, Any]) -> str:

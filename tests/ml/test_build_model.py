@@ -93,6 +93,8 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
     assert views and sum(v["n"] for v in views.values()) <= 4
     assert all(0 <= v["pointing"] <= 1 and 0 <= v["outer_tenth"] <= 1 for v in views.values())
     assert "| view | photographs | pointing | peak in the outer tenth |" in card
+    # The look-alikes as the shipped reading sees them, beside the lesion-free versions.
+    assert "| look-alike | n | clear or almost clear | moderate or worse |" in card
     assert card.splitlines()[2].startswith("> **Academic use only.**")
     assert "0.841" in card  # the literature's figure beside ours
     assert "| clear synthetic faces, plain and under each look-alike (seed 3131) | 14 | 0 |" in card
