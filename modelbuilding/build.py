@@ -143,6 +143,11 @@ def _config(args: argparse.Namespace, arch: str, seed: int) -> TrainConfig:
     )
 
 
+def _look_alikes(args: argparse.Namespace) -> bool:
+    """Clear look-alike faces are synthetic data: drawn when synthetic selfies are (--n-synth)."""
+    return args.look_alike_faces > 0 and args.n_synth > 0
+
+
 def _sources_meta(sources: list[Source], args: argparse.Namespace) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for s in sources:
@@ -155,7 +160,7 @@ def _sources_meta(sources: list[Source], args: argparse.Namespace) -> dict[str, 
             meta["acne04_refused"] = len(s.train.failures)
     if args.n_synth > 0:
         meta["synthetic"] = {"n": args.n_synth, "seed": REAL_TRAIN_SEED}
-    if args.look_alike_faces > 0:
+    if _look_alikes(args):
         meta["look_alikes"] = {
             "faces": args.look_alike_faces,
             "n": args.look_alike_faces * (len(lookalike_checks.LOOK_ALIKES) + 1),
@@ -185,7 +190,7 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
         n_val = args.n_synth_val if args.n_synth > 0 else 0
         synth_val = _synthetic(work, n_val, REAL_SELECTION_SEED, size, margin, log)
         clear = []
-        if args.look_alike_faces > 0:
+        if _look_alikes(args):
             faces = lookalike_checks.training_crops(args.look_alike_faces, size=size, margin=margin)
             clear = [("look-alikes", faces)]
     t_data = time.monotonic() - started
@@ -193,7 +198,11 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
     data_hash = hashlib.sha256(
         b"".join(s.train.images.tobytes() + s.train.grades.tobytes() for s in sources)
         + f"synth:{REAL_TRAIN_SEED}x{args.n_synth}".encode()
-        + f"look-alikes:{lookalike_checks.TRAIN_SEED}x{args.look_alike_faces}".encode()
+        + (
+            f"look-alikes:{lookalike_checks.TRAIN_SEED}x{args.look_alike_faces}".encode()
+            if _look_alikes(args)
+            else b""
+        )
     ).hexdigest()[:16]
     train_ds = combined(
         [(s.name, s.train) for s in sources] + clear,
@@ -205,9 +214,7 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
     val_ds = combined(
         [(sources[0].name, sources[0].valid)], synth_val, mean=LITE_MEAN, std=LITE_STD, data_hash=""
     )
-    terms, commercial = training_terms(
-        sources, synthetic=args.n_synth > 0 or args.look_alike_faces > 0
-    )
+    terms, commercial = training_terms(sources, synthetic=args.n_synth > 0)
     name = args.name or (SHOP_MODEL_NAME if shop_root else MODEL_NAME)
 
     def train_candidate(arch: str, seed: int) -> Path:
@@ -325,7 +332,7 @@ def add_cli(subparsers) -> None:
         default=50,
         help="clear synthetic faces to train on, each drawn plainly and under every look-alike "
         "(stubble, beard, freckles, moles, glasses, shadow), labelled clear with no lesion "
-        "(default 50: 350 images; 0: none)",
+        "(default 50: 350 images; 0, or --n-synth 0: none)",
     )
     p.add_argument(
         "--n-synth-heldout",
