@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,7 +32,6 @@ from bench import smoke  # noqa: E402
 from diagnosis.ml import face  # noqa: E402
 from diagnosis.ml.errors import AnalysisError  # noqa: E402
 from diagnosis.ml.inference import Analyzer  # noqa: E402
-from modelbuilding import acne04  # noqa: E402
 
 
 class FullLookEveryTime(face._ProfileLook):
@@ -64,9 +62,7 @@ def main() -> int:
 
 
 def measure(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
-    photos = acne04.read_folder(args.acne04, args.split)[: args.limit or None]
-    analyzer = Analyzer.load(args.checkpoint)
+    photos, analyzer = smoke.photos_and_analyzer(args)
     analyse(analyzer, photos[0].path.read_bytes(), as_before=False)  # warm-up
     before, now, same = [], [], 0
     for i, photo in enumerate(photos):

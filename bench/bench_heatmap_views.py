@@ -21,15 +21,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import smoke  # noqa: E402
 from diagnosis.ml.face import VIEWS  # noqa: E402
-from diagnosis.ml.inference import Analyzer  # noqa: E402
-from modelbuilding import acne04, realeval  # noqa: E402
+from modelbuilding import realeval  # noqa: E402
 
 WAYS = (
     ("zero-padded copies", "zeros", False),
@@ -45,9 +42,7 @@ def main() -> int:
 
 
 def measure(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
-    photos = acne04.read_folder(args.acne04, args.split)[: args.limit or None]
-    analyzer = Analyzer.load(args.checkpoint)
+    photos, analyzer = smoke.photos_and_analyzer(args)
     found = realeval.view_peaks(
         analyzer.model, analyzer.contract, analyzer.target_layer, photos, ways=WAYS
     )

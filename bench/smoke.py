@@ -50,6 +50,19 @@ def on_acne04(
         return measure(args)
 
 
+def photos_and_analyzer(args: argparse.Namespace):
+    """The photographs ``on_acne04`` gives a bench (the first ``args.limit`` of ``args.split``)
+    and the model that reads them (``args.checkpoint``), torch on ``args.threads`` threads."""
+    import torch
+
+    from diagnosis.ml.inference import Analyzer
+    from modelbuilding import acne04
+
+    torch.set_num_threads(args.threads)
+    photos = acne04.read_folder(args.acne04, args.split)[: args.limit or None]
+    return photos, Analyzer.load(args.checkpoint)
+
+
 @contextmanager
 def acne04_folder(given: str | None, smoke: bool) -> Iterator[str]:
     """The ACNE04 folder a bench reads: the one given; else the shared data set, or in smoke
