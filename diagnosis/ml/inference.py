@@ -31,7 +31,7 @@ from .encoders import fold_batchnorm
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, inside_photo, load_image, normalize_face
 from .joint import JointRule
-from .lesions import LesionCounter, tap, upsample
+from .lesions import LesionCounter, crop_for, tap, upsample
 from .model import (
     DEFAULT_DECISION_RULE,
     class_probabilities,
@@ -273,9 +273,16 @@ class Analyzer:
         x = self.contract.tensor([faces[i].image for i in order])
         with self._lock:
             with torch.inference_mode():
-                # The counter reads feature maps of this same forward: it costs one small head.
-                with tap(self.model, self.counter.layers if self.counter else ()) as maps:
+                # A counter on the grading crop reads feature maps of this same forward: it costs
+                # one small head. One on a larger crop costs a forward of its own.
+                own_crop = self.counter is not None and self.counter.reads_its_own_crop(
+                    self.input_size
+                )
+                reads_here = self.counter.layers if self.counter and not own_crop else ()
+                with tap(self.model, reads_here) as maps:
                     outputs = self.model(x)
+                if own_crop:
+                    maps = self._counter_maps([(pictures[i], faces[i]) for i in order])
                 density = self.counter.density(maps).numpy() if self.counter else None
                 grades, scores, probabilities, confidences = self._read_grades(outputs, density)
             clock.lap("predict")
@@ -331,6 +338,14 @@ class Analyzer:
         clock.lap("overlay")
         clock.finish()
         return outcomes
+
+    def _counter_maps(self, photos: list) -> dict[str, torch.Tensor]:
+        """The feature maps the counter reads on its own crops of ``[(picture, face), ...]``."""
+        size = self.counter.input_size
+        x = self.contract.tensor([crop_for(np.asarray(p), face, size) for p, face in photos])
+        with tap(self.model, self.counter.layers) as maps:
+            self.model(x)
+        return maps
 
     def _read_grades(self, outputs: dict[str, torch.Tensor], density: np.ndarray | None):
         """Grades, the scores they are read from (the grade is the score rounded), the

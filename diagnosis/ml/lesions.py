@@ -5,8 +5,10 @@ one without touching it: a small convolutional head reads two of the frozen enco
 maps and predicts a density over a grid on the normalized crop, whose sum is the number of
 lesions in the crop (a Gaussian per lesion, as counting networks are trained). It learns from
 ACNE04's lesion boxes carried into the crop, so a side view or a close-up is taught the lesions it
-actually shows. The encoder and the grading heads stay as they were: the grades do not change,
-and the head runs on feature maps the grading forward computes anyway. Its training lives on
+actually shows. The encoder and the grading heads stay as they were: the grades do not change.
+The head reads either the feature maps the grading forward computes anyway, or (a counter with
+``input_size``) those of the same crop drawn at a larger side, in a forward of its own: a crowded
+face's papules are two or three pixels across in the 224 px grading crop. Its training lives on
 the model-building side (modelbuilding.lesion_training).
 
 The zones (zones.py) sum the density inside each zone: a lesion count per zone. On ACNE04
@@ -28,6 +30,7 @@ from torch import Tensor, nn
 
 from .encoders import LITE_VARIANTS
 from .errors import CheckpointError
+from .face import NormalizedFace, warp
 
 # The encoder layers read: stride 8 for small spots, stride 16 (EfficientNet-Lite's Grad-CAM
 # layer) for what the grading learned. Chosen on training photographs with Lite0, whose stages 3
@@ -71,10 +74,12 @@ def stack_maps(maps: list[Tensor]) -> Tensor:
 
 @dataclass
 class LesionCounter:
-    """A trained head and the encoder layers it reads."""
+    """A trained head and the encoder layers it reads, on the grading crop or, with
+    ``input_size``, on the same crop drawn at that side (``crop_for``)."""
 
     head: LesionHead
     layers: tuple[str, ...]
+    input_size: int | None = None
 
     def density(self, maps: dict[str, Tensor]) -> Tensor:
         """Lesions per grid cell (N, H/8, W/8) from the tapped feature maps (``tap``)."""
@@ -89,6 +94,7 @@ class LesionCounter:
             "channels": self.head.channels,
             "hidden": self.head.hidden,
             "stride": STRIDE,
+            **({"input_size": self.input_size} if self.input_size else {}),
         }
 
     @classmethod
@@ -106,13 +112,27 @@ class LesionCounter:
             head = LesionHead(int(spec["channels"]), int(spec["hidden"]))
             head.load_state_dict(state)
             layers = tuple(str(name) for name in spec["layers"])
+            input_size = int(spec["input_size"]) if spec.get("input_size") else None
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(
                 f"the checkpoint's lesion counter does not match its metadata: {exc}".splitlines()[
                     0
                 ]
             ) from exc
-        return cls(head.eval(), layers)
+        return cls(head.eval(), layers, input_size)
+
+    def reads_its_own_crop(self, grading_size: int) -> bool:
+        """Whether the counter needs its own forward (a crop of another side than the grading)."""
+        return bool(self.input_size) and self.input_size != grading_size
+
+
+def crop_for(rgb: np.ndarray, face: NormalizedFace, size: int) -> np.ndarray:
+    """``face``'s crop drawn again at ``size`` pixels from the photo: the normalization's matrix
+    scales with the crop's side, so this is the crop the face would have been at that size.
+    A crowded face's papules are 2 or 3 pixels across in a 224 crop, where neighbours merge;
+    the counter sees them at twice that (docs/design.md, "The models")."""
+    scale = size / face.image.shape[0]
+    return warp(rgb, face.matrix * scale, size)
 
 
 def layers_for(arch: str) -> tuple[str, ...]:

@@ -1,13 +1,16 @@
 """The lesion counter (lesions.py): its training targets, its head, the checkpoint it travels
 in, and the zones it counts lesions in."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from diagnosis.ml import lesions
 from diagnosis.ml.checkpoint import load_checkpoint_with_extra, save_checkpoint
 from diagnosis.ml.errors import CheckpointError
+from diagnosis.ml.face import normalize_face
 from diagnosis.ml.inference import Analyzer
 from diagnosis.ml.model import SkinNet
 from diagnosis.ml.scale import GEA
@@ -90,11 +93,11 @@ def test_tapping_layers_sees_the_forward_and_leaves_no_hook_behind():
     assert not model.get_submodule("encoder.layer2")._forward_hooks
 
 
-def _checkpoint_with_counter(path, seed=0):
+def _checkpoint_with_counter(path, seed=0, input_size=None):
     torch.manual_seed(seed)
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
     head = lesions.LesionHead(128 + 256)
-    counter = lesions.LesionCounter(head.eval(), RESNET_LAYERS)
+    counter = lesions.LesionCounter(head.eval(), RESNET_LAYERS, input_size)
     meta = {
         "scale": GEA.to_dict(),
         "input_size": SIZE,
@@ -115,6 +118,45 @@ def test_a_checkpoint_carries_its_counter_and_gives_it_back(tmp_path):
     assert loaded.layers == RESNET_LAYERS
     for key, value in saved.head.state_dict().items():
         torch.testing.assert_close(loaded.head.state_dict()[key], value)
+
+
+def test_a_counter_on_a_larger_crop_travels_with_its_size(tmp_path):
+    _checkpoint_with_counter(tmp_path / "model.pt", input_size=2 * SIZE)
+
+    _, meta, extra = load_checkpoint_with_extra(tmp_path / "model.pt")
+    loaded = lesions.LesionCounter.from_checkpoint(meta, extra)
+
+    assert loaded.input_size == 2 * SIZE
+    assert loaded.reads_its_own_crop(SIZE)
+    assert not lesions.LesionCounter(loaded.head, RESNET_LAYERS).reads_its_own_crop(SIZE)
+
+
+def test_the_counter_s_crop_is_the_face_s_crop_drawn_at_its_size(selfie):
+    rgb = np.asarray(Image.open(selfie).convert("RGB"))
+    face = normalize_face(rgb, size=SIZE)
+
+    larger = lesions.crop_for(rgb, face, 2 * SIZE)
+
+    # The same normalization asked for twice the side: the same skin, twice the pixels.
+    direct = normalize_face(rgb, size=2 * SIZE).image
+    assert larger.shape == direct.shape == (2 * SIZE, 2 * SIZE, 3)
+    assert np.abs(larger.astype(int) - direct.astype(int)).max() <= 1
+    halved = cv2.resize(larger, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    assert np.abs(halved.astype(float) - face.image.astype(float)).mean() < 3.0
+
+
+def test_a_counter_on_a_larger_crop_counts_on_a_finer_grid(tmp_path, selfie):
+    _checkpoint_with_counter(tmp_path / "model.pt", input_size=2 * SIZE)
+    analyzer = Analyzer.load(tmp_path / "model.pt")
+    grids = []
+    density = analyzer.counter.density
+    analyzer.counter.density = lambda maps: grids.append(density(maps)) or grids[-1]
+
+    result = analyzer.analyze(selfie, explain=False)
+
+    assert grids[0].shape[-2:] == (2 * SIZE // lesions.STRIDE,) * 2
+    assert result.lesions == pytest.approx(float(grids[0].sum()), rel=1e-5)
+    assert result.zones and sum(z["lesions"] for z in result.zones) <= result.lesions + 0.5
 
 
 def test_a_checkpoint_without_a_counter_has_none():
