@@ -35,7 +35,7 @@ from . import acne04, lookalike_checks
 from .data import ArrayDataset, ManifestDataset
 from .finishing import add_lesion_counter, finish
 from .generated import REAL_SELECTION_SEED, REAL_TRAIN_SEED, generate_set
-from .lesion_training import density_target
+from .lesion_training import COUNTER_SIZE, density_target
 from .progress import stage
 from .sources import Source, real_sources, training_terms
 from .train import TrainConfig, save_curves_png, train_model
@@ -261,6 +261,7 @@ def build_model(args: argparse.Namespace, log=print) -> dict[str, Any]:
         heatmap_limit=args.heatmap_limit,
         retrain=train_candidate,
         seeds=[args.seed + i for i in range(1, args.seeds)],
+        counter_size=args.counter_size,
     )
 
 
@@ -275,6 +276,7 @@ def _handle(args: argparse.Namespace) -> int:
             Path(args.out),
             threads=args.threads,
             keep_counter=args.joint_rule_only,
+            counter_size=args.counter_size,
         )
         return 0
     if args.evaluate_only:
@@ -286,6 +288,7 @@ def _handle(args: argparse.Namespace) -> int:
             work=Path(args.work),
             out=Path(args.out),
             threads=args.threads,
+            counter_size=args.counter_size,
         )
         return 0
     try:
@@ -324,6 +327,13 @@ def add_cli(subparsers) -> None:
         help=f"encoders to train and compare (default: {' '.join(DEFAULT_ARCHS)})",
     )
     p.add_argument("--input-size", type=int, default=INPUT_SIZE)
+    p.add_argument(
+        "--counter-size",
+        type=int,
+        default=COUNTER_SIZE,
+        help="side of the crop the lesion counter reads: the grading crop drawn again at this "
+        f"size (default {COUNTER_SIZE}; the input size: the grading forward's own feature maps)",
+    )
     p.add_argument("--n-synth", type=int, default=1200, help="synthetic training selfies (0: none)")
     p.add_argument("--n-synth-val", type=int, default=300, help="synthetic selection selfies")
     p.add_argument(

@@ -78,12 +78,14 @@ def finish(
     retrain: Callable[[str, int], Path] | None = None,
     seeds: Sequence[int] = (),
     look_alike_faces: int = LOOK_ALIKE_FACES,
+    counter_size: int | None = lesion_training.COUNTER_SIZE,
 ) -> dict[str, Any]:
     """Judge the candidates on the selection split (the shop's valid split, else ACNE04's),
     keep the best, show the spread of its figures over ``seeds`` (``retrain(arch, seed)``
     trains it again), calibrate its confidence, fit its out-of-distribution statistics,
-    choose its heatmap layer and threshold, and write the model and its card (OUT/real.pt and
-    MODEL_CARD.md; from shop data OUT/shop.pt and SHOP_MODEL_CARD.md)."""
+    choose its heatmap layer and threshold, train its lesion counter on crops of ``counter_size``
+    (None: the grading crops), and write the model and its card (OUT/real.pt and MODEL_CARD.md;
+    from shop data OUT/shop.pt and SHOP_MODEL_CARD.md)."""
     torch.set_num_threads(threads)
     started = time.monotonic()
     first_meta = ckpt.read_meta(next(iter(candidates.values())))
@@ -133,8 +135,19 @@ def finish(
         )
     if any(len(b) for b in train.boxes):
         with stage("lesion counter", log):
+            counting = counting_crops(
+                train,
+                valid,
+                check,
+                counter_size=counter_size,
+                margin=margin,
+                look_alike_faces=look_alike_faces,
+                roots=(shop_root, acne04_root),
+                work=work,
+                log=log,
+            )
             counter, metrics["lesions"], data = lesion_counter(
-                model, meta, train, valid, log, candidate=candidates[best]
+                model, meta, counting, log, candidate=candidates[best], grading_valid=valid
             )
         meta["lesion_head"] = counter.to_meta()
         extra |= counter.to_extra()
@@ -150,6 +163,7 @@ def finish(
                 data=data,
                 familiar=familiar,
                 check=check,
+                counting=counting,
                 log=log,
             )
         if rule is not None:
@@ -365,26 +379,72 @@ def _heatmaps(
     }
 
 
+def counting_crops(
+    train: acne04.Crops,
+    valid: acne04.Crops,
+    check,
+    *,
+    counter_size: int | None,
+    margin: float,
+    look_alike_faces: int,
+    roots: tuple[Path | None, Path | None],
+    work: Path,
+    log,
+) -> lesion_training.CountingCrops:
+    """The crops the lesion counter learns from and is judged on: the grading crops (and the
+    look-alike ``check`` set's faces) themselves, or the same photographs drawn at
+    ``counter_size`` (``roots``: the shop's export and ACNE04's folder, as real_sources reads
+    them)."""
+    size = train.images.shape[1]
+    looks = None if check is None else check[1]
+    if not counter_size or counter_size == size:
+        return lesion_training.CountingCrops(train, valid, looks)
+    shop_root, acne04_root = roots
+    sources = real_sources(
+        shop_root=shop_root,
+        acne04_root=acne04_root,
+        size=counter_size,
+        margin=margin,
+        work=work,
+        log=log,
+    )
+    counting = lesion_training.CountingCrops(
+        acne04.Crops.concat([s.train for s in sources]), sources[0].valid
+    )
+    lesion_training.same_photos(train, counting.train)
+    lesion_training.same_photos(valid, counting.valid)
+    if check is not None:
+        kinds, counting.check = lookalike_checks.check_crops(
+            look_alike_faces, size=counter_size, margin=margin
+        )
+        if kinds.tolist() != check[0].tolist():
+            raise ValueError("the counter's look-alike faces are not the check set's")
+    return counting
+
+
 def lesion_counter(
     model,
     meta: dict[str, Any],
-    train: acne04.Crops,
-    valid: acne04.Crops,
+    counting: lesion_training.CountingCrops,
     log,
     *,
     candidate: Path | None = None,
+    grading_valid: acne04.Crops | None = None,
 ) -> tuple[lesions.LesionCounter, dict[str, Any], tuple]:
-    """The chosen model's lesion counter (lesions.py), trained on the training crops, its
-    figures on the valid split (validation figures: the counter's design was chosen on the
-    training photographs, but the model it reads was selected on these), beside those of the
-    counter the ``candidate`` checkpoint learned with its encoder if any, and the training
-    crops' counter_data (the joint rule's folds train on them again)."""
+    """The chosen model's lesion counter (lesions.py), trained on the ``counting`` training
+    crops, its figures on their valid split (validation figures: the counter's design was chosen
+    on the training photographs, but the model it reads was selected on these), beside those of
+    the counter the ``candidate`` checkpoint learned with its encoder on the ``grading_valid``
+    crops if any, and the training crops' counter_data (the joint rule's folds train on them
+    again)."""
     started = time.monotonic()
+    train, valid = counting.train, counting.valid
     layers = lesions.layers_for(meta["arch"])
     data = lesion_training.counter_data(model, meta, train, layers)
     counter = lesion_training.train_counter(model, meta, train, layers=layers, log=log, data=data)
     report = count_report(counter, model, meta, valid)
     report["train_crops"] = len(train.kinds)
+    report["input_size"] = int(train.images.shape[1])
     report["train_seconds"] = round(time.monotonic() - started, 1)  # with this report
     log(
         f"lesion counter: valid count MAE {report['count_mae']:.2f}, Spearman "
@@ -392,7 +452,9 @@ def lesion_counter(
         f"boxed ones in {report['zone_named_first_holds_most']} of {report['zone_photos']} "
         "photographs"
     )
-    with_encoder = _with_encoder(candidate, model, meta, valid, log) if candidate else None
+    with_encoder = (
+        _with_encoder(candidate, model, meta, grading_valid or valid, log) if candidate else None
+    )
     if with_encoder is not None:
         report["with_encoder"] = with_encoder
     return counter, report, data
@@ -427,25 +489,53 @@ def add_lesion_counter(
     *,
     keep_counter: bool = False,
     synthetic_n: int = 600,
+    counter_size: int | None = lesion_training.COUNTER_SIZE,
 ) -> dict[str, Any]:
-    """Train a lesion counter for an already built model (``keep_counter``: keep the one it
-    has), choose its joint grading rule, and write the model again with them (its weights
-    unchanged), and its card: the counting steps of ``finish`` on their own."""
+    """Train a lesion counter for an already built model, on crops of ``counter_size``
+    (``keep_counter``: keep the one it has, on its own crops), choose its joint grading rule,
+    and write the model again with them (its weights unchanged), and its card: the counting
+    steps of ``finish`` on their own."""
     torch.set_num_threads(threads)
     model, meta, extra = ckpt.load_checkpoint_with_extra(checkpoint)
     size, margin = int(meta["input_size"]), float(meta["face_margin"])
     train, valid = splits(acne04, acne04_root, size=size, margin=margin, work=work, log=log)
     counter = lesions.LesionCounter.from_checkpoint(meta, extra) if keep_counter else None
+    if counter is not None:
+        counter_size = counter.input_size  # the kept counter reads the crops it learned on
+    check = lookalike_checks.check_crops(LOOK_ALIKE_FACES, size=size, margin=margin)
+    counting = counting_crops(
+        train,
+        valid,
+        check,
+        counter_size=counter_size,
+        margin=margin,
+        look_alike_faces=LOOK_ALIKE_FACES,
+        roots=(None, acne04_root),
+        work=work,
+        log=log,
+    )
     if counter is None:
-        counter, meta["metrics"]["lesions"], data = lesion_counter(model, meta, train, valid, log)
+        counter, meta["metrics"]["lesions"], data = lesion_counter(
+            model, meta, counting, log, grading_valid=valid
+        )
     else:
-        data = lesion_training.counter_data(model, meta, train, counter.layers, mirror=False)
+        data = lesion_training.counter_data(
+            model, meta, counting.train, counter.layers, mirror=False
+        )
     ood = {k[4:]: v.float().numpy() for k, v in extra.items() if k.startswith("ood.")}
     features = predict_images(model, valid.images, meta["mean"], meta["std"])["features"]
     familiar = ood_distances(features, ood) <= float(meta["ood_threshold"])
-    check = lookalike_checks.check_crops(LOOK_ALIKE_FACES, size=size, margin=margin)
     rule, joint = joint_training.joint_grading(
-        model, meta, counter, train, valid, data=data, familiar=familiar, check=check, log=log
+        model,
+        meta,
+        counter,
+        train,
+        valid,
+        data=data,
+        familiar=familiar,
+        check=check,
+        counting=counting,
+        log=log,
     )
     meta = dict(meta, lesion_head=counter.to_meta())
     meta.pop("joint", None)

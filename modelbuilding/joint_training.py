@@ -239,6 +239,7 @@ def joint_grading(
     data: tuple[Tensor, Tensor],
     familiar: np.ndarray,
     check=None,
+    counting: lesion_training.CountingCrops | None = None,
     log=print,
 ) -> tuple[JointRule | None, dict[str, Any]]:
     """The joint rule of a model with a lesion counter (None when it does not hold up): the
@@ -247,7 +248,11 @@ def joint_grading(
     (``choose_on_valid``), and its figures on the valid split beside the heads alone and the
     count alone: the four levels, referrals, lesion-free versions, the share answered against
     accuracy (``familiar``: the valid crops within the out-of-distribution threshold), the
-    confidence threshold it picks, and the look-alike check set (``check``: kinds, images)."""
+    confidence threshold it picks, and the look-alike check set (``check``: kinds, images).
+    ``counting``: the same photographs and faces as the counter reads them, when it reads crops
+    of its own size (``data`` is then theirs)."""
+    if counting is None:
+        counting = lesion_training.CountingCrops(train, valid, None if check is None else check[1])
     temperature = float(meta.get("temperature", 1.0))
 
     def heads(images: np.ndarray) -> np.ndarray:
@@ -264,7 +269,7 @@ def joint_grading(
     folds = folds_of(train.paths)
     n = len(train.kinds)
     train_counts = out_of_fold_counts(data[0][:n], data[1][:n], folds, log=log)
-    boxed = np.array([len(b) for b in train.boxes])
+    boxed = np.array([len(b) for b in counting.train.boxes])
     on_folds, fitted = fit_rule(
         heads(train.images), train_counts, boxed, train.levels, edges=gea_count_edges()
     )
@@ -273,10 +278,12 @@ def joint_grading(
         f"{on_folds.intercept:.2f}, spread {on_folds.spread:.2f}; the folds' own pooling "
         f"(in-sample heads): weight {on_folds.weight}"
     )
-    grading, counts = heads(valid.images), count(valid.images)
+    grading, counts = heads(valid.images), count(counting.valid.images)
     photo, free = valid.select("photo"), valid.select("lesion-free")
     levels = valid.levels[photo]
-    looks = (heads(check[1]), count(check[1])) if check is not None and len(check[0]) else None
+    looks = (
+        (heads(check[1]), count(counting.check)) if check is not None and len(check[0]) else None
+    )
     plain_grades, plain_scores = heads_as_read(model, meta, valid.images)
     heads_misread = clear_misread(
         plain_grades[free], heads_as_read(model, meta, check[1])[0] if looks else None, check

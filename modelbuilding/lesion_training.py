@@ -7,6 +7,7 @@ carried into the crop, on the frozen encoder's feature maps, mirror images inclu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,6 +18,27 @@ from diagnosis.ml.contract import to_tensor
 from diagnosis.ml.lesions import STRIDE, LesionCounter, LesionHead, layers_for, stack_maps, tap
 
 SIGMA_CELLS = 1.0  # a lesion's spread on the grid
+# The side of the crop the shipped counter reads: the grading crop drawn again at twice its 224
+# pixels (lesions.crop_for). ACNE04's photographs are 640 px, so the face's crop at 224 throws
+# away most of the pixels a crowded face's papules need (see docs/design.md, "The models").
+COUNTER_SIZE = 448
+
+
+@dataclass
+class CountingCrops:
+    """The crops the counter learns from and is judged on, at its own size: the same
+    photographs, in the same order, as the grading's crops (``same_photos``)."""
+
+    train: object  # acne04.Crops
+    valid: object  # acne04.Crops
+    check: np.ndarray | None = None  # the look-alike check set's faces, when judged
+
+
+def same_photos(grading, counting) -> None:
+    """Refuse counting crops that are not the grading crops' photographs in the same order (the
+    face normalization does not depend on the crop's size, so they always should be)."""
+    if (list(grading.paths), list(grading.kinds)) != (list(counting.paths), list(counting.kinds)):
+        raise ValueError("the counter's crops are not the grading crops' photographs")
 
 
 def density_target(boxes: np.ndarray, size: int, stride: int = STRIDE) -> np.ndarray:
@@ -138,8 +160,11 @@ def train_counter(
     data: tuple[Tensor, Tensor] | None = None,
 ) -> LesionCounter:
     """A counter for ``model`` trained on every crop (lesion-free versions too: they teach zero)
-    and its mirror image (``data``: ``counter_data``'s, when already computed)."""
+    and its mirror image (``data``: ``counter_data``'s, when already computed). Crops of
+    another side than the model's input make a counter that reads its own crop."""
     layers = layers or layers_for(meta["arch"])
     x, y = data if data is not None else counter_data(model, meta, crops, layers)
-    log(f"lesion head: {len(x)} crops (with mirror images), {int(y.sum())} lesions")
-    return LesionCounter(fit(x, y, epochs=epochs, seed=seed, log=log), tuple(layers))
+    size = crops.images.shape[1]
+    log(f"lesion head: {len(x)} crops of {size} px (with mirror images), {int(y.sum())} lesions")
+    own = size if size != int(meta.get("input_size", size)) else None
+    return LesionCounter(fit(x, y, epochs=epochs, seed=seed, log=log), tuple(layers), own)

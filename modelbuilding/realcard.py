@@ -307,13 +307,19 @@ def _lesions_section(meta: dict[str, Any], source: str = "ACNE04") -> str:
     if not spec or not r:
         return "This model has no lesion counter: the face zones weigh the Grad-CAM heatmap."
     layers = " and ".join(f"`{name}`" for name in spec["layers"])
-    return f"""A lesion counter (`lesions.py`) reads the frozen encoder's {layers} and predicts a
-density of lesions on a grid of one cell per {spec["stride"]} pixels of the crop (a Gaussian per
-box centre, the dermatologists' boxes carried into the crop, so a side view is taught the lesions
-it shows). It learned from the {r["train_crops"]} training crops ({source}; lesion-free versions
-included) and their mirror images (training and the figures below: {r["train_seconds"]:.0f} s);
-the grading weights are unchanged. The face zones count the lesions in each zone, and the zone
-with the most comes first.
+    crop = (
+        f"on the face's crop drawn again at {spec['input_size']} pixels (the grading reads "
+        f"{meta['input_size']}: a crowded face's papules merge there), in a forward of its own,"
+        if spec.get("input_size")
+        else "on the grading's own forward"
+    )
+    return f"""A lesion counter (`lesions.py`) reads the frozen encoder's {layers} {crop} and
+predicts a density of lesions on a grid of one cell per {spec["stride"]} pixels of its crop (a
+Gaussian per box centre, the dermatologists' boxes carried into the crop, so a side view is
+taught the lesions it shows). It learned from the {r["train_crops"]} training crops ({source};
+lesion-free versions included) and their mirror images (training and the figures below:
+{r["train_seconds"]:.0f} s); the grading weights are unchanged. The face zones count the lesions
+in each zone, and the zone with the most comes first.
 
 On the {r["photos"]} {source} valid photographs (validation figures: the encoder was selected on
 them; the counter's design was chosen on the training photographs):

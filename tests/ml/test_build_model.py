@@ -63,6 +63,7 @@ def built(tmp_path_factory):
         synthetic_n=6,
         heatmap_limit=2,
         look_alike_faces=1,
+        counter_size=128,  # the counter reads the 64 px crop drawn again at twice its side
     )
     return root, tmp_path / "out"
 
@@ -84,7 +85,10 @@ def test_finish_writes_the_chosen_model_with_its_terms_and_card(built):
         f"lesions.{k}" for k in LesionHead(final["lesion_head"]["channels"]).state_dict()
     }
     assert final["metrics"]["lesions"]["photos"] == 4
+    # The counter reads its own crop, twice the grading's side, and the card says so.
+    assert final["lesion_head"]["input_size"] == final["metrics"]["lesions"]["input_size"] == 128
     card = (out / "MODEL_CARD.md").read_text()
+    assert "on the face's crop drawn again at 128 pixels (the grading reads 64" in card
     # The counter learned with the encoder is reported beside the one shipped.
     assert final["metrics"]["lesions"]["with_encoder"]["photos"] == 4
     assert "The encoder learned to count while it learned to grade" in card
@@ -147,7 +151,13 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     assert "A lesion counter" not in realcard.real_card(meta, checkpoint_mb=1, overlays="")
 
     finishing.add_lesion_counter(
-        older / "real.pt", root, tmp_path / "work", older, log=print, synthetic_n=6
+        older / "real.pt",
+        root,
+        tmp_path / "work",
+        older,
+        log=print,
+        synthetic_n=6,
+        counter_size=None,  # this time on the grading's own forward
     )
 
     again, meta, extra = load_checkpoint_with_extra(older / "real.pt")
@@ -156,6 +166,7 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     assert "ood.mean" in extra
     counter = LesionCounter.from_checkpoint(meta, extra)
     assert counter.layers == ("encoder.blocks.4", "encoder.blocks.10")
+    assert counter.input_size is None
     assert "joint" in meta["metrics"]
     # The confidence threshold is the one of the confidences the shop then reads.
     from modelbuilding.realeval import choose_confidence
