@@ -96,6 +96,7 @@ def grading_figures(probs: np.ndarray, levels: np.ndarray, rule: str) -> dict[st
     return {
         "accuracy": float((predicted == levels).mean()),
         "mae": float(np.abs(predicted - levels).mean()),
+        "referral_sensitivity": referral_figures(levels, grades)["referral_sensitivity"],
     }
 
 
@@ -152,14 +153,18 @@ def choose_on_valid(
     paths: list[str],
     clear_misreads: dict[tuple[str, float], float],
     heads_misread: float | None = None,
-) -> tuple[JointRule, dict[str, Any]]:
+    heads_grades: np.ndarray | None = None,
+) -> tuple[JointRule | None, dict[str, Any]]:
     """The weight and reading rule chosen on the valid photographs: the best 4-level accuracy
     (then MAE, then the smaller weight) among the pairs that read clear skin (``clear_misreads``:
     the share of clear skin read moderate or worse per pair) as moderate or worse no more often
     than the heads alone do (``heads_misread``: as the shop reads them without a joint rule;
-    by default the pooled reading at weight 0). With it, the accuracy of a two-fold
-    cross-validation over those photographs (each half graded by the pair the other half
-    chose): what the choice is worth on photographs it was not made on."""
+    by default the pooled reading at weight 0) and, given the heads' grades as the shop reads
+    them (``heads_grades``), refer the severe photographs to a dermatologist at least as often
+    as they do: accuracy bought with missed referrals is not taken. None when no pair is
+    allowed. With it, the accuracy of a two-fold cross-validation over those photographs (each
+    half graded by the pair the other half chose, or by the heads alone where it chose none):
+    what the choice is worth on photographs it was not made on."""
     heads_alone = (
         min(clear_misreads[(r, 0.0)] for r in POOLED_RULES)
         if heads_misread is None
@@ -167,9 +172,14 @@ def choose_on_valid(
     )
     safe = {pair for pair, share in clear_misreads.items() if share <= heads_alone + 1e-9}
 
-    def choose(index: np.ndarray) -> JointRule:
+    def choose(index: np.ndarray) -> JointRule | None:
         _, rows = choose_pooling(grading[index], counts[index], levels[index], base)
         rows = [r for r in rows if (r["rule"], r["weight"]) in safe]
+        if heads_grades is not None:
+            floor = referral_figures(levels[index], heads_grades[index])["referral_sensitivity"]
+            rows = [r for r in rows if not r["referral_sensitivity"] < floor - 1e-9]
+        if not rows:
+            return None
         best = max(rows, key=lambda r: (r["accuracy"], -r["mae"], -r["weight"]))
         return _with(base, weight=best["weight"], rule=best["rule"])
 
@@ -178,8 +188,16 @@ def choose_on_valid(
     for half in (0, 1):
         chosen = choose(np.flatnonzero(halves != half))
         held = np.flatnonzero(halves == half)
-        read = read_pooled(chosen, grading[held], counts[held])
-        hits.append(acne04.gea_to_hayashi(read["grades"]) == levels[held])
+        if chosen is None:
+            fallback = _with(base, weight=0.0) if heads_grades is None else None
+            grades = (
+                heads_grades[held]
+                if fallback is None
+                else read_pooled(fallback, grading[held], counts[held])["grades"]
+            )
+        else:
+            grades = read_pooled(chosen, grading[held], counts[held])["grades"]
+        hits.append(acne04.gea_to_hayashi(grades) == levels[held])
     return choose(np.arange(len(levels))), {
         "cross_validated_accuracy": float(np.concatenate(hits).mean())
     }
@@ -304,8 +322,11 @@ def joint_grading(
         list(np.array(valid.paths)[photo]),
         misreads,
         heads_misread=heads_misread,
+        heads_grades=plain_grades[photo],
     )
     fitted.update(chosen)
+    found = rule is not None
+    rule = rule or _with(on_folds, weight=0.0)  # reported as the study's weight 0
     log(
         f"joint rule chosen on the valid split: count weight {rule.weight}, read by {rule.rule}; "
         f"two-fold cross-validated 4-level accuracy {chosen['cross_validated_accuracy']:.3f}"
@@ -329,9 +350,9 @@ def joint_grading(
     threshold = choose_confidence(answered)
     # Shipped only when the choice holds on photographs it was not made on: the cross-validated
     # accuracy must beat the heads alone's (which needs no choice).
-    shipped = fitted["cross_validated_accuracy"] > rows["grading"]["accuracy"]
+    shipped = found and fitted["cross_validated_accuracy"] > rows["grading"]["accuracy"]
     report = {"folds": fitted, "valid": rows, "answered": answered, "rule": rule.to_meta()}
-    report.update(confidence_threshold=threshold, shipped=bool(shipped))
+    report.update(confidence_threshold=threshold, shipped=bool(shipped), allowed=found)
     if looks is not None:
         seen = read_pooled(rule, *looks)
         reliable = seen["confidence"] >= threshold

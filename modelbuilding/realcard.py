@@ -350,6 +350,9 @@ SHIPPED = {
     False: "This model does not grade so: the rule's two-fold cross-validated accuracy (below) "
     "does not beat the heads alone, so the gain on the valid split is the choice's own luck. "
     "It grades with its heads alone, and the figures below are the study.",
+    None: "This model does not grade so: no weight of the count reads clear skin no worse and "
+    "refers the severe photographs as often as the heads alone do. It grades with its heads "
+    "alone, and the figures below (the count's weight 0) are the study.",
 }
 JOINT_ROWS = (
     ("grading", "grading heads alone"),
@@ -396,7 +399,7 @@ log(1 + count) as {_f(cal["slope"], 2)} · log(1 + count) + {_f(cal["intercept"]
         ", ".join(f"{e:g}" for e in spec["edges"])
     }), pooled with the heads' calibrated distribution with
 the count's weight **{spec["weight"]}**, and the grade is read by `{spec["rule"]}`.
-**{SHIPPED[r["shipped"]]}**
+**{SHIPPED[r["shipped"] if r.get("allowed", True) else None]}**
 
 How its numbers were chosen. The calibration on {FOLDS} training folds: the counter trained
 again on all folds but one of the {folds["crops"]} training crops (a photograph and its
@@ -410,7 +413,8 @@ pooling, weight {fold_best["weight"]}, reaches {_f(fold_best["accuracy"])}, the 
 {_f(count_only["accuracy"])}), and fold-wise heads would mean training the encoder once per fold.
 They were chosen on the **valid** photographs instead, as the encoder and the thresholds were:
 the best 4-level accuracy among the pairs that read clear skin (the lesion-free versions and the
-look-alikes) as moderate or worse no more often than the heads alone. A two-fold
+look-alikes) as moderate or worse no more often than the heads alone, and refer the severe
+photographs to a dermatologist at least as often as the heads alone. A two-fold
 cross-validation over the valid photographs (each half graded by the pair the other half chose)
 gives **{_f(folds["cross_validated_accuracy"])}**: what the choice is worth on photographs it
 was not made on.

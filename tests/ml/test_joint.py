@@ -173,3 +173,40 @@ def test_the_valid_choice_never_reads_clear_skin_worse_than_the_heads_alone():
     safe_everywhere = {pair: 0.0 for pair in misreads}
     free, _ = joint_training.choose_on_valid(rule(), heads, counts, levels, paths, safe_everywhere)
     assert free.weight >= 0.5
+
+
+def test_the_valid_choice_never_refers_fewer_severe_faces_than_the_heads_alone():
+    levels = np.array([0, 1, 2, 3] * 10)
+    # The count reads every face one level milder; the heads read every face right.
+    counts = np.array([3.0, 3.0, 12.0, 35.0] * 10)
+    heads_grades = levels + 2  # GEA = Hayashi + 2
+    heads = np.eye(6)[heads_grades] * 0.5 + 0.5 / 6
+    paths = [f"p{i}.jpg" for i in range(40)]
+    safe = {(r, float(w)): 0.0 for r in ("expectation", "argmax") for w in joint_training.WEIGHTS}
+
+    chosen, figures = joint_training.choose_on_valid(
+        rule(), heads, counts, levels, paths, safe, heads_grades=heads_grades
+    )
+
+    pooled = joint_training.read_pooled(chosen, heads, counts)
+    referred = joint_training.referral_figures(levels, pooled["grades"])
+    assert referred["referral_sensitivity"] == 1.0
+    assert figures["cross_validated_accuracy"] == 1.0
+
+
+def test_no_weight_is_chosen_when_every_one_misses_referrals_the_heads_make():
+    levels = np.array([0, 1, 2, 3] * 10)
+    heads_grades = levels + 2
+    # Whatever the weight, the pooled reading calls every face mild: no pair may be chosen.
+    heads = np.tile(np.eye(6)[2], (40, 1))
+    counts = np.full(40, 3.0)
+    safe = {(r, float(w)): 0.0 for r in ("expectation", "argmax") for w in joint_training.WEIGHTS}
+    paths = [f"p{i}.jpg" for i in range(40)]
+
+    chosen, figures = joint_training.choose_on_valid(
+        rule(), heads, counts, levels, paths, safe, heads_grades=heads_grades
+    )
+
+    assert chosen is None
+    # Each half is then graded by the heads alone, as the shop would.
+    assert figures["cross_validated_accuracy"] == 1.0
