@@ -515,9 +515,13 @@ def add_lesion_counter(
         log=log,
     )
     if counter is None:
+        # The figures of the head the encoder learned with stay: training made them, not this.
+        learned = meta["metrics"].get("lesions", {}).get("with_encoder")
         counter, meta["metrics"]["lesions"], data = lesion_counter(
             model, meta, counting, log, grading_valid=valid
         )
+        if learned:
+            meta["metrics"]["lesions"]["with_encoder"] = learned
     else:
         data = lesion_training.counter_data(
             model, meta, counting.train, counter.layers, mirror=False

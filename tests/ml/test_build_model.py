@@ -183,6 +183,30 @@ def test_a_built_model_gains_a_lesion_counter_and_keeps_its_weights(built, tmp_p
     assert card.index("| encoder.blocks.4 |") < card.index("| encoder.blocks.10 |")
 
 
+def test_a_counter_trained_again_keeps_the_figures_of_the_head_learned_with_the_encoder(
+    built, tmp_path
+):
+    root, out = built
+    learned = read_meta(out / "real.pt")["metrics"]["lesions"]["with_encoder"]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "real.pt").write_bytes((out / "real.pt").read_bytes())
+
+    meta = finishing.add_lesion_counter(
+        tmp_path / "out" / "real.pt",
+        root,
+        tmp_path / "work",
+        tmp_path / "out",
+        log=lambda *_: None,
+        synthetic_n=0,
+        counter_size=None,
+    )
+
+    assert meta["metrics"]["lesions"]["with_encoder"] == learned
+    assert "The encoder learned to count while it learned to grade" in (
+        tmp_path / "out" / "MODEL_CARD.md"
+    ).read_text()
+
+
 def test_training_data_carries_what_is_known_of_each_image_s_lesions():
     from types import SimpleNamespace
 
