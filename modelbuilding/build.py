@@ -42,7 +42,7 @@ from .train import TrainConfig, save_curves_png, train_model
 
 MODEL_NAME = "skinshop-real"
 SHOP_MODEL_NAME = "skinshop-shop"
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 # The stem and stages 1-2 (stride 4 and finer) of an EfficientNet-Lite stay as ImageNet left
 # them: their high-resolution backward is most of a training step's cost on a CPU.
 LITE_FROZEN_STAGES = 2
