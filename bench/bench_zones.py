@@ -17,8 +17,8 @@ These photographs chose the shipped model and its thresholds: the figures are va
 figures, not a test of the model. Not a test: a missed target is marked MISS.
 
 Run: .venv/bin/python bench/bench_zones.py --acne04 ../shared/data/acne04 [--split valid]
-[--limit N] [--json OUT]; ``--smoke``: four photographs of the folder given, else of a tiny
-generated one (bench/smoke.py).
+[--limit N] [--checkpoint PT] [--json OUT]; ``--smoke``: four photographs of the folder given,
+else of a tiny generated one (bench/smoke.py).
 """
 
 from __future__ import annotations
@@ -189,23 +189,13 @@ def rule_study(analyzer, photos, checks: int = 3000, seed: int = 7) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--acne04", help=f"default: {smoke.ACNE04}")
-    parser.add_argument("--split", default="valid")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N photographs")
+    parser = smoke.photos_parser(__doc__.split("\n")[0])
     parser.add_argument("--json", help="write the figures here too")
-    smoke.add_argument(parser)
     return smoke.on_acne04(parser.parse_args(), measure, smoke_limit=4)
 
 
 def measure(args: argparse.Namespace) -> int:
-    from diagnosis.ml.inference import Analyzer
-    from modelbuilding import acne04
-
-    photos = acne04.read_folder(args.acne04, args.split)
-    if args.limit:
-        photos = photos[: args.limit]
-    analyzer = Analyzer.load()
+    photos, analyzer = smoke.photos_and_analyzer(args)
     print(f"ACNE04 {args.split}: {len(photos)} photographs, model {analyzer.model_info}")
     zones = zone_study(analyzer, photos)
     share = zones["named_first_holds_most"]
