@@ -15,7 +15,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from diagnosis.ml.contract import to_tensor
-from diagnosis.ml.lesions import STRIDE, LesionCounter, LesionHead, layers_for, stack_maps, tap
+from diagnosis.ml.lesions import (
+    STRIDE,
+    LesionCounter,
+    LesionHead,
+    layers_for,
+    maps_of,
+    stack_maps,
+    tap,
+)
 
 SIGMA_CELLS = 1.0  # a lesion's spread on the grid
 # The side of the crop the shipped counter reads: the grading crop drawn again at twice its 224
@@ -119,8 +127,7 @@ def crop_features(
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
             x = to_tensor(images[start : start + batch_size], mean=mean, std=std)
-            with tap(model, layers) as maps:
-                model(x.flip(-1) if flip else x)
+            maps = maps_of(model, layers, x.flip(-1) if flip else x)
             out.append(stack_maps([maps[name] for name in layers]).half())
     return torch.cat(out)
 

@@ -93,6 +93,24 @@ def test_tapping_layers_sees_the_forward_and_leaves_no_hook_behind():
     assert not model.get_submodule("encoder.layer2")._forward_hooks
 
 
+def test_the_counter_s_own_forward_stops_once_its_layers_have_run():
+    model = SkinNet(arch="resnet18", num_grades=GEA.num_grades).eval()
+    x = torch.rand(1, 3, SIZE, SIZE)
+    ran_after = []
+    model.get_submodule("encoder.layer4").register_forward_hook(lambda *_: ran_after.append(1))
+
+    with torch.no_grad():
+        maps = lesions.maps_of(model, RESNET_LAYERS, x)
+        with lesions.tap(model, RESNET_LAYERS) as full:
+            model(x)
+
+    assert set(maps) == set(RESNET_LAYERS)
+    for name in RESNET_LAYERS:
+        torch.testing.assert_close(maps[name], full[name])
+    assert ran_after == [1], "only the full forward reached the layer after them"
+    assert not model.get_submodule("encoder.layer3")._forward_hooks
+
+
 def _checkpoint_with_counter(path, seed=0, input_size=None):
     torch.manual_seed(seed)
     model = SkinNet(arch="resnet18", num_grades=GEA.num_grades)
