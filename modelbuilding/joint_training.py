@@ -188,15 +188,11 @@ def choose_on_valid(
     for half in (0, 1):
         chosen = choose(np.flatnonzero(halves != half))
         held = np.flatnonzero(halves == half)
-        if chosen is None:
-            fallback = _with(base, weight=0.0) if heads_grades is None else None
-            grades = (
-                heads_grades[held]
-                if fallback is None
-                else read_pooled(fallback, grading[held], counts[held])["grades"]
-            )
+        if chosen is None and heads_grades is not None:
+            grades = heads_grades[held]
         else:
-            grades = read_pooled(chosen, grading[held], counts[held])["grades"]
+            pooled = chosen or _with(base, weight=0.0)
+            grades = read_pooled(pooled, grading[held], counts[held])["grades"]
         hits.append(acne04.gea_to_hayashi(grades) == levels[held])
     return choose(np.arange(len(levels))), {
         "cross_validated_accuracy": float(np.concatenate(hits).mean())

@@ -20,7 +20,6 @@ from diagnosis.ml.lesions import (
     LesionCounter,
     LesionHead,
     layers_for,
-    maps_of,
     stack_maps,
     tap,
 )
@@ -127,7 +126,8 @@ def crop_features(
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
             x = to_tensor(images[start : start + batch_size], mean=mean, std=std)
-            maps = maps_of(model, layers, x.flip(-1) if flip else x)
+            with tap(model, layers, stop=True) as maps:
+                model(x.flip(-1) if flip else x)
             out.append(stack_maps([maps[name] for name in layers]).half())
     return torch.cat(out)
 

@@ -31,7 +31,7 @@ from .encoders import fold_batchnorm
 from .errors import AnalysisError, CheckpointError
 from .face import NormalizedFace, inside_photo, load_image, normalize_face
 from .joint import JointRule
-from .lesions import LesionCounter, crop_for, maps_of, tap, upsample
+from .lesions import LesionCounter, crop_for, tap, upsample
 from .model import (
     DEFAULT_DECISION_RULE,
     class_probabilities,
@@ -343,7 +343,9 @@ class Analyzer:
         """The feature maps the counter reads on its own crops of ``[(picture, face), ...]``."""
         size = self.counter.input_size
         x = self.contract.tensor([crop_for(np.asarray(p), face, size) for p, face in photos])
-        return maps_of(self.model, self.counter.layers, x)
+        with tap(self.model, self.counter.layers, stop=True) as maps:
+            self.model(x)
+        return maps
 
     def _read_grades(self, outputs: dict[str, torch.Tensor], density: np.ndarray | None):
         """Grades, the scores they are read from (the grade is the score rounded), the

@@ -141,50 +141,37 @@ def layers_for(arch: str) -> tuple[str, ...]:
     return RESNET_LAYERS
 
 
+class _AllTapped(Exception):
+    """Raised once every tapped layer has run, in a ``tap`` that stops the forward there."""
+
+
 @contextmanager
-def tap(model: nn.Module, layers: tuple[str, ...]) -> Iterator[dict[str, Tensor]]:
-    """The outputs of ``layers`` during the forwards run inside the block (the last one)."""
+def tap(
+    model: nn.Module, layers: tuple[str, ...], *, stop: bool = False
+) -> Iterator[dict[str, Tensor]]:
+    """The outputs of ``layers`` during the forwards run inside the block (the last one).
+    ``stop``: the forward ends once they have all run (the counter's own forward has no use for
+    the layers after them or the heads: a third of a 448 px EfficientNet-Lite0 forward)."""
     maps: dict[str, Tensor] = {}
+
+    def keep(name: str, out: Tensor) -> None:
+        maps[name] = out
+        if stop and len(maps) == len(layers):
+            raise _AllTapped
+
     handles = [
         model.get_submodule(name).register_forward_hook(
-            lambda _m, _i, out, name=name: maps.__setitem__(name, out)
+            lambda _m, _i, out, name=name: keep(name, out)
         )
         for name in layers
     ]
     try:
         yield maps
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-class _AllTapped(Exception):
-    """Raised by the hook of the last layer ``maps_of`` waits for: the rest is not needed."""
-
-
-def maps_of(model: nn.Module, layers: tuple[str, ...], x: Tensor) -> dict[str, Tensor]:
-    """The outputs of ``layers`` for ``x``, the forward stopped once they are all there: the
-    counter's own forward has no use for the layers after them or the heads (a third of a 448 px
-    EfficientNet-Lite0 forward)."""
-    maps: dict[str, Tensor] = {}
-
-    def keep(_module, _inputs, out, name):
-        maps[name] = out
-        if len(maps) == len(layers):
-            raise _AllTapped
-
-    handles = [
-        model.get_submodule(name).register_forward_hook(lambda m, i, o, n=name: keep(m, i, o, n))
-        for name in layers
-    ]
-    try:
-        model(x)
     except _AllTapped:
         pass
     finally:
         for handle in handles:
             handle.remove()
-    return maps
 
 
 def upsample(density: np.ndarray, size: int) -> np.ndarray:

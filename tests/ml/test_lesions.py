@@ -100,7 +100,8 @@ def test_the_counter_s_own_forward_stops_once_its_layers_have_run():
     model.get_submodule("encoder.layer4").register_forward_hook(lambda *_: ran_after.append(1))
 
     with torch.no_grad():
-        maps = lesions.maps_of(model, RESNET_LAYERS, x)
+        with lesions.tap(model, RESNET_LAYERS, stop=True) as maps:
+            model(x)
         with lesions.tap(model, RESNET_LAYERS) as full:
             model(x)
 
