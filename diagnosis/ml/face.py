@@ -53,6 +53,10 @@ CLOSEUP_SKIN_FRACTION = 0.45
 CLOSEUP_MIN_CONTRAST = 6.0  # grey-level standard deviation of a close-up's photo
 # A frontal face box at least this share of the photo's shorter side is trusted without eyes.
 SURE_FACE_FRACTION = 0.45
+# In a photo that skin fills, a frontal box narrower than this share of its shorter side is
+# doubted even with eyes: up close the eye cascade finds "eyes" in pores and brows, and a face
+# that small cannot be what fills the frame with skin (ACNE04's close-ups: boxes of 0.13-0.33).
+SKIN_FILLED_FACE_FRACTION = 0.35
 # A front photo's face filling the frame is looked for with this share of border around it.
 FILL_BORDER = 0.3
 VIEWS = ("frontal", "profile", "close-up")
@@ -321,10 +325,14 @@ def normalize_face(
         raise FaceTooSmall()
 
     eyes = _find_eyes(rgb, (x, y, w, h)) if view == "frontal" else None
-    if view == "frontal" and eyes is None and w < SURE_FACE_FRACTION * min(height, width):
-        # A small "frontal face" without eyes is, in a side view or a close-up, most often a
-        # nose, a mouth or a chin: look for a side view, then treat skin-filled photos as
-        # close-ups, before trusting it.
+    share = w / min(height, width)
+    doubted = share < SURE_FACE_FRACTION and (
+        eyes is None or (skin >= CLOSEUP_SKIN_FRACTION and share < SKIN_FILLED_FACE_FRACTION)
+    )
+    if view == "frontal" and doubted:
+        # A small "frontal face" without eyes (or, in a photo skin fills, with them) is, in a
+        # side view or a close-up, most often a nose, a mouth, a chin or an eye: look for a side
+        # view, then treat skin-filled photos as close-ups, before trusting it.
         needed = max(min_width, w)
         profiles = profiles_of(at_least=needed * detect_scale) / detect_scale
         if len(profiles) and profiles[:, 2].max() >= needed:

@@ -117,6 +117,36 @@ def test_a_small_frontal_box_without_eyes_in_a_close_up_is_not_trusted(monkeypat
     assert normalized.view == "close-up"
 
 
+def _small_frontal_box_with_eyes(monkeypatch):
+    # A 120 px "face" with a pair of "eyes" in it: what the cascades find on an eye, a cheek or
+    # a mouth seen up close (ACNE04's close-ups), and in a small face seen from afar.
+    monkeypatch.setattr(
+        face, "_detect_faces", lambda gray, min_width: np.array([[200.0, 200.0, 120.0, 120.0]])
+    )
+    eyes = (np.array([230.0, 240.0]), np.array([290.0, 240.0]))
+    monkeypatch.setattr(face, "_find_eyes", lambda rgb, box: eyes)
+    monkeypatch.setattr(face, "_detect_profiles", lambda gray, min_width: np.zeros((0, 4)))
+
+
+def test_a_small_frontal_box_with_eyes_in_a_photo_skin_fills_is_read_as_a_close_up(monkeypatch):
+    _small_frontal_box_with_eyes(monkeypatch)
+
+    normalized = normalize_face(skin_close_up(size=512), size=128)
+
+    assert normalized.view == "close-up"
+
+
+def test_a_small_frontal_face_with_eyes_before_a_background_is_still_trusted(monkeypatch):
+    _small_frontal_box_with_eyes(monkeypatch)
+    photo = skin_close_up(size=512)
+    photo[:, :170] = photo[:, 340:] = (60, 110, 80)  # a room around a face seen from afar
+
+    normalized = normalize_face(photo, size=128)
+
+    assert normalized.view == "frontal"
+    assert normalized.box == (200, 200, 120, 120)
+
+
 @pytest.mark.parametrize(("found_in_mirror", "facing"), [(1.0, "right"), (-1.0, "left")])
 def test_a_side_view_remembers_which_way_the_nose_points(monkeypatch, found_in_mirror, facing):
     photo = skin_close_up(size=512)
